@@ -1,0 +1,46 @@
+"""implreg's numeric layer: array-API simulations and measurements.
+
+Everything here runs on NumPy (default), CuPy, PyTorch and ``array_api_strict`` through
+``array_api_compat``, with a leading replica axis: R trajectories are one array program.
+
+>>> import numpy as np
+>>> from numerics import LeastSquares, GD, run
+>>> A = np.array([[1.0, 1.0]]); y = np.array([2.0])
+>>> traj = run(LeastSquares(A, y, reduction="sum"), GD(eta=0.4), np.zeros((1, 2)), 50)
+>>> np.round(traj.x, 6)                 # the minimum-norm solution (1, 1)
+array([[1., 1.]])
+"""
+
+from numerics.backend import (
+    BACKENDS,
+    BackendUnavailableError,
+    available_backends,
+    get_namespace,
+    namespace_name,
+    to_numpy,
+)
+from numerics.engine import DivergenceError, Trajectory, run
+from numerics.linear import LeastSquares, min_norm_fit, relu_features
+from numerics.optim import GD, SGD, Rule, apply_metric
+from numerics.random import Generator, default_rng
+
+__all__ = [
+    "BACKENDS",
+    "BackendUnavailableError",
+    "DivergenceError",
+    "GD",
+    "Generator",
+    "LeastSquares",
+    "Rule",
+    "SGD",
+    "Trajectory",
+    "apply_metric",
+    "available_backends",
+    "default_rng",
+    "get_namespace",
+    "min_norm_fit",
+    "namespace_name",
+    "relu_features",
+    "run",
+    "to_numpy",
+]

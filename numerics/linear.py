@@ -1,0 +1,182 @@
+r"""Least squares as a model for the replica engine, and random-feature regression.
+
+The model is :math:`L(x) = \frac{c}{2}\sum_{i=1}^n (a_i^T x - y_i)^2` with :math:`c = 1/n`
+(``reduction="mean"``, seed 000) or :math:`c = 1` (``reduction="sum"``, seeds 002 and 003).
+A leading replica axis runs R problems (or R trajectories of one problem) as one array
+program: ``x`` has shape ``(R, d)``, ``A`` is ``(n, d)`` shared or ``(R, n, d)`` per replica,
+``y`` is ``(n,)`` shared or ``(R, n)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from array_api_compat import array_namespace
+
+from numerics._validation import check_finite, check_ndim
+
+__all__ = ["LeastSquares", "relu_features", "min_norm_fit"]
+
+
+class LeastSquares:
+    r"""Least squares :math:`L(x) = \tfrac{c}{2}\|Ax - y\|^2` with per-sample structure.
+
+    Parameters
+    ----------
+    A
+        Design matrix, ``(n, d)`` or per replica ``(R, n, d)``.
+    y
+        Targets, ``(n,)`` or per replica ``(R, n)``.
+    reduction
+        ``"mean"`` (:math:`c = 1/n`) or ``"sum"`` (:math:`c = 1`).
+
+    Notes
+    -----
+    .. math::
+        \nabla L(x) = c A^T(Ax - y), \qquad \nabla^2 L = c A^T A, \qquad
+        \widehat{\nabla L}_{\mathcal B}(x) = \frac{cn}{B}\sum_{i\in\mathcal B} a_i(a_i^Tx - y_i)
+
+    The minibatch gradient is unbiased for sampling with or without replacement. The
+    per-sample Hessians :math:`c\,n\,a_i a_i^T` are rank one and never formed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = LeastSquares(np.eye(2, 3), np.ones(2))
+    >>> m
+    LeastSquares(n=2, d=3, replicas=shared, reduction='mean', namespace=numpy)
+    >>> m.loss(np.zeros((1, 3)))
+    array([0.5])
+    """
+
+    def __init__(self, A: Any, y: Any, *, reduction: str = "mean") -> None:
+        xp = array_namespace(A, y)
+        check_ndim("A", A, (2, 3))
+        check_ndim("y", y, (1, 2))
+        n = A.shape[-2]
+        if y.shape[-1] != n:
+            raise ValueError(
+                f"A and y disagree: A has n={n} rows (shape {tuple(A.shape)}) but y has "
+                f"{y.shape[-1]} entries (shape {tuple(y.shape)})"
+            )
+        if A.ndim == 3 and y.ndim == 2 and A.shape[0] != y.shape[0]:
+            raise ValueError(
+                f"A and y disagree on the replica axis: {A.shape[0]} vs {y.shape[0]}"
+            )
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"reduction must be 'mean' or 'sum'; got {reduction!r}")
+        check_finite("A", A, xp)
+        check_finite("y", y, xp)
+        self.xp = xp
+        self.A, self.y = A, y
+        self.n, self.d = n, A.shape[-1]
+        self.reduction = reduction
+        self.c = 1.0 / n if reduction == "mean" else 1.0
+        self.replicas = A.shape[0] if A.ndim == 3 else (y.shape[0] if y.ndim == 2 else None)
+
+    def __repr__(self) -> str:
+        rep = "shared" if self.replicas is None else str(self.replicas)
+        ns = getattr(self.xp, "__name__", "?").split(".")[-1]
+        return (f"LeastSquares(n={self.n}, d={self.d}, replicas={rep}, "
+                f"reduction={self.reduction!r}, namespace={ns})")
+
+    # ----------------------------------------------------------------- evaluation
+    def _check_x(self, x: Any) -> None:
+        if x.ndim != 2 or x.shape[-1] != self.d:
+            raise ValueError(f"x must have shape (R, d={self.d}); got {tuple(x.shape)}")
+        if self.replicas is not None and x.shape[0] not in (self.replicas,):
+            raise ValueError(
+                f"x has {x.shape[0]} replicas but the model has {self.replicas}"
+            )
+
+    def predict(self, x: Any) -> Any:
+        """``A x`` for each replica: shape ``(R, n)``."""
+        xp = self.xp
+        if self.A.ndim == 2:
+            return x @ xp.matrix_transpose(self.A)
+        return (self.A @ x[..., None])[..., 0]
+
+    def residual(self, x: Any) -> Any:
+        """``A x - y``: shape ``(R, n)``."""
+        self._check_x(x)
+        return self.predict(x) - self.y
+
+    def loss(self, x: Any) -> Any:
+        """:math:`L(x)` for each replica, shape ``(R,)``."""
+        r = self.residual(x)
+        return 0.5 * self.c * self.xp.sum(r * r, axis=-1)
+
+    def _rmatvec(self, r: Any) -> Any:
+        """``Aᵀ r`` for ``r`` of shape ``(R, n)``."""
+        if self.A.ndim == 2:
+            return r @ self.A
+        return (self.xp.matrix_transpose(self.A) @ r[..., None])[..., 0]
+
+    def grad(self, x: Any) -> Any:
+        r""":math:`\nabla L(x) = cA^T(Ax-y)`, shape ``(R, d)``."""
+        return self.c * self._rmatvec(self.residual(x))
+
+    def hvp(self, x: Any, v: Any) -> Any:
+        r""":math:`\nabla^2 L\, v = cA^TAv` (independent of ``x``), shape ``(R, d)``."""
+        self._check_x(v)
+        return self.c * self._rmatvec(self.predict(v))
+
+    def hessian(self) -> Any:
+        r"""The dense :math:`\nabla^2 L = cA^TA`, ``(d, d)`` or ``(R, d, d)`` (small d only)."""
+        return self.c * (self.xp.matrix_transpose(self.A) @ self.A)
+
+    def _rows(self, idx: Any) -> tuple[Any, Any]:
+        """Rows ``a_i`` and targets ``y_i`` for indices ``idx`` of shape ``(R, B)``."""
+        xp = self.xp
+        R, B = idx.shape
+        flat = xp.reshape(idx, (-1,))
+        if self.A.ndim == 3:
+            offs = xp.reshape(xp.arange(R, dtype=idx.dtype) * self.n, (R, 1))
+            aflat = xp.reshape(idx + offs, (-1,))
+            rows = xp.take(xp.reshape(self.A, (-1, self.d)), aflat, axis=0)
+        else:
+            rows = xp.take(self.A, flat, axis=0)
+        if self.y.ndim == 2:
+            offs = xp.reshape(xp.arange(R, dtype=idx.dtype) * self.n, (R, 1))
+            ys = xp.take(xp.reshape(self.y, (-1,)), xp.reshape(idx + offs, (-1,)), axis=0)
+        else:
+            ys = xp.take(self.y, flat, axis=0)
+        return xp.reshape(rows, (R, B, self.d)), xp.reshape(ys, (R, B))
+
+    def batch_grad(self, x: Any, idx: Any) -> Any:
+        r"""Minibatch gradient :math:`\frac{cn}{B}\sum_{i\in\mathcal B} a_i(a_i^Tx-y_i)`.
+
+        ``idx`` has shape ``(R, B)``: one batch of sample indices per replica.
+        """
+        self._check_x(x)
+        rows, ys = self._rows(idx)
+        r = self.xp.sum(rows * x[:, None, :], axis=-1) - ys  # (R, B)
+        B = idx.shape[-1]
+        return (self.c * self.n / B) * self.xp.sum(rows * r[..., None], axis=1)
+
+    def per_sample_grads(self, x: Any) -> Any:
+        r"""Per-sample gradients :math:`c\,n\,a_i(a_i^Tx - y_i)` (their mean is
+        :math:`\nabla L`): shape ``(R, n, d)``."""
+        r = self.residual(x)  # (R, n)
+        A = self.A if self.A.ndim == 3 else self.A[None, ...]
+        return (self.c * self.n) * (A * r[..., None])
+
+
+def relu_features(X: Any, W: Any) -> Any:
+    r"""Random ReLU features :math:`\Psi_{ij} = \max(w_j^T x_i, 0)`.
+
+    ``X`` is ``(..., n, d)``, ``W`` is ``(..., m, d)``; returns ``(..., n, m)``.
+    """
+    xp = array_namespace(X, W)
+    if X.shape[-1] != W.shape[-1]:
+        raise ValueError(
+            f"X and W disagree on the input dimension: {X.shape[-1]} vs {W.shape[-1]}"
+        )
+    return xp.maximum(X @ xp.matrix_transpose(W), 0.0)
+
+
+def min_norm_fit(Psi: Any, y: Any) -> Any:
+    r"""The minimum-norm least-squares solution :math:`\Psi^+ y` (the limit of GD from
+    zero, ``linear.gd_limit``). ``Psi`` is ``(..., n, m)``, ``y`` is ``(..., n)``."""
+    xp = array_namespace(Psi, y)
+    return (xp.linalg.pinv(Psi) @ y[..., None])[..., 0]

@@ -1,0 +1,140 @@
+r"""Update rules: small objects that map (model, x, state, rng) to the next iterate.
+
+A rule has ``init(model, x) -> state`` and ``step(model, x, state, rng) -> (x, state)``.
+Every rule works on a leading replica axis (``x`` of shape ``(R, d)``) and draws its
+randomness from a :class:`numerics.random.Generator`, so a run is one array program and is
+reproducible given the seed. A model provides ``grad(x)``, and for the stochastic rules
+``batch_grad(x, idx)`` and ``n``.
+
+The metric option turns GD/SGD into the scaled (variable-metric with fixed ``H``) method
+:math:`x_{k+1} = x_k - \eta H^{-1}\hat g_k` of seed 003.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from array_api_compat import array_namespace
+
+from numerics._validation import check_batch, check_positive
+
+__all__ = ["GD", "SGD", "Rule", "apply_metric"]
+
+
+def apply_metric(g: Any, metric_inv: Any | None) -> Any:
+    r""":math:`H^{-1}g` row-wise: ``metric_inv`` is a diagonal ``(d,)`` or a matrix ``(d, d)``."""
+    if metric_inv is None:
+        return g
+    if metric_inv.ndim == 1:
+        return g * metric_inv
+    xp = array_namespace(g, metric_inv)
+    return g @ xp.matrix_transpose(metric_inv)
+
+
+def _metric_inverse(metric: Any | None) -> Any | None:
+    if metric is None:
+        return None
+    xp = array_namespace(metric)
+    if metric.ndim == 1:
+        if not bool(xp.all(metric > 0)):
+            raise ValueError("metric (diagonal) must have positive entries")
+        return 1.0 / metric
+    if metric.ndim != 2 or metric.shape[0] != metric.shape[1]:
+        raise ValueError(f"metric must be (d,) or (d, d); got shape {tuple(metric.shape)}")
+    lam = xp.linalg.eigvalsh(metric)
+    if not bool(xp.all(lam > 0)):
+        raise ValueError(
+            f"metric must be symmetric positive definite; smallest eigenvalue {float(xp.min(lam)):.3g}"
+        )
+    return xp.linalg.inv(metric)
+
+
+class Rule:
+    """Base class of update rules (for ``isinstance`` and a shared ``init``)."""
+
+    stochastic = False
+
+    def init(self, model: Any, x: Any) -> Any:
+        return None
+
+    def step(self, model: Any, x: Any, state: Any, rng: Any) -> tuple[Any, Any]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class GD(Rule):
+    r"""Gradient descent :math:`x_{k+1} = x_k - \eta H^{-1}\nabla L(x_k)` (``H = I`` by default).
+
+    Parameters
+    ----------
+    eta
+        Step size, > 0.
+    metric
+        Optional fixed metric ``H``: a positive diagonal ``(d,)`` or an SPD ``(d, d)`` array.
+    """
+
+    eta: float
+    metric: Any = None
+    _minv: Any = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "eta", check_positive("eta", self.eta))
+        object.__setattr__(self, "_minv", _metric_inverse(self.metric))
+
+    def __repr__(self) -> str:
+        return f"GD(eta={self.eta:g}{'' if self.metric is None else ', metric=H'})"
+
+    def step(self, model: Any, x: Any, state: Any, rng: Any) -> tuple[Any, Any]:
+        return x - self.eta * apply_metric(model.grad(x), self._minv), state
+
+
+@dataclass(frozen=True)
+class SGD(Rule):
+    r"""Minibatch SGD :math:`x_{k+1} = x_k - \eta H^{-1}\frac1B\sum_{i\in\mathcal B_k}\nabla\ell_i(x_k)`.
+
+    Each replica draws its own batch each step: ``B`` distinct indices (``replace=False``,
+    the seeds' convention) or ``B`` i.i.d. indices (``replace=True``).
+
+    Parameters
+    ----------
+    eta
+        Step size, > 0.
+    batch
+        Batch size ``B`` in ``[1, n]`` (checked against the model at ``init``).
+    replace
+        Sample with replacement.
+    metric
+        Optional fixed metric as in :class:`GD`.
+    """
+
+    eta: float
+    batch: int = 1
+    replace: bool = False
+    metric: Any = None
+    _minv: Any = field(default=None, init=False, repr=False, compare=False)
+    stochastic = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "eta", check_positive("eta", self.eta))
+        if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1:
+            raise ValueError(f"batch must be an integer >= 1; got {self.batch!r}")
+        object.__setattr__(self, "_minv", _metric_inverse(self.metric))
+
+    def __repr__(self) -> str:
+        w = "with" if self.replace else "without"
+        m = "" if self.metric is None else ", metric=H"
+        return f"SGD(eta={self.eta:g}, batch={self.batch}, {w} replacement{m})"
+
+    def init(self, model: Any, x: Any) -> Any:
+        check_batch(self.batch, model.n)
+        return None
+
+    def step(self, model: Any, x: Any, state: Any, rng: Any) -> tuple[Any, Any]:
+        R = x.shape[0]
+        if self.replace:
+            idx = rng.integers(0, model.n, (R, self.batch))
+        else:
+            idx = rng.choice_without_replacement(model.n, self.batch, (R,))
+        g = model.batch_grad(x, idx)
+        return x - self.eta * apply_metric(g, self._minv), state

@@ -1,0 +1,100 @@
+"""The replica engine and the update rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from numerics import GD, SGD, LeastSquares, run, to_numpy
+
+
+def _model(xp, n=4, d=6, seed=0):
+    rng = np.random.default_rng(seed)
+    A, y = rng.standard_normal((n, d)), rng.standard_normal(n)
+    return LeastSquares(xp.asarray(A), xp.asarray(y), reduction="sum"), A, y
+
+
+def test_gd_step_is_the_formula(xp) -> None:
+    m, A, y = _model(xp)
+    x0 = np.random.default_rng(1).standard_normal((2, 6))
+    traj = run(m, GD(0.01), xp.asarray(x0), 1, record=())
+    np.testing.assert_allclose(to_numpy(traj.x), x0 - 0.01 * (x0 @ A.T - y) @ A, rtol=1e-13)
+
+
+def test_divergence_is_flagged_and_iterates_stay_finite(xp) -> None:
+    m, A, y = _model(xp)
+    lmax = np.linalg.eigvalsh(A.T @ A).max()
+    x0 = xp.asarray(np.ones((3, 6)))
+    traj = run(m, GD(3.0 / lmax), x0, 2000, record=("loss",), check_every=7)
+    assert traj.n_diverged == 3
+    assert np.all(np.isfinite(to_numpy(traj.x)))
+    assert np.all(to_numpy(traj.diverged_at) > 0)
+    with pytest.raises(Exception, match="3 of 3 replicas diverged"):
+        traj.raise_if_diverged()
+    ok = run(m, GD(1.0 / lmax), x0, 200)
+    assert ok.n_diverged == 0
+    ok.raise_if_diverged()
+
+
+def test_records_every_k_steps_and_the_last(xp) -> None:
+    m, *_ = _model(xp)
+    traj = run(m, GD(0.01), xp.asarray(np.zeros((2, 6))), 25, record=("loss", "x", "norm"),
+               record_every=10)
+    assert traj.steps == [0, 10, 20, 25]
+    assert tuple(traj.records["x"].shape) == (4, 2, 6)
+    assert tuple(traj.records["loss"].shape) == (4, 2)
+    assert "R=2" in repr(traj)
+
+
+def test_single_vector_x0_is_one_replica(xp) -> None:
+    m, *_ = _model(xp)
+    traj = run(m, GD(0.01), xp.asarray(np.zeros(6)), 3)
+    assert tuple(traj.x.shape) == (6,)
+
+
+def test_sgd_is_reproducible_given_the_seed(xp) -> None:
+    m, *_ = _model(xp)
+    x0 = xp.asarray(np.zeros((5, 6)))
+    a = to_numpy(run(m, SGD(0.01, batch=2), x0, 50, rng=7).x)
+    b = to_numpy(run(m, SGD(0.01, batch=2), x0, 50, rng=7).x)
+    c = to_numpy(run(m, SGD(0.01, batch=2), x0, 50, rng=8).x)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert not np.array_equal(a[0], a[1])  # replicas draw their own batches
+
+
+def test_sgd_with_full_batch_without_replacement_is_gd(xp) -> None:
+    m, *_ = _model(xp)
+    x0 = xp.asarray(np.ones((2, 6)))
+    a = to_numpy(run(m, SGD(0.01, batch=4), x0, 20, rng=0).x)
+    b = to_numpy(run(m, GD(0.01), x0, 20).x)
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_scaled_gd_uses_the_metric(xp) -> None:
+    m, A, y = _model(xp)
+    H = np.diag(np.arange(1.0, 7.0))
+    x0 = np.zeros((1, 6))
+    traj = run(m, GD(0.01, metric=xp.asarray(H)), xp.asarray(x0), 1, record=())
+    np.testing.assert_allclose(to_numpy(traj.x), -0.01 * ((x0 @ A.T - y) @ A) / np.diag(H), rtol=1e-13)
+    diag = run(m, GD(0.01, metric=xp.asarray(np.diag(H).copy())), xp.asarray(x0), 1, record=())
+    np.testing.assert_allclose(to_numpy(diag.x), to_numpy(traj.x), rtol=1e-13)
+
+
+def test_bad_input_is_a_clear_error(xp) -> None:
+    m, *_ = _model(xp)
+    x0 = xp.asarray(np.zeros((2, 6)))
+    with pytest.raises(ValueError, match="eta must be finite and positive; got -0.1"):
+        GD(-0.1)
+    with pytest.raises(ValueError, match="eta must be finite and positive"):
+        SGD(float("nan"))
+    with pytest.raises(ValueError, match=r"batch must be in \[1, n=4\]; got 5"):
+        run(m, SGD(0.1, batch=5), x0, 1)
+    with pytest.raises(ValueError, match="batch must be an integer >= 1"):
+        SGD(0.1, batch=0)
+    with pytest.raises(ValueError, match="steps must be an integer >= 0"):
+        run(m, GD(0.1), x0, -1)
+    with pytest.raises(ValueError, match="unknown record"):
+        run(m, GD(0.1), x0, 1, record=("loss", "sharpness"))
+    with pytest.raises(ValueError, match="positive definite"):
+        GD(0.1, metric=xp.asarray(-np.eye(6)))

@@ -1,0 +1,96 @@
+"""The implreg command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import theory
+from verify.cli import main
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_list_json_has_id_title_source(capsys) -> None:
+    code, out, _ = _run(capsys, "list", "--json")
+    rows = json.loads(out)
+    assert code == 0
+    assert [r["id"] for r in rows] == theory.ids()
+    assert all({"id", "title", "source"} <= set(r) for r in rows)
+
+
+@pytest.mark.parametrize("rid", theory.ids("linear"))
+def test_derive_prints_latex_for_every_linear_id(capsys, rid: str) -> None:
+    code, out, _ = _run(capsys, "derive", rid, "--latex")
+    assert code == 0 and out.strip().splitlines()[0] == theory.get(rid).latex()
+
+
+def test_derive_formats(capsys) -> None:
+    assert _run(capsys, "derive", "linear.gd_iterate", "--python")[1].strip().startswith("g_j/lambda_j")
+    assert "Eq(" in _run(capsys, "derive", "linear.gd_iterate", "--sympy")[1]
+    assert "[1]" in _run(capsys, "derive", "linear.gd_iterate", "--steps")[1]
+    assert "linear.gd_iterate" in _run(capsys, "derive", "linear.gd_iterate")[1]
+
+
+def test_verify_json_and_exit_status(capsys) -> None:
+    code, out, _ = _run(capsys, "verify", "linear.convex_norm_bound", "linear.gd_iterate",
+                        "--json", "--examples", "2")
+    rows = json.loads(out)
+    assert code == 0
+    assert [r["id"] for r in rows] == ["linear.convex_norm_bound", "linear.gd_iterate"]  # as asked
+    for r in rows:
+        assert {"id", "passed", "predicted", "observed", "tolerance", "backend", "seconds"} <= set(r)
+        assert r["passed"] and r["backend"] == "numpy"
+
+
+def test_verify_table(capsys) -> None:
+    code, out, _ = _run(capsys, "verify", "linear.gd_iterate", "--examples", "1", "--seed", "3")
+    assert code == 0 and "linear.gd_iterate" in out and "1/1 checks passed" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["verify", "linear.gd_limt"], "did you mean linear.gd_limit"),
+    (["verify", "--backend", "numpi"], "did you mean 'numpy'"),
+    (["verify", "--examples", "-3"], "expected a positive integer"),
+    (["verify", "--seed", "-1"], "non-negative integer"),
+    (["derive", "nope"], "unknown result id 'nope'"),
+    (["figure", "linear.gd_limit", "--out", "/nonexistent-dir/x.png"], "does not exist"),
+    (["figure", "linear.gd_limit", "--out", "x.txt"], "must end in .png"),
+])
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, message) -> None:
+    code, _, err = _run(capsys, *argv)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_cupy_without_gpu_or_library_is_one_line(capsys) -> None:
+    code, _, err = _run(capsys, "verify", "linear.gd_iterate", "--backend", "cupy")
+    try:
+        import cupy  # noqa: F401
+    except ImportError:
+        assert code == 2 and "implreg[gpu]" in err
+
+
+def test_figure_and_report_are_written(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "f.png"
+    assert _run(capsys, "figure", "linear.gd_limit", "--out", str(out))[0] == 0
+    assert out.stat().st_size > 1000
+    code, _, _ = _run(capsys, "verify", "linear.gd_limit", "--examples", "1", "--report",
+                      str(tmp_path / "rep"))
+    text = (tmp_path / "rep" / "report.md").read_text()
+    assert code == 0 and "$$" in text and "figures/linear.gd_limit.png" in text
+    assert (tmp_path / "rep" / "figures" / "linear.gd_limit.png").exists()
+
+
+def test_python_m_verify_is_the_cli() -> None:
+    out = subprocess.run([sys.executable, "-m", "verify", "list", "--json"], capture_output=True,
+                         text=True, check=True)
+    assert json.loads(out.stdout)[0]["id"] == "linear.gd_iterate"

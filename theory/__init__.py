@@ -1,0 +1,50 @@
+"""implreg's symbolic layer: closed forms and conditions derived with SymPy.
+
+Every statement is a :class:`Result` with an id from the catalog::
+
+    >>> import theory
+    >>> r = theory.get("linear.gd_limit")      # builds (once) with SymPy
+    >>> r.latex()                              # doctest: +SKIP
+    >>> f = r.numeric()                        # a NumPy function of the result's symbols
+
+``import theory`` is cheap: SymPy and the topic modules load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from theory._registry import (
+    TOPIC_MODULES,
+    Entry,
+    UnknownResultError,
+    entries,
+    entry,
+    get,
+    ids,
+    topics,
+)
+
+if TYPE_CHECKING:
+    from theory._result import Result, Step
+
+__all__ = [
+    "TOPIC_MODULES",
+    "Entry",
+    "Result",
+    "Step",
+    "UnknownResultError",
+    "entries",
+    "entry",
+    "get",
+    "ids",
+    "topics",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Result", "Step"):
+        from theory import _result  # noqa: PLC0415 (keeps `import theory` free of SymPy)
+
+        return getattr(_result, name)
+    raise AttributeError(f"module 'theory' has no attribute {name!r}")

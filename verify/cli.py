@@ -1,0 +1,256 @@
+"""The ``implreg`` command line: list, derive, verify, figure.
+
+Bad input (an unknown id or backend, a negative count, CuPy without a GPU) prints one line
+on stderr and exits with status 2; ``implreg verify`` exits 1 if any check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main", "build_parser"]
+
+
+class CLIError(Exception):
+    """A user error: reported as one line on stderr, exit status 2."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {v}")
+    return v
+
+
+def _nonnegative_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer; got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer; got {v}")
+    return v
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, no usage dump
+        self.exit(2, f"implreg: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="implreg", description=(
+        "Derive, simulate and verify results on the implicit regularization of gradient methods."))
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    q = sub.add_parser("list", help="every result: id, title, source")
+    q.add_argument("--json", action="store_true", help="print a JSON list")
+
+    q = sub.add_parser("derive", help="the derived statement of a result")
+    q.add_argument("id")
+    fmt = q.add_mutually_exclusive_group()
+    fmt.add_argument("--latex", action="store_const", const="latex", dest="format")
+    fmt.add_argument("--sympy", action="store_const", const="sympy", dest="format")
+    fmt.add_argument("--python", action="store_const", const="python", dest="format")
+    fmt.add_argument("--steps", action="store_const", const="steps", dest="format",
+                     help="the SymPy derivation, step by step")
+
+    q = sub.add_parser("verify", help="run the numeric checks (all by default)")
+    q.add_argument("selectors", nargs="*", metavar="ID|TOPIC")
+    q.add_argument("--backend", default="numpy",
+                   help="numpy (default), array_api_strict, torch or cupy")
+    q.add_argument("--seed", type=_nonnegative_int, default=None,
+                   help="seed Hypothesis' search (default: derandomized, reproducible)")
+    q.add_argument("--examples", type=_positive_int, default=None,
+                   help="Hypothesis examples per check (default: each check's own)")
+    q.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    q.add_argument("--report", metavar="DIR", default=None,
+                   help="write a Markdown report with LaTeX statements and figures to DIR")
+
+    q = sub.add_parser("figure", help="draw a result's figure")
+    q.add_argument("id")
+    q.add_argument("--out", required=True, metavar="PATH", help="output file (.png, .pdf, .svg)")
+    q.add_argument("--backend", default="numpy")
+    return p
+
+
+# ----------------------------------------------------------------------- commands
+def _cmd_list(args: argparse.Namespace) -> int:
+    import theory  # noqa: PLC0415
+
+    rows = [{"id": e.id, "title": e.title, "source": e.source, "how": e.how, "topic": e.topic}
+            for e in theory.entries()]
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title=f"implreg results ({len(rows)})", show_lines=False)
+    table.add_column("id", style="bold cyan", no_wrap=True)
+    table.add_column("title")
+    table.add_column("how", style="dim")
+    for r in rows:
+        table.add_row(r["id"], r["title"], r["how"])
+    Console().print(table)
+    return 0
+
+
+def _cmd_derive(args: argparse.Namespace) -> int:
+    import sympy as sp  # noqa: PLC0415
+
+    import theory  # noqa: PLC0415
+
+    r = theory.get(args.id)
+    fmt = args.format or "pretty"
+    if fmt == "latex":
+        print(r.latex())
+        if r.conditions:
+            print(r"\text{if } " + r.conditions_latex())
+        for name in r.parts:
+            print(f"% {name}")
+            print(r.latex(part=name))
+    elif fmt == "sympy":
+        print(sp.sstr(r.statement))
+    elif fmt == "python":
+        try:
+            print(r.python())
+        except Exception as exc:  # matrix statements print as SymPy code
+            raise CLIError(f"{r.id} has no Python form ({exc})") from None
+    elif fmt == "steps":
+        if r.stated:
+            print(f"{r.id} is stated (evidence is numeric): {r.source}")
+        for i, s in enumerate(r.derivation, 1):
+            print(f"[{i}] {s.description}")
+            print("    " + sp.pretty(s.expr, use_unicode=True).replace("\n", "\n    "))
+    else:
+        print(str(r))
+    return 0
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        if v != v:
+            return "nan"
+        return f"{v:.4g}"
+    return str(v)
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    from numerics.backend import get_namespace  # noqa: PLC0415
+    from verify.registry import resolve  # noqa: PLC0415
+    from verify.runner import run_checks  # noqa: PLC0415
+
+    ids = resolve(args.selectors)
+    get_namespace(args.backend)  # fail early, with the library's install hint
+    err = Console(stderr=True)
+    reports = []
+    with Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
+                  BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err, transient=True,
+                  disable=not err.is_terminal and os.environ.get("IMPLREG_PROGRESS") != "1") as prog:
+        task = prog.add_task("verifying", total=len(ids))
+
+        def start(i: str) -> None:
+            prog.update(task, description=f"checking {i} on {args.backend}")
+
+        def done(rep: Any) -> None:
+            prog.advance(task)
+            if not err.is_terminal:
+                mark = "ok" if rep.passed else "FAILED"
+                print(f"  {rep.id}: {mark} ({rep.seconds:.1f}s)", file=sys.stderr)
+
+        reports = run_checks(ids, backend=args.backend, seed=args.seed,
+                             examples=args.examples, on_start=start, on_done=done)
+    ok = all(r.passed for r in reports)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
+    else:
+        table = Table(title=f"implreg verify — backend {args.backend}")
+        for col in ("id", "result", "predicted", "observed", "tolerance", "examples", "s"):
+            table.add_column(col, no_wrap=True, justify="left" if col in ("id", "result") else "right")
+        table.add_column("compared", overflow="fold")
+        for r in reports:
+            o = r.outcome
+            table.add_row(
+                r.id, "[green]pass[/]" if r.passed else "[bold red]FAIL[/]",
+                _fmt(None if o is None else o.predicted), _fmt(None if o is None else o.observed),
+                _fmt(None if o is None else o.tolerance), str(r.examples), f"{r.seconds:.1f}",
+                "" if o is None else o.quantity)
+        con = Console() if sys.stdout.isatty() else Console(width=150)
+        con.print(table)
+        for r in reports:
+            if not r.passed:
+                con.print(f"[bold red]{r.explain()}[/]")
+        total = sum(r.seconds for r in reports)
+        con.print(f"{sum(r.passed for r in reports)}/{len(reports)} checks passed in {total:.1f}s")
+    if args.report:
+        from verify.report import write_report  # noqa: PLC0415
+
+        path = write_report(reports, Path(args.report), backend=args.backend)
+        print(f"report written to {path}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+def _cmd_figure(args: argparse.Namespace) -> int:
+    from numerics.backend import get_namespace  # noqa: PLC0415
+    from verify.report import draw_figure  # noqa: PLC0415
+
+    import theory  # noqa: PLC0415
+
+    theory.entry(args.id)  # unknown id -> suggestion
+    xp = get_namespace(args.backend)
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise CLIError(f"--out must end in .png, .pdf or .svg; got {str(out)!r}")
+    if not out.parent.exists():
+        raise CLIError(f"directory {str(out.parent)!r} does not exist")
+    if not draw_figure(args.id, xp, out):
+        raise CLIError(f"{args.id} has no figure")
+    print(f"figure written to {out}", file=sys.stderr)
+    return 0
+
+
+_COMMANDS = {"list": _cmd_list, "derive": _cmd_derive, "verify": _cmd_verify, "figure": _cmd_figure}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``implreg`` and ``python -m verify``."""
+    from numerics.backend import BackendUnavailableError  # noqa: PLC0415
+    from theory import UnknownResultError  # noqa: PLC0415
+
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # usage errors (status 2) and --help (status 0)
+        return int(exc.code or 0)
+    try:
+        return _COMMANDS[args.command](args)
+    except (CLIError, UnknownResultError, BackendUnavailableError) as exc:
+        print(f"implreg: error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # bad values caught by the library's own validation
+        print(f"implreg: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("implreg: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

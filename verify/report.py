@@ -1,0 +1,96 @@
+"""Markdown reports and figures for ``implreg verify --report`` and ``implreg figure``."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+from pathlib import Path
+from typing import Any
+
+import theory
+from verify.registry import get_check, get_figure
+
+__all__ = ["write_report", "draw_figure"]
+
+
+def draw_figure(id: str, xp: Any, out: Path, params: dict[str, Any] | None = None) -> bool:
+    """Draw the figure of ``id`` (with the check's example parameters) into ``out``.
+
+    Returns False if the result has no figure.
+    """
+    fn = get_figure(id)
+    if fn is None:
+        return False
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    if params is None:
+        params = dict(get_check(id).example or {})
+    fig = fn(params, xp)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def _versions() -> str:
+    import numpy  # noqa: PLC0415
+    import sympy  # noqa: PLC0415
+
+    return f"Python {platform.python_version()}, NumPy {numpy.__version__}, SymPy {sympy.__version__}"
+
+
+def write_report(reports: list[Any], directory: Path, *, backend: str) -> Path:
+    """Write ``report.md`` (and ``figures/*.png``) for a list of :class:`CheckReport`."""
+    from numerics.backend import get_namespace  # noqa: PLC0415
+
+    directory.mkdir(parents=True, exist_ok=True)
+    figdir = directory / "figures"
+    figdir.mkdir(exist_ok=True)
+    xp = get_namespace(backend)
+    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    passed = sum(r.passed for r in reports)
+    lines = [
+        "# implreg verification report",
+        "",
+        f"{now} · backend `{backend}` · {_versions()} · {passed}/{len(reports)} checks passed",
+        "",
+        "| id | result | predicted | observed | tolerance | examples | seconds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in reports:
+        o = r.outcome
+        cells = ["—"] * 3 if o is None else [f"{o.predicted:.4g}", f"{o.observed:.4g}", f"{o.tolerance:.3g}"]
+        lines.append(f"| [`{r.id}`](#{r.id.replace('.', '')}) | {'pass' if r.passed else '**FAIL**'} | "
+                     + " | ".join(cells) + f" | {r.examples} | {r.seconds:.2f} |")
+    for r in reports:
+        res = theory.get(r.id)
+        lines += ["", f"## {r.id}", "", f"**{res.title}**", "", f"*Source:* {res.source}", "",
+                  "$$", res.latex(), "$$"]
+        if res.conditions:
+            lines += ["", f"under $ {res.conditions_latex()} $"]
+        if res.notes:
+            lines += ["", f"*Notes.* {res.notes}"]
+        lines += ["", "*Derivation:* " + ("stated; the evidence is the numeric check below." if res.stated
+                                            else f"{len(res.derivation)} SymPy steps (`implreg derive {r.id} --steps`).")]
+        o = r.outcome
+        lines += ["", f"**Check: {'passed' if r.passed else 'FAILED'}** on `{r.backend}`, "
+                      f"{r.examples} example(s), {r.seconds:.2f} s."]
+        if o is not None:
+            lines += [f"- compared: {o.quantity or 'value'} ({o.relation_text})",
+                      f"- predicted {o.predicted:.6g}, observed {o.observed:.6g}, tolerance {o.tolerance:.3g}",
+                      f"- tolerance: {o.reason}"]
+        if r.counterexample is not None:
+            lines.append(f"- counterexample (shrunk by Hypothesis): `{r.counterexample}`")
+        if r.error:
+            lines.append(f"- error: `{r.error}`")
+        png = figdir / f"{r.id}.png"
+        try:
+            if draw_figure(r.id, xp, png):
+                lines += ["", f"![{r.id}](figures/{png.name})"]
+        except Exception as exc:  # a figure must not sink the report
+            lines.append(f"- figure failed: `{type(exc).__name__}: {exc}`")
+    path = directory / "report.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,194 @@
+"""Run checks: Hypothesis searches each result's parameter space for a counterexample."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
+
+from numerics.backend import get_namespace, namespace_name
+from verify.outcome import Outcome
+from verify.registry import get_check
+
+__all__ = ["CheckReport", "run_check", "run_checks"]
+
+
+class _Falsified(AssertionError):
+    """Raised inside the Hypothesis property when an outcome fails."""
+
+
+@dataclass
+class CheckReport:
+    """What running one check produced."""
+
+    id: str
+    passed: bool
+    outcome: Outcome | None
+    backend: str
+    seconds: float
+    examples: int
+    counterexample: dict[str, Any] | None = None
+    error: str | None = None
+    outcomes: list[Outcome] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        o = self.outcome
+        return {
+            "id": self.id,
+            "passed": self.passed,
+            "predicted": None if o is None else o.predicted,
+            "observed": None if o is None else o.observed,
+            "tolerance": None if o is None else o.tolerance,
+            "relation": None if o is None else o.relation,
+            "quantity": None if o is None else o.quantity,
+            "reason": None if o is None else o.reason,
+            "backend": self.backend,
+            "seconds": round(self.seconds, 3),
+            "examples": self.examples,
+            "counterexample": self.counterexample,
+            "error": self.error,
+            "details": None if o is None else o.to_dict()["details"],
+        }
+
+    def explain(self) -> str:
+        """A few lines saying what failed and on which parameters."""
+        lines = [f"{self.id}: {'passed' if self.passed else 'FAILED'} on {self.backend}"]
+        if self.outcome is not None:
+            lines.append(f"  {self.outcome!r}")
+            if self.outcome.reason:
+                lines.append(f"  tolerance: {self.outcome.reason}")
+        if self.counterexample is not None:
+            lines.append(f"  counterexample (shrunk by Hypothesis): {self.counterexample}")
+        if self.error:
+            lines.append("  error: " + self.error)
+        return "\n".join(lines)
+
+
+def _resolve_xp(backend: Any) -> tuple[Any, str]:
+    if isinstance(backend, str):
+        xp = get_namespace(backend)
+        return xp, backend
+    return backend, namespace_name(backend)
+
+
+def run_check(
+    id: str,
+    *,
+    backend: Any = "numpy",
+    seed: int | None = None,
+    examples: int | None = None,
+    derandomize: bool | None = None,
+) -> CheckReport:
+    """Run the check of ``id``: Hypothesis draws up to ``examples`` parameter sets.
+
+    Parameters
+    ----------
+    id
+        A result id with a registered check.
+    backend
+        A backend name or an array namespace.
+    seed
+        Seed of Hypothesis' search (and of fixed experiments). ``None`` with
+        ``derandomize`` left at its default gives the derandomized, reproducible search.
+    examples
+        Number of examples (default: the check's own).
+    derandomize
+        Force Hypothesis' derandomized mode (``True`` when no seed is given).
+
+    Returns
+    -------
+    CheckReport
+        ``passed`` is False if any example failed; the report then holds Hypothesis'
+        shrunk counterexample and its outcome.
+    """
+    chk = get_check(id)
+    xp, name = _resolve_xp(backend)
+    if examples is not None and examples < 1:
+        raise ValueError(f"examples must be >= 1; got {examples}")
+    n_examples = chk.examples if examples is None else examples
+    if derandomize is None:
+        derandomize = seed is None
+    outcomes: list[Outcome] = []
+    last: dict[str, Any] = {}
+    t0 = time.perf_counter()
+
+    def evaluate(params: dict[str, Any]) -> None:
+        last["params"] = params
+        last["outcome"] = None
+        out = chk.fn(params, xp)
+        last["outcome"] = out
+        outcomes.append(out)
+        if not out.passed:
+            raise _Falsified(repr(out))
+
+    error = None
+    counterexample = None
+    try:
+        if chk.strategy is None:
+            params = dict(chk.example or {})
+            params["seed"] = params.get("seed", 0) if seed is None else seed
+            evaluate(params)
+        else:
+            prop = given(params=chk.strategy)(evaluate)
+            prop = settings(
+                max_examples=n_examples,
+                derandomize=derandomize,
+                database=None,
+                deadline=None,
+                print_blob=False,
+                phases=(Phase.explicit, Phase.generate, Phase.shrink),
+                suppress_health_check=list(HealthCheck),
+            )(prop)
+            if not derandomize and seed is not None:
+                prop = hypothesis_seed(seed)(prop)
+            prop()
+    except _Falsified:
+        counterexample = last.get("params")
+    except Exception as exc:  # a bug or a simulation error: report, don't crash the run
+        counterexample = last.get("params")
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
+        error = f"{type(exc).__name__}: {exc}{where}"
+    seconds = time.perf_counter() - t0
+    failed = counterexample is not None or error is not None
+    if failed:
+        shown = last.get("outcome")
+    else:
+        shown = Outcome.all_of(outcomes) if outcomes else None
+    return CheckReport(
+        id=id,
+        passed=not failed,
+        outcome=shown,
+        backend=name,
+        seconds=seconds,
+        examples=len(outcomes),
+        counterexample=counterexample,
+        error=error,
+        outcomes=outcomes,
+    )
+
+
+def run_checks(
+    ids: Iterable[str],
+    *,
+    backend: Any = "numpy",
+    seed: int | None = None,
+    examples: int | None = None,
+    on_start: Callable[[str], None] | None = None,
+    on_done: Callable[[CheckReport], None] | None = None,
+) -> list[CheckReport]:
+    """Run several checks in order; ``on_start``/``on_done`` drive a progress display."""
+    reports = []
+    for i in ids:
+        if on_start is not None:
+            on_start(i)
+        rep = run_check(i, backend=backend, seed=seed, examples=examples)
+        reports.append(rep)
+        if on_done is not None:
+            on_done(rep)
+    return reports
