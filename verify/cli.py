@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("id")
     q.add_argument("--out", required=True, metavar="PATH", help="output file (.png, .pdf, .svg)")
     q.add_argument("--backend", default="numpy")
+
+    from benchmarks import build_parser as _bench_parser  # noqa: PLC0415
+
+    _bench_parser(sub.add_parser("bench", help="the performance suite (python -m benchmarks)"))
     return p
 
 
@@ -225,7 +229,14 @@ def _cmd_figure(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"list": _cmd_list, "derive": _cmd_derive, "verify": _cmd_verify, "figure": _cmd_figure}
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from benchmarks import run_from_args  # noqa: PLC0415
+
+    return run_from_args(args)
+
+
+_COMMANDS = {"list": _cmd_list, "derive": _cmd_derive, "verify": _cmd_verify, "figure": _cmd_figure,
+             "bench": _cmd_bench}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
