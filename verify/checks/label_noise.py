@@ -120,7 +120,7 @@ def check_regularizer(p: dict[str, Any], xp: Any) -> Outcome:
     Z = rng.standard_normal((p["n"], p["d"]))  # Gaussian rows: JJᵀ invertible a.s.
     model = DiagonalNet(_asarray(xp, Z), _asarray(xp, rng.standard_normal(p["n"])))
     theta = project_to_manifold(model, _asarray(xp, p["scale"] * rng.standard_normal((1, 2 * p["d"]))))
-    H = model.hessian(theta)[0]
+    H = model.hessian(theta)[0, ...]
     lam = xp.linalg.eigvalsh(H)
     lam = xp.where(lam > 0, lam, xp.zeros_like(lam))  # PSD on Γ; clip rounding
     lmax = float(to_numpy(xp.max(lam)))
