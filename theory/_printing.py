@@ -53,7 +53,21 @@ class _ArrayAPIPrinter(PythonCodePrinter):
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         super().__init__({"fully_qualified_modules": False, **(settings or {})})
 
+    def _constant(self, expr: sp.Basic) -> str | None:
+        """A real constant subexpression (sqrt(2), log(3)/pi) as a float literal: array
+        functions such as ``xp.sqrt`` reject Python numbers on strict namespaces."""
+        if expr.is_number and expr.is_real:
+            return repr(float(expr.evalf(17)))
+        return None
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:  # noqa: N802
+        const = self._constant(expr)
+        return const if const is not None else super()._print_Pow(expr, rational=rational)
+
     def _print_Function(self, expr: sp.Function) -> str:  # noqa: N802 (SymPy's naming)
+        const = self._constant(expr)
+        if const is not None:
+            return const
         name = type(expr).__name__
         if name in _FUNCTIONS:
             args = ", ".join(self._print(a) for a in expr.args)
