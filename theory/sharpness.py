@@ -144,7 +144,12 @@ def flatness_radius() -> Result:
     if len(sols) != 1:
         raise ArithmeticError(f"expected one positive root, got {sols}")
     rad = sym("r_delta", r"r(x, \delta, \varepsilon)", positive=True)
-    statement = sp.Eq(rad, sols[0])
+    # Kept as one unevaluated square root: it prints as √(2ε/δᵀHδ) and evaluates with a
+    # single xp.sqrt (SymPy would split out a constant √2, a bare number for the array API).
+    radius = sp.Pow(2 * eps / q, sp.Rational(1, 2), evaluate=False)
+    if sp.simplify(radius - sols[0]) != 0:
+        raise ArithmeticError(f"root {sols[0]} ≠ {radius}")
+    statement = sp.Eq(rad, radius)
     # Monotone in r, so the sup of the sublevel set is the crossing.
     deriv = sp.diff(r**2 / 2 * q, r)
     return Result(
@@ -160,6 +165,6 @@ def flatness_radius() -> Result:
             Step("L(x + rδ) − L(x) = ½r²δᵀHδ, increasing for r > 0", sp.Eq(sp.Symbol("∂_r ΔL"), deriv)),
             Step("crossing ½r²δᵀHδ = ε", statement),
         ),
-        parts={"radius": sols[0]},
+        parts={"radius": radius},
         references=("Memo 004, eq. (11) and Table 1",),
     )

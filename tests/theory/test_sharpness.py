@@ -15,7 +15,7 @@ def test_every_result_derives_to_latex(rid: str) -> None:
 
 def test_flatness_radius_latex_is_pinned() -> None:
     assert theory.get("sharpness.flatness_radius").latex() == (
-        r"r(x, \delta, \varepsilon) = \frac{\sqrt{2} \sqrt{\varepsilon}}{\sqrt{\delta^T H \delta}}")
+        r"r(x, \delta, \varepsilon) = \sqrt{\frac{2 \varepsilon}{\delta^T H \delta}}")
 
 
 def test_flatness_radius_solves_the_crossing() -> None:
