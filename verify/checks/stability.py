@@ -486,7 +486,9 @@ def figure_escape(p: dict[str, Any], xp: Any) -> Any:
 @figure("stability.sgd_threshold")
 def figure_sharpness_nonuniformity(p: dict[str, Any], xp: Any) -> Any:
     """The seed's diagram: stable regions s ≤ s_∂(a) for a few (η, B), with simulated 1-D minima
-    (random a_i, n = 20) marked by whether SGD with η = 0.5, B = 2 left them."""
+    (random a_i, n = 20) marked by the simulated mean-square growth of SGD (η = 0.5, B = 2):
+    E x_1²/x_0² over R replicas (one step, so the estimate is not dominated by rare
+    trajectories as long-run sample means of a heavy-tailed product are)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     res = theory.get("stability.sgd_threshold")
@@ -497,7 +499,7 @@ def figure_sharpness_nonuniformity(p: dict[str, Any], xp: Any) -> Any:
         a = np.linspace(0, 2 / eta, 400)
         ax.plot(a, edge(a=a, eta=eta, n=float(n), B=float(B)), style, label=f"η = {eta}, B = {B}")
     rng = host_rng(p, 3)
-    eta, B, R, T = 0.5, 2, 400, 60
+    eta, B, R, T = 0.5, 2, 4000, 1
     pts, esc = [], []
     for _ in range(40):
         a_vals = rng.gamma(rng.uniform(0.3, 3), 1.0, n)
@@ -506,11 +508,11 @@ def figure_sharpness_nonuniformity(p: dict[str, Any], xp: Any) -> Any:
         tr = run(model, SGD(eta, batch=B), xp.ones((R, 1), dtype=xp.float64), T, record=(),
                  rng=int(rng.integers(2**31)))
         pts.append((a_vals.mean(), a_vals.std()))
-        esc.append(bool(np.mean(to_numpy(tr.x) ** 2) > 1.0) or tr.n_diverged > 0)
+        esc.append(bool(np.mean(to_numpy(tr.x) ** 2) > 1.0))
     pts = np.array(pts)
     esc = np.array(esc)
-    ax.scatter(*pts[~esc].T, c="tab:green", s=16, label="SGD (η = 0.5, B = 2) stays")
-    ax.scatter(*pts[esc].T, c="tab:red", marker="x", s=20, label="SGD (η = 0.5, B = 2) escapes")
+    ax.scatter(*pts[~esc].T, c="tab:green", s=16, label="simulated: E x² shrinks (η = 0.5, B = 2)")
+    ax.scatter(*pts[esc].T, c="tab:red", marker="x", s=20, label="simulated: E x² grows")
     ax.set_xlabel("sharpness a")
     ax.set_ylabel("non-uniformity s")
     ax.set_title(f"sharpness–non-uniformity diagram (n = {n})")
