@@ -143,8 +143,6 @@ def bench_sharpness(cfg: ModelConfig) -> list[Row]:
     for method in ("hutchinson", "hutch++"):
         need[method] = None
         for m in (6, 12, 24, 48, 96, 192, 384, 768, 1536):
-            if m >= p and method == "hutch++":
-                pass
             est = hessian_trace(lambda v: v @ Ht, (cfg.trace_reps, p), rng=m, matvecs=m,
                                 method=method)
             rms = float(np.sqrt(np.mean((np.asarray(est.value) - tr) ** 2))) / tr
