@@ -44,7 +44,7 @@ def _sqrt_and_inv_sqrt(H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --------------------------------------------------------------------- metric_view
-@check("adaptive.metric_view", strategy=_scaled_params(), examples=6,
+@check("adaptive.metric_view", strategy=_scaled_params(), examples=10,
        example={"n": 3, "d": 7, "rank": 3, "cond": 2.0, "h_cond": 5.0, "diagonal": False,
                 "eta_frac": 0.6, "seed": 4})
 def check_metric_view(p: dict[str, Any], xp: Any) -> Outcome:
@@ -237,7 +237,7 @@ def adam_from_zero(p: dict[str, Any], xp: Any, R: int = 4, K: int = 1000) -> dic
     return {"A": A_h, "y": y_h, "x_min": x_min, "eta": eta, "Adam": xs[best, np.arange(R)]}
 
 
-@check("adaptive.adam_vs_sgd_norm", strategy=_norm_params(), examples=8,
+@check("adaptive.adam_vs_sgd_norm", strategy=_norm_params(), examples=12,
        example={"n": 4, "d": 10, "rank": 4, "cond": 3.0, "isotropic": False, "eta_rel": 0.02,
                 "seed": 0, "sigmas": [0.01, 0.1, 1.0, 5.0, 10.0]})
 def check_adam_vs_sgd_norm(p: dict[str, Any], xp: Any) -> Outcome:

@@ -106,7 +106,7 @@ def _run(s: dict[str, Any], p: dict[str, Any], xp: Any, R: int = 3) -> tuple[np.
     return ks[keep], to_numpy(traj.records["x"])[keep]
 
 
-@check("classification.max_margin", strategy=_max_margin_params(), examples=4,
+@check("classification.max_margin", strategy=_max_margin_params(), examples=6,
        example={"d": 3, "n_extra": 10, "margin": 0.5, "m2": 2.0, "spread": 1.5,
                 "eta_frac": 0.8, "seed": 0})
 def check_max_margin(p: dict[str, Any], xp: Any) -> Outcome:
