@@ -20,7 +20,7 @@ from array_api_compat import array_namespace
 from numerics._validation import check_batch, check_positive
 from numerics.optim import Rule
 
-__all__ = ["Adam", "AdamState", "RMSprop", "RMSpropState"]
+__all__ = ["Adam", "AdamState", "RMSprop", "RMSpropState", "least_squares_limits"]
 
 
 def _check_beta(name: str, value: Any) -> float:
@@ -259,3 +259,66 @@ class Adam(Rule):
             raise ValueError("the Adam metric is defined after the first step (count >= 1); got count=0")
         xp = array_namespace(state.v)
         return xp.sqrt(state.v / (1.0 - self.beta_v**state.count)) + self.eps
+
+
+def least_squares_limits(model: Any, x0: Any, rules: dict[str, Any], steps: int, *,
+                         rng: Any = None) -> dict[str, dict[str, Any]]:
+    r"""Run several rules on a :class:`numerics.LeastSquares` from the same replica ensemble
+    of initial points and compare where they end with the GD projection point.
+
+    For each rule: the final iterates, their loss, their norm, and their distance to
+    :math:`x_0 + A^+(y - Ax_0)` (the limit of GD and SGD from ``x0``, ``linear.gd_limit``).
+    Zero and scaled initializations are rows of ``x0``; adaptive rules generally end
+    elsewhere on :math:`\{Ax = y\}` (``adaptive.adam_vs_sgd_norm``).
+
+    Parameters
+    ----------
+    model
+        A :class:`numerics.LeastSquares` with a shared design matrix ``A`` ``(n, d)``.
+    x0
+        Initial points ``(R, d)``.
+    rules
+        Name -> update rule (``GD(eta, metric=H)``, :class:`Adam`, :class:`RMSprop`, ...).
+    steps
+        Steps per rule.
+    rng
+        Seed for stochastic rules.
+
+    Returns
+    -------
+    dict
+        Name -> ``{"x", "loss", "norm", "distance_to_projection", "diverged"}``, arrays of
+        the input namespace.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numerics import LeastSquares, GD
+    >>> m = LeastSquares(np.array([[1.0, 2.0]]), np.array([1.0]), reduction="sum")
+    >>> out = least_squares_limits(m, np.zeros((1, 2)), {"GD": GD(0.1), "Adam": Adam(0.01)}, 3000)
+    >>> bool(out["GD"]["distance_to_projection"][0] < 1e-12)
+    True
+    >>> bool(out["Adam"]["norm"][0] > out["GD"]["norm"][0] + 1e-3)
+    True
+    """
+    from numerics.engine import run  # noqa: PLC0415
+
+    xp = array_namespace(x0)
+    A, y = model.A, model.y
+    if A.ndim != 2:
+        raise ValueError(f"least_squares_limits needs a shared design matrix A (n, d); got shape {tuple(A.shape)}")
+    pinv = xp.linalg.pinv(A)
+    resid = y[None, :] - x0 @ xp.matrix_transpose(A)            # (R, n)
+    proj = x0 + resid @ xp.matrix_transpose(pinv)                # x0 + A⁺(y − A x0)
+    out: dict[str, dict[str, Any]] = {}
+    for name, rule in rules.items():
+        traj = run(model, rule, x0, steps, record=(), rng=rng)
+        x = traj.x
+        out[name] = {
+            "x": x,
+            "loss": model.loss(x),
+            "norm": xp.linalg.vector_norm(x, axis=-1),
+            "distance_to_projection": xp.linalg.vector_norm(x - proj, axis=-1),
+            "diverged": traj.diverged,
+        }
+    return out

@@ -157,3 +157,32 @@ def test_batch_larger_than_n_raises(xp) -> None:
         run(m, Adam(0.1, batch=5), xp.asarray(np.zeros((1, 7))), 1)
     with pytest.raises(TypeError, match="beta_v must be a real number"):
         RMSprop(0.1, beta_v="0.9")
+
+
+def test_least_squares_limits_from_zero_and_scaled_inits(xp) -> None:
+    from numerics import GD
+    from numerics.adaptive import least_squares_limits
+
+    rng = np.random.default_rng(4)
+    A, y = rng.standard_normal((3, 8)), rng.standard_normal(3)
+    x0 = np.vstack([np.zeros(8), 0.1 * rng.standard_normal(8), 3.0 * rng.standard_normal(8)])
+    h = np.geomspace(1.0, 4.0, 8)
+    m = LeastSquares(xp.asarray(A), xp.asarray(y), reduction="sum")
+    lmax = np.linalg.eigvalsh(A.T @ A).max()
+    rules = {"GD": GD(1.0 / lmax), "scaled GD": GD(1.0 / lmax, metric=xp.asarray(h)),
+             "Adam": Adam(0.01), "RMSprop": RMSprop(0.003)}
+    out = least_squares_limits(m, xp.asarray(x0), rules, 1500)
+    # GD reaches the Euclidean projection of each x0 (linear.gd_limit)
+    assert to_numpy(out["GD"]["distance_to_projection"]).max() < 1e-8
+    # scaled GD reaches the H-projection x0 + H⁻¹Aᵀ(AH⁻¹Aᵀ)⁻¹(y − Ax0), not the Euclidean one
+    Hi = np.diag(1 / h)
+    xh = x0 + (Hi @ A.T @ np.linalg.solve(A @ Hi @ A.T, (y[:, None] - A @ x0.T))).T
+    np.testing.assert_allclose(to_numpy(out["scaled GD"]["x"]), xh, atol=1e-8)
+    assert to_numpy(out["scaled GD"]["distance_to_projection"]).min() > 1e-3
+    # the adaptive rules interpolate from zero with a larger norm than the min-norm point
+    for name in ("Adam", "RMSprop"):
+        assert to_numpy(out[name]["loss"])[0] < 1e-6
+        assert to_numpy(out[name]["norm"])[0] > np.linalg.norm(np.linalg.pinv(A) @ y) + 1e-3
+    with pytest.raises(ValueError, match="shared design matrix"):
+        least_squares_limits(LeastSquares(xp.asarray(A[None]), xp.asarray(y)), xp.asarray(x0[:1]),
+                             rules, 1)
