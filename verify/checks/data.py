@@ -124,7 +124,7 @@ def _lr_experiment(p: dict[str, Any], xp: Any) -> dict[str, Any]:
         "etas": etas,
         "a0": _sharpness(model, th0, p, xp),
         "a": _sharpness(model, tr.x, p, xp).reshape(etas.size, S),
-        "loss": to_numpy(tr.records["loss"][-1]).reshape(etas.size, S),
+        "loss": to_numpy(tr.records["loss"])[-1].reshape(etas.size, S),
         "test": to_numpy(model.accuracy(tr.x, data.X_test, data.labels_test)).reshape(etas.size, S),
         "diverged": to_numpy(tr.diverged).reshape(etas.size, S),
     }
