@@ -69,17 +69,18 @@ class _ArrayAPIPrinter(PythonCodePrinter):
     def _print_Exp1(self, expr: Any) -> str:  # noqa: N802
         return "e"
 
-    def _print_Max(self, expr: sp.Max) -> str:  # noqa: N802
-        out = self._print(expr.args[0])
-        for a in expr.args[1:]:
-            out = f"maximum({out}, {self._print(a)})"
+    def _fold(self, template: str, args: tuple[sp.Basic, ...]) -> str:
+        """Left-fold a binary template over the arguments: f(f(a, b), c)."""
+        out = self._print(args[0])
+        for a in args[1:]:
+            out = template.format(out, self._print(a))
         return out
 
+    def _print_Max(self, expr: sp.Max) -> str:  # noqa: N802
+        return self._fold("maximum({}, {})", expr.args)
+
     def _print_Min(self, expr: sp.Min) -> str:  # noqa: N802
-        out = self._print(expr.args[0])
-        for a in expr.args[1:]:
-            out = f"minimum({out}, {self._print(a)})"
-        return out
+        return self._fold("minimum({}, {})", expr.args)
 
     def _print_Heaviside(self, expr: sp.Heaviside) -> str:  # noqa: N802
         x = self._print(expr.args[0])
@@ -101,16 +102,10 @@ class _ArrayAPIPrinter(PythonCodePrinter):
         return f"(({self._print(expr.lhs)}) {expr.rel_op} ({self._print(expr.rhs)}))"
 
     def _print_And(self, expr: sp.And) -> str:  # noqa: N802
-        out = self._print(expr.args[0])
-        for a in expr.args[1:]:
-            out = f"({out}) & ({self._print(a)})"
-        return out
+        return self._fold("({}) & ({})", expr.args)
 
     def _print_Or(self, expr: sp.Or) -> str:  # noqa: N802
-        out = self._print(expr.args[0])
-        for a in expr.args[1:]:
-            out = f"({out}) | ({self._print(a)})"
-        return out
+        return self._fold("({}) | ({})", expr.args)
 
     def _print_Not(self, expr: sp.Not) -> str:  # noqa: N802
         return f"~({self._print(expr.args[0])})"
