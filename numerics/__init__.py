@@ -24,6 +24,34 @@ from numerics.linear import LeastSquares, min_norm_fit, relu_features
 from numerics.optim import GD, SGD, Rule, apply_metric
 from numerics.random import Generator, default_rng
 
+# Topic models, rules and measurements, imported on first use (`numerics.Adam`, or
+# `from numerics.sharpness import top_eigenvalue`): keeps `import numerics` light.
+_LAZY = {
+    "sharpness": ("top_eigenvalue", "hessian_trace", "non_uniformity", "epsilon_sharpness",
+                  "pac_bayes_sharpness", "flatness_radius"),
+    "stability": ("SumOfQuadratics", "PiecewiseQuadratic1D", "escape_example",
+                  "second_moment_map", "largest_stable_eta"),
+    "two_layer": ("TwoLayerReLU", "TwoLayerPopulation", "RandomFeatures", "xavier_init"),
+    "adaptive": ("Adam", "RMSprop"),
+    "label_noise": ("LabelNoiseSGD",),
+    "langevin": ("Langevin", "TwoWellPotential"),
+    "diagonal": ("DiagonalNet",),
+    "factorization": ("MatrixSensing",),
+    "classification": ("LogisticRegression", "separable_data", "max_margin"),
+    "mlp": ("MLP",),
+    "data": ("load_digits", "corrupt_labels"),
+}
+_LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    if name in _LAZY_NAMES:
+        import importlib  # noqa: PLC0415
+
+        return getattr(importlib.import_module(f"numerics.{_LAZY_NAMES[name]}"), name)
+    raise AttributeError(f"module 'numerics' has no attribute {name!r}")
+
+
 __all__ = [
     "BACKENDS",
     "BackendUnavailableError",
@@ -43,4 +71,5 @@ __all__ = [
     "relu_features",
     "run",
     "to_numpy",
+    *sorted(_LAZY_NAMES),
 ]

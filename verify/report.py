@@ -34,6 +34,20 @@ def draw_figure(id: str, xp: Any, out: Path, params: dict[str, Any] | None = Non
     return True
 
 
+def _details(details: dict[str, Any]) -> list[str]:
+    """A check's details: Markdown tables (strings starting with '|') under their key as a
+    heading, scalars as list items; the bookkeeping keys of Outcome.all_of are left out."""
+    items, tables = [], []
+    for k, v in details.items():
+        if k in ("comparisons", "failed"):
+            continue
+        if isinstance(v, str) and v.lstrip().startswith("|"):
+            tables += ["", f"*{k.replace('_', ' ')}*", "", v.strip()]
+        elif isinstance(v, (str, int, float, bool)):
+            items.append(f"- {k.replace('_', ' ')}: {v:.6g}" if isinstance(v, float) else f"- {k.replace('_', ' ')}: {v}")
+    return items + tables
+
+
 def _versions() -> str:
     import numpy  # noqa: PLC0415
     import sympy  # noqa: PLC0415
@@ -81,6 +95,8 @@ def write_report(reports: list[Any], directory: Path, *, backend: str) -> Path:
             lines += [f"- compared: {o.quantity or 'value'} ({o.relation_text})",
                       f"- predicted {o.predicted:.6g}, observed {o.observed:.6g}, tolerance {o.tolerance:.3g}",
                       f"- tolerance: {o.reason}"]
+        if o is not None:
+            lines += _details(o.details)
         if r.counterexample is not None:
             lines.append(f"- counterexample (shrunk by Hypothesis): `{r.counterexample}`")
         if r.error:

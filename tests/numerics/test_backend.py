@@ -94,3 +94,16 @@ def test_bad_seed_and_k_are_clear_errors() -> None:
         Generator("abc")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"k must be in \[1, n=3\]"):
         Generator(0).choice_without_replacement(3, 4)
+
+
+def test_every_public_name_resolves_and_import_stays_light() -> None:
+    import subprocess
+    import sys
+
+    import numerics
+
+    for name in numerics.__all__:
+        assert getattr(numerics, name) is not None
+    code = "import sys, numerics; print('sklearn' in sys.modules, 'sympy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

@@ -58,7 +58,8 @@ def _circle_exact_g(W: np.ndarray) -> np.ndarray:
 
     nw = np.linalg.norm(W, axis=-1)
     c2 = np.clip(np.sum(W[..., :2] ** 2, axis=-1) / nw**2, 0.0, 1.0)
-    one_minus_K = np.where(c2 < 1, (1 - c2) * ellipk(np.minimum(c2, 1 - 1e-300)), 0.0)
+    with np.errstate(invalid="ignore"):  # (1 − c²)K(c²) → 0 as c² → 1; where() drops 0·∞
+        one_minus_K = np.where(c2 < 1, (1 - c2) * ellipk(c2), 0.0)
     return nw * (2 * ellipe(c2) - one_minus_K) / math.pi**2
 
 
