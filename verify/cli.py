@@ -1,4 +1,4 @@
-"""The ``implreg`` command line: list, derive, verify, figure.
+"""The ``implreg`` command line: list, derive, verify, figure, sweep.
 
 Bad input (an unknown id or backend, a negative count, CuPy without a GPU) prints one line
 on stderr and exits with status 2; ``implreg verify`` exits 1 if any check failed.
@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("id")
     q.add_argument("--out", required=True, metavar="PATH", help="output file (.png, .pdf, .svg)")
     q.add_argument("--backend", default="numpy")
+
+    q = sub.add_parser("sweep", help="parameter sweeps on Dask, resumable; --plot draws them")
+    from verify.sweeps.cli import add_arguments  # noqa: PLC0415
+
+    add_arguments(q)
     return p
 
 
@@ -225,7 +230,14 @@ def _cmd_figure(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"list": _cmd_list, "derive": _cmd_derive, "verify": _cmd_verify, "figure": _cmd_figure}
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from verify.sweeps.cli import command  # noqa: PLC0415
+
+    return command(args)
+
+
+_COMMANDS = {"list": _cmd_list, "derive": _cmd_derive, "verify": _cmd_verify, "figure": _cmd_figure,
+             "sweep": _cmd_sweep}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
