@@ -8,17 +8,17 @@ import numpy as np
 import pytest
 
 import theory
-from verify.sweeps.stability import moments, problem, stability_cell
+from numerics.stability import largest_stable_eta, sharpness_nonuniformity
+from verify.sweeps.stability import problem, stability_cell
 
-BASE = {"n": 16, "d": 4, "steps": 200, "replicas": 64, "backend": "numpy"}
+BASE = {"n": 16, "p": 4, "a": 1.0, "s": 1.0, "steps": 200, "replicas": 64, "backend": "numpy"}
 
 
-def test_problem_is_normalized_to_unit_sharpness() -> None:
-    H, Sigma = moments(problem(16, 4, seed=3))
-    lam = np.linalg.eigvalsh(H)
-    # eigvalsh of a 4x4 SPD matrix: error ~ d·eps·‖H‖ (4·sqrt(eps) is ample).
-    assert abs(lam[-1] - 1.0) < 4 * np.sqrt(np.finfo(float).eps)
-    assert np.linalg.eigvalsh(Sigma)[0] > -1e-12  # Σ = Cov of H_ξ is PSD
+def test_problem_has_the_requested_sharpness_and_nonuniformity() -> None:
+    a, s = sharpness_nonuniformity(problem({**BASE, "s": 0.7}, seed=3))
+    # Dense eigensolves of 4x4 matrices: error ~ p·eps·‖H‖; 4·sqrt(eps) is ample.
+    tol = 4 * np.sqrt(np.finfo(float).eps)
+    assert abs(a - 1.0) < tol and abs(s - 0.7) < tol
 
 
 @pytest.mark.parametrize("eta", [0.5, 1.9, 2.1, 2.3])
@@ -45,17 +45,16 @@ def test_teeth_doubled_step_is_caught() -> None:
                 <= rec["gd_rate"] + 1e-9)
 
 
-def test_small_batches_destabilize_below_the_gd_threshold() -> None:
-    """Seed 000's necessary condition s ≤ (1/η)·sqrt(B(n−1)/(n−B)): where the instance
-    violates it (B = 1, η = 1: the bound is 1) the second moment must grow, although
-    η = 1 is half the GD threshold 2/a, where the full batch is stable."""
-    eta, n = 1.0, BASE["n"]
-    one = stability_cell({**BASE, "eta": eta, "batch": 1}, seed=0)
-    full = stability_cell({**BASE, "eta": eta, "batch": n}, seed=0)
-    bound = math.sqrt(1 * (n - 1) / (n - 1)) / eta
-    assert one["nonuniformity"] > bound  # the instance violates the necessary condition
-    assert not one["stable"] and one["growth_rate"] > 0
-    assert full["stable"] and eta < 2 / full["sharpness"]
+def test_recorded_mean_square_rate_is_the_exact_threshold() -> None:
+    """The stored exact rate log ρ(T_η) changes sign at the exact threshold of
+    stability.sgd_exact_threshold (computed independently by largest_stable_eta), below
+    the GD threshold for B = 1 (seed 000: small batches destabilize non-uniform minima)."""
+    H = problem(BASE, seed=0)
+    eta_star = largest_stable_eta(H, 1, condition="exact")
+    below = stability_cell({**BASE, "eta": 0.9 * eta_star, "batch": 1, "steps": 5}, seed=0)
+    above = stability_cell({**BASE, "eta": 1.1 * eta_star, "batch": 1, "steps": 5}, seed=0)
+    assert below["ms_rate"] < 0 < above["ms_rate"]
+    assert eta_star < 2 / below["sharpness"]
 
 
 def test_bad_batch_is_rejected() -> None:
