@@ -1,0 +1,739 @@
+r"""Two-layer ReLU networks: finite data, exact population loss, random features.
+
+The network (seed 000, eqs. 3 and 17) is
+
+.. math:: f_m(x; a, B) = s\sum_{j=1}^m a_j\,\sigma(b_j\cdot x), \qquad
+          s = 1 \text{ (conventional)}, \quad s = 1/m \text{ (mean field)},
+
+with :math:`\sigma(u) = \max(u, 0)`. Parameters are one flat vector per replica,
+:math:`\theta = (a, \operatorname{vec} B)` of length :math:`p = m(d + 1)` (``pack`` /
+``unpack``); ``theta`` has shape ``(R, p)`` with the replica axis first.
+
+Losses carry the factor ½ so that GD on them is the discretization of the seed's flows
+(eqs. 6–7 and 18):
+
+* finite data: :math:`L(\theta) = \frac1{2n}\sum_i (f_m(x_i) - y_i)^2`;
+* population, :math:`x\sim N(0, I_d)` (or :math:`\mathrm{Unif}(S^{d-1})`):
+  :math:`L = \tfrac12\mathcal R` with the kernel form (``two_layer.population_loss``)
+
+  .. math:: \mathcal R(a, B) = s^2a^TK(B,B)a - 2s\,a^TK(B,B^*)a^* + a^{*T}K(B^*,B^*)a^*,
+
+  :math:`K_{jl} = k(b_j, b_l)` the ReLU arc-cosine kernel (``kernels.arccos1_gaussian``;
+  divided by d on the sphere).
+
+Gradients and Hessian-vector products are derived by hand (module notes below) and tested
+against finite differences.
+
+Notes
+-----
+With :math:`\theta_{jl}` the angle between :math:`b_j` and :math:`w_l`,
+:math:`t_{jl} = \hat w_l - \cos\theta_{jl}\hat b_j` and :math:`\kappa` = 1 (Gaussian) or
+1/d (sphere):
+
+.. math::
+    \nabla_1 k(u, w) &= \tfrac{\kappa}{2\pi}\bigl[(\pi-\theta)w + \|w\|\sin\theta\,\hat u\bigr],\\
+    \nabla^2_{11} k(u, w)\,v &= \tfrac{\kappa\|w\|}{2\pi\|u\|}
+        \bigl[\sin\theta\,(v - \hat u\hat u^Tv) + t\,t^Tv/\sin\theta\bigr],\\
+    \nabla_2\nabla_1 k(u, w)\,v &= \tfrac{\kappa}{2\pi}\bigl[(\pi-\theta)v
+        + t\,(\hat u - \cos\theta\,\hat w)^Tv/\sin\theta + \sin\theta\,\hat u\,\hat w^Tv\bigr],
+
+the ratios :math:`t\,t^T/\sin\theta` vanishing as :math:`\theta\to0` (they are
+:math:`O(\sin\theta)`). At :math:`u = w` these give :math:`\nabla_1k = \kappa u/2`,
+:math:`\nabla_{11}k = 0`, :math:`\nabla_{21}k = \kappa I/2`, so the diagonal
+:math:`k(b, b) = \kappa\|b\|^2/2` needs no special case.
+
+References
+----------
+seed 000 (L. Wu, eqs. 3–18); W. E, C. Ma, L. Wu, *A comparative analysis of the optimization
+and generalization property of two-layer neural network and random feature models under
+gradient descent dynamics*, 2019; C. Ma, L. Wu, W. E, *The quenching-activation behavior of
+the gradient descent dynamics for two-layer neural network models*, 2020; Y. Cho and
+L. K. Saul, NIPS 2009.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from array_api_compat import array_namespace
+
+from numerics._validation import check_finite, check_int, check_ndim, check_positive
+
+__all__ = [
+    "Teacher",
+    "TwoLayerReLU",
+    "TwoLayerPopulation",
+    "RandomFeatures",
+    "arccos_kernel",
+    "single_neuron",
+    "linear_target",
+    "finite_neurons",
+    "circle_target",
+    "xavier_init",
+    "neuron_magnitudes",
+]
+
+_SCALINGS = ("conventional", "mean_field")
+_INPUTS = ("gaussian", "sphere")
+# Pairs with sin θ below this are treated as parallel in the O(sin θ) ratio terms of the
+# Hessian (t tᵀ/sin θ with ‖t‖ = sin θ): the dropped term is at most 1e-12 relative.
+_SIN_FLOOR = 1e-12
+
+
+def _norms(W: Any, xp: Any) -> Any:
+    return xp.sqrt(xp.sum(W * W, axis=-1))
+
+
+def _input_scale(input: str, d: int) -> float:
+    """κ: 1 for x ~ N(0, I_d); 1/d for x ~ Unif(S^{d−1}) (E‖x‖² = d, kernels.arccos1_sphere)."""
+    if input not in _INPUTS:
+        raise ValueError(f"input must be one of {_INPUTS}; got {input!r}")
+    if input == "sphere":
+        if d < 2:
+            raise ValueError(
+                f"input='sphere' needs dimension d >= 2 (the kernel reduces to the plane of "
+                f"b, b'); got d={d}")
+        return 1.0 / d
+    return 1.0
+
+
+@dataclass
+class _Geometry:
+    """Norms, unit vectors, cosines, angles and sines between rows of U and rows of W."""
+
+    nu: Any  # (R, m)
+    nw: Any  # (R|1, q)
+    Uh: Any  # (R, m, d)
+    Wh: Any  # (R|1, q, d)
+    c: Any  # (R, m, q)
+    th: Any  # (R, m, q)
+    s: Any  # (R, m, q)
+
+
+def _geometry(U: Any, W: Any, xp: Any, *, same: bool = False) -> _Geometry:
+    nu, nw = _norms(U, xp), _norms(W, xp)
+    one = xp.asarray(1.0, dtype=U.dtype)
+    Uh = U / xp.where(nu > 0, nu, one)[..., None]
+    Wh = W / xp.where(nw > 0, nw, one)[..., None]
+    c = Uh @ xp.matrix_transpose(Wh)
+    c = xp.minimum(xp.maximum(c, -one), one)
+    if same:  # a neuron with itself: exactly parallel (avoids θ ~ √eps from rounding)
+        m = U.shape[-2]
+        eye = xp.eye(m, dtype=U.dtype) > 0.5
+        c = xp.where(eye, one, c)
+    th = xp.acos(c)
+    return _Geometry(nu, nw, Uh, Wh, c, th, xp.sin(th))
+
+
+def _kernel_from(g: _Geometry, kappa: float) -> Any:
+    J1 = g.s + (math.pi - g.th) * g.c
+    return (kappa / (2 * math.pi)) * g.nu[..., :, None] * g.nw[..., None, :] * J1
+
+
+def arccos_kernel(U: Any, W: Any, *, order: int = 1, input: str = "gaussian") -> Any:
+    r"""The arc-cosine kernel matrix :math:`k_n(u_j, w_l) = \mathbb E_x[\sigma_n(u_j\cdot x)\sigma_n(w_l\cdot x)]`.
+
+    Parameters
+    ----------
+    U, W
+        Rows are the vectors: ``(..., m, d)`` and ``(..., q, d)``.
+    order
+        0 (step), 1 (ReLU) or 2 (squared ReLU).
+    input
+        ``"gaussian"`` (:math:`x\sim N(0, I_d)`) or ``"sphere"`` (:math:`x\sim\mathrm{Unif}(S^{d-1})`,
+        divided by :math:`\mathbb E\rho^{2n} = d(d+2)\cdots(d+2n-2)`).
+
+    Returns
+    -------
+    array ``(..., m, q)``
+
+    Notes
+    -----
+    .. math:: k_n = \frac{\|u\|^n\|w\|^n}{2\pi}J_n(\theta),\quad J_0 = \pi-\theta,\
+              J_1 = \sin\theta + (\pi-\theta)\cos\theta,\
+              J_2 = 3\sin\theta\cos\theta + (\pi-\theta)(1+2\cos^2\theta)
+
+    (``kernels.arccos{0,1,2}_gaussian``; seed 000 eq. 15 without its missing 1/(2π)).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(float(arccos_kernel(np.eye(2)[:1], np.eye(2)[:1])[0, 0]), 6)  # E σ(g)² = 1/2
+    0.5
+    """
+    xp = array_namespace(U, W)
+    check_ndim("U", U, (2, 3))
+    check_ndim("W", W, (2, 3))
+    if U.shape[-1] != W.shape[-1]:
+        raise ValueError(f"U and W disagree on the dimension: {U.shape[-1]} vs {W.shape[-1]}")
+    if order not in (0, 1, 2):
+        raise ValueError(f"order must be 0, 1 or 2; got {order!r}")
+    d = U.shape[-1]
+    g = _geometry(U, W, xp)
+    pi_th = math.pi - g.th
+    J = {0: pi_th, 1: g.s + pi_th * g.c, 2: 3 * g.s * g.c + pi_th * (1 + 2 * g.c * g.c)}[order]
+    nn = (g.nu[..., :, None] * g.nw[..., None, :]) ** order
+    moment = 1.0
+    if input == "sphere":
+        _input_scale(input, d)
+        moment = math.prod(d + 2 * i for i in range(order))
+    elif input != "gaussian":
+        _input_scale(input, d)
+    return nn * J / (2 * math.pi * moment)
+
+
+# ----------------------------------------------------------------------------- teachers
+class Teacher:
+    r"""A target :math:`f^*(x) = \sum_k a^*_k\sigma(b^*_k\cdot x)` of finitely many neurons.
+
+    Parameters
+    ----------
+    a_star
+        Output weights ``(k,)``.
+    B_star
+        Input weights ``(k, d)``.
+    name
+        A label for reprs and figures.
+    """
+
+    def __init__(self, a_star: Any, B_star: Any, *, name: str = "finite neurons") -> None:
+        xp = array_namespace(a_star, B_star)
+        check_ndim("a_star", a_star, (1,))
+        check_ndim("B_star", B_star, (2,))
+        if a_star.shape[0] != B_star.shape[0]:
+            raise ValueError(
+                f"teacher shapes disagree: a_star has {a_star.shape[0]} neurons but B_star has "
+                f"{B_star.shape[0]} rows (shape {tuple(B_star.shape)})")
+        if a_star.shape[0] < 1:
+            raise ValueError("a teacher needs at least one neuron; got a_star of shape (0,)")
+        check_finite("a_star", a_star, xp)
+        check_finite("B_star", B_star, xp)
+        self.xp, self.a_star, self.B_star, self.name = xp, a_star, B_star, name
+        self.k, self.d = B_star.shape
+
+    def __repr__(self) -> str:
+        return f"Teacher({self.name}: k={self.k}, d={self.d})"
+
+    def __call__(self, X: Any) -> Any:
+        """:math:`f^*(x_i)` for the rows of ``X`` ``(..., n, d)``: shape ``(..., n)``."""
+        xp = self.xp
+        if X.shape[-1] != self.d:
+            raise ValueError(f"X has dimension {X.shape[-1]} but the teacher has d={self.d}")
+        return xp.maximum(X @ xp.matrix_transpose(self.B_star), 0.0) @ self.a_star
+
+    def self_kernel(self, kappa: float = 1.0) -> Any:
+        r""":math:`a^{*T}K(B^*, B^*)a^* = \mathbb E f^*(x)^2` (times κ)."""
+        g = _geometry(self.B_star[None, ...], self.B_star[None, ...], self.xp, same=True)
+        K = _kernel_from(g, kappa)[0, ...]
+        return self.a_star @ (K @ self.a_star)
+
+
+class CircleTeacher(Teacher):
+    r"""Seed 000's circle neuron :math:`f^*(x) = \mathbb E_{b\sim\mathrm{Unif}(\Gamma)}\sigma(b\cdot x)`,
+    :math:`\Gamma` the unit circle in the plane of :math:`e_1, e_2` (eq. 16).
+
+    Evaluated exactly, :math:`f^*(x) = \sqrt{x_1^2 + x_2^2}/\pi` (``two_layer.circle_target``);
+    in the population loss the circle is replaced by ``nodes`` equally spaced neurons of
+    weight 1/nodes (the trapezoid rule, exact for trigonometric polynomials of degree
+    < nodes; its error against the closed elliptic form is measured in
+    ``verify.checks.two_layer``).
+    """
+
+    def __call__(self, X: Any) -> Any:
+        if X.shape[-1] != self.d:
+            raise ValueError(f"X has dimension {X.shape[-1]} but the teacher has d={self.d}")
+        xp = self.xp
+        return xp.sqrt(X[..., 0] ** 2 + X[..., 1] ** 2) / math.pi
+
+
+def _unit(d: int, i: int, xp: Any, sign: float = 1.0) -> Any:
+    e = [0.0] * d
+    e[i] = sign
+    return xp.asarray(e, dtype=xp.float64)
+
+
+def single_neuron(d: int, *, xp: Any = None) -> Teacher:
+    """:math:`f^*(x) = \\sigma(x_1)` (seed 000, 'single neuron')."""
+    xp = _default_xp(xp)
+    d = check_int("d", d, minimum=1)
+    return Teacher(xp.asarray([1.0], dtype=xp.float64), _unit(d, 0, xp)[None, :],
+                   name="single neuron σ(x₁)")
+
+
+def linear_target(d: int, *, xp: Any = None) -> Teacher:
+    """:math:`f^*(x) = x_1 = \\sigma(x_1) - \\sigma(-x_1)` (seed 000, 'linear target')."""
+    xp = _default_xp(xp)
+    d = check_int("d", d, minimum=1)
+    B = xp.stack([_unit(d, 0, xp), _unit(d, 0, xp, -1.0)], axis=0)
+    return Teacher(xp.asarray([1.0, -1.0], dtype=xp.float64), B, name="linear x₁")
+
+
+def finite_neurons(m_star: int, d: int, *, rng: Any, xp: Any = None) -> Teacher:
+    r""":math:`m^*` neurons with :math:`a^*_j = 1/m^*`, :math:`b^*_j\sim\pi_0 = N(0, I/d)`
+    (seed 000, 'finite neurons target')."""
+    from numerics.random import default_rng  # noqa: PLC0415
+
+    xp = _default_xp(xp)
+    m_star = check_int("m_star", m_star, minimum=1)
+    d = check_int("d", d, minimum=1)
+    gen = default_rng(rng, xp=xp)
+    B = gen.normal((m_star, d), std=1.0 / math.sqrt(d))
+    return Teacher(xp.full((m_star,), 1.0 / m_star, dtype=xp.float64), B,
+                   name=f"{m_star} neurons")
+
+
+def circle_target(d: int, *, nodes: int = 64, xp: Any = None) -> CircleTeacher:
+    """The circle neuron (seed 000, eq. 16), with ``nodes`` quadrature neurons for the
+    population loss. Needs ``d >= 2``."""
+    xp = _default_xp(xp)
+    d = check_int("d", d, minimum=1)
+    if d < 2:
+        raise ValueError(f"the circle target lives in the plane of e₁, e₂: needs d >= 2; got d={d}")
+    nodes = check_int("nodes", nodes, minimum=3)
+    phi = xp.arange(nodes, dtype=xp.float64) * (2 * math.pi / nodes)
+    cols = [xp.cos(phi), xp.sin(phi)] + [xp.zeros((nodes,), dtype=xp.float64)] * (d - 2)
+    B = xp.stack(cols, axis=1)
+    return CircleTeacher(xp.full((nodes,), 1.0 / nodes, dtype=xp.float64), B,
+                         name=f"circle ({nodes} nodes)")
+
+
+def _default_xp(xp: Any) -> Any:
+    if xp is None:
+        import numpy as np  # noqa: PLC0415
+
+        return array_namespace(np.empty(0))
+    return xp
+
+
+# ----------------------------------------------------------------------------- models
+class _TwoLayer:
+    """Shared parameter handling: scaling, pack/unpack, predictions, neuron magnitudes."""
+
+    def __init__(self, m: int, d: int, scaling: str, xp: Any) -> None:
+        if isinstance(m, bool) or not isinstance(m, int):
+            raise TypeError(f"width m must be an integer; got {type(m).__name__}")
+        if m < 1:
+            raise ValueError(f"width m must be an integer >= 1; got {m}")
+        if scaling not in _SCALINGS:
+            raise ValueError(f"scaling must be one of {_SCALINGS}; got {scaling!r}")
+        self.m, self.d, self.scaling, self.xp = m, d, scaling, xp
+        self.s = 1.0 if scaling == "conventional" else 1.0 / m
+        self.p = m * (d + 1)
+
+    # -- parameters ------------------------------------------------------------------
+    def pack(self, a: Any, B: Any) -> Any:
+        """``θ = (a, vec B)``: ``a`` ``(R, m)``, ``B`` ``(R, m, d)`` -> ``(R, m(d+1))``.
+
+        Raises ``ValueError`` for shapes that do not match the model or non-finite weights.
+        """
+        xp = self.xp
+        check_ndim("a", a, (2,))
+        check_ndim("B", B, (3,))
+        if a.shape[1] != self.m or B.shape[1:] != (self.m, self.d) or B.shape[0] != a.shape[0]:
+            raise ValueError(
+                f"a must be (R, m={self.m}) and B (R, m={self.m}, d={self.d}) with the same R; "
+                f"got {tuple(a.shape)} and {tuple(B.shape)}")
+        check_finite("a", a, xp)
+        check_finite("B", B, xp)
+        return xp.concat([a, xp.reshape(B, (B.shape[0], self.m * self.d))], axis=1)
+
+    def unpack(self, theta: Any) -> tuple[Any, Any]:
+        """Inverse of :meth:`pack`: ``(a (R, m), B (R, m, d))``."""
+        self._check_theta(theta)
+        R = theta.shape[0]
+        return theta[:, : self.m], self.xp.reshape(theta[:, self.m:], (R, self.m, self.d))
+
+    def _check_theta(self, theta: Any) -> None:
+        if theta.ndim != 2 or theta.shape[1] != self.p:
+            raise ValueError(
+                f"theta must have shape (R, p={self.p}) (m={self.m}, d={self.d}); got "
+                f"{tuple(theta.shape)}")
+
+    def _join(self, ga: Any, gB: Any) -> Any:
+        R = ga.shape[0]
+        return self.xp.concat([ga, self.xp.reshape(gB, (R, self.m * self.d))], axis=1)
+
+    def predict(self, theta: Any, X: Any) -> Any:
+        r""":math:`f_m(x_i;\theta)` for ``X`` ``(n, d)``: shape ``(R, n)``."""
+        a, B = self.unpack(theta)
+        xp = self.xp
+        H = xp.maximum(X @ xp.matrix_transpose(B), 0.0)  # (R, n, m)
+        return self.s * (H @ a[..., None])[..., 0]
+
+    def neuron_magnitudes(self, theta: Any) -> Any:
+        r"""Per-neuron contribution :math:`s|a_j|\|b_j\|`, shape ``(R, m)`` (seed 000's
+        'magnitude of each neuron')."""
+        a, B = self.unpack(theta)
+        return self.s * self.xp.abs(a) * _norms(B, self.xp)
+
+    def _name(self) -> str:
+        return getattr(self.xp, "__name__", "?").split(".")[-1]
+
+
+class TwoLayerReLU(_TwoLayer):
+    r"""Two-layer ReLU network on finite data with :math:`L = \frac1{2n}\sum_i(f_m(x_i)-y_i)^2`.
+
+    Parameters
+    ----------
+    X
+        Inputs ``(n, d)``.
+    y
+        Targets ``(n,)`` or per replica ``(R, n)``.
+    m
+        Width (>= 1).
+    scaling
+        ``"conventional"`` (eq. 3) or ``"mean_field"`` (eq. 17).
+
+    Notes
+    -----
+    With :math:`z_{ij} = b_j\cdot x_i`, :math:`h = \sigma(z)`, :math:`D = \mathbf 1\{z>0\}`,
+    :math:`r_i = f(x_i) - y_i`:
+
+    .. math::
+        \partial_{a_j}L = \frac sn\sum_i r_ih_{ij},\qquad
+        \nabla_{b_j}L = \frac sn\,a_j\sum_i r_iD_{ij}x_i\qquad\text{(eqs. 6–7, 18)},
+
+    and the Hessian-vector product is the Gauss–Newton term
+    :math:`\frac1n\sum_i(\nabla f_i\cdot v)\nabla f_i` plus :math:`\frac1n\sum_ir_i\nabla^2f_iv`,
+    whose only nonzero blocks (σ'' = 0 a.e.) are :math:`\partial_{a_j}\nabla_{b_j}f_i = sD_{ij}x_i`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.eye(3); net = TwoLayerReLU(X, np.ones(3), m=2)
+    >>> net
+    TwoLayerReLU(n=3, d=3, m=2, scaling='conventional', namespace=numpy)
+    >>> net.loss(np.zeros((1, net.p)))
+    array([0.5])
+    """
+
+    def __init__(self, X: Any, y: Any, m: int, *, scaling: str = "conventional") -> None:
+        xp = array_namespace(X, y)
+        check_ndim("X", X, (2,))
+        check_ndim("y", y, (1, 2))
+        n, d = X.shape
+        if y.shape[-1] != n:
+            raise ValueError(f"X and y disagree: X has n={n} rows but y has {y.shape[-1]} entries")
+        check_finite("X", X, xp)
+        check_finite("y", y, xp)
+        super().__init__(m, d, scaling, xp)
+        self.X, self.y, self.n = X, y, n
+
+    def __repr__(self) -> str:
+        return (f"TwoLayerReLU(n={self.n}, d={self.d}, m={self.m}, scaling={self.scaling!r}, "
+                f"namespace={self._name()})")
+
+    def _forward(self, theta: Any, X: Any, y: Any) -> tuple[Any, ...]:
+        a, B = self.unpack(theta)
+        xp = self.xp
+        Z = X @ xp.matrix_transpose(B)  # (R, n, m)
+        H = xp.maximum(Z, 0.0)
+        D = xp.astype(Z > 0, Z.dtype)
+        r = self.s * (H @ a[..., None])[..., 0] - y  # (R, n)
+        return a, B, H, D, r
+
+    def loss(self, theta: Any) -> Any:
+        """:math:`L(\\theta)` per replica, ``(R,)``."""
+        *_, r = self._forward(theta, self.X, self.y)
+        return 0.5 * self.xp.mean(r * r, axis=-1)
+
+    def _grad_from(self, a: Any, H: Any, D: Any, r: Any, X: Any, w: float) -> Any:
+        xp = self.xp
+        ga = w * self.s * (r[..., None, :] @ H)[..., 0, :]  # (R, m)
+        gB = w * self.s * a[..., None] * (xp.matrix_transpose(D * r[..., None]) @ X)  # (R, m, d)
+        return self._join(ga, gB)
+
+    def grad(self, theta: Any) -> Any:
+        """:math:`\\nabla L(\\theta)`, ``(R, p)``."""
+        a, B, H, D, r = self._forward(theta, self.X, self.y)
+        return self._grad_from(a, H, D, r, self.X, 1.0 / self.n)
+
+    def hvp(self, theta: Any, v: Any) -> Any:
+        """:math:`\\nabla^2L(\\theta)v`, ``(R, p)``."""
+        xp = self.xp
+        a, B, H, D, r = self._forward(theta, self.X, self.y)
+        va, vB = self.unpack(v)
+        X = self.X
+        XvB = X @ xp.matrix_transpose(vB)  # (R, n, m): vb_j · x_i
+        s, n = self.s, self.n
+        df = s * ((H @ va[..., None])[..., 0] + ((D * XvB) @ a[..., None])[..., 0])  # (R, n)
+        ha = (s / n) * ((df[..., None, :] @ H)[..., 0, :]
+                        + (r[..., None, :] @ (D * XvB))[..., 0, :])
+        coef = df[..., None, :] * a[..., :, None] + r[..., None, :] * va[..., :, None]  # (R,m,n)
+        hB = (s / n) * ((coef * xp.matrix_transpose(D)) @ X)
+        return self._join(ha, hB)
+
+    def _rows(self, idx: Any) -> tuple[Any, Any]:
+        xp = self.xp
+        R, Bsz = idx.shape
+        X = xp.reshape(xp.take(self.X, xp.reshape(idx, (-1,)), axis=0), (R, Bsz, self.d))
+        if self.y.ndim == 2:
+            offs = xp.reshape(xp.arange(R, dtype=idx.dtype) * self.n, (R, 1))
+            ys = xp.take(xp.reshape(self.y, (-1,)), xp.reshape(idx + offs, (-1,)), axis=0)
+        else:
+            ys = xp.take(self.y, xp.reshape(idx, (-1,)), axis=0)
+        return X, xp.reshape(ys, (R, Bsz))
+
+    def batch_grad(self, theta: Any, idx: Any) -> Any:
+        """Minibatch gradient :math:`\\frac1B\\sum_{i\\in\\mathcal B}r_i\\nabla f_i`; ``idx`` ``(R, B)``."""
+        X, ys = self._rows(idx)
+        a, B, H, D, r = self._forward(theta, X, ys)
+        return self._grad_from(a, H, D, r, X, 1.0 / idx.shape[-1])
+
+    def per_sample_grads(self, theta: Any) -> Any:
+        """:math:`r_i\\nabla f_i` for each sample, ``(R, n, p)`` (their mean is the gradient)."""
+        xp = self.xp
+        a, B, H, D, r = self._forward(theta, self.X, self.y)
+        R = theta.shape[0]
+        ga = self.s * r[..., None] * H  # (R, n, m)
+        gB = self.s * (r[..., None] * D * a[..., None, :])[..., None] * self.X[None, :, None, :]
+        return xp.concat([ga, xp.reshape(gB, (R, self.n, self.m * self.d))], axis=-1)
+
+    def test_error(self, theta: Any, X: Any, y: Any) -> Any:
+        """Mean squared error :math:`\\frac1{n'}\\sum_i(f_m(x_i)-y_i)^2` on ``(X, y)``: ``(R,)``."""
+        if X.shape[-1] != self.d:
+            raise ValueError(f"X has dimension {X.shape[-1]} but the model has d={self.d}")
+        r = self.predict(theta, X) - y
+        return self.xp.mean(r * r, axis=-1)
+
+
+class TwoLayerPopulation(_TwoLayer):
+    r"""Two-layer ReLU network on the exact population loss (n = ∞) against a :class:`Teacher`.
+
+    :math:`L(\theta) = \tfrac12\mathcal R(a, B)`, with
+    :math:`\mathcal R = s^2a^TKa - 2s\,a^TK_*a^* + a^{*T}K_{**}a^*` (``two_layer.population_loss``).
+
+    Parameters
+    ----------
+    teacher
+        The target (:func:`single_neuron`, :func:`linear_target`, :func:`finite_neurons`,
+        :func:`circle_target` or any :class:`Teacher`).
+    m
+        Width (>= 1).
+    scaling
+        ``"conventional"`` or ``"mean_field"``.
+    input
+        ``"gaussian"`` (:math:`x\sim N(0, I_d)`) or ``"sphere"`` (:math:`\mathrm{Unif}(S^{d-1})`,
+        d >= 2; kernel divided by d).
+
+    Notes
+    -----
+    .. math::
+        \nabla_aL = s^2Ka - sK_*a^*,\qquad
+        \nabla_{b_j}L = a_j\Bigl[s^2\sum_l a_l\nabla_1k(b_j,b_l) - s\sum_k a^*_k\nabla_1k(b_j,b^*_k)\Bigr]
+
+    (``two_layer.population_gradient``); the Hessian-vector product uses the second
+    derivatives of k in the module notes. Cost per call: O(R m (m + k) d).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = TwoLayerPopulation(single_neuron(3), m=4)
+    >>> net
+    TwoLayerPopulation(single neuron σ(x₁), d=3, m=4, scaling='conventional', input='gaussian', namespace=numpy)
+    >>> net.risk(np.zeros((1, net.p)))   # E σ(x₁)² = 1/2
+    array([0.5])
+    """
+
+    def __init__(self, teacher: Teacher, m: int, *, scaling: str = "conventional",
+                 input: str = "gaussian") -> None:
+        if not isinstance(teacher, Teacher):
+            raise TypeError(f"teacher must be a numerics.two_layer.Teacher; got {type(teacher).__name__}")
+        super().__init__(m, teacher.d, scaling, teacher.xp)
+        self.kappa = _input_scale(input, teacher.d)
+        self.input = input
+        self.teacher = teacher
+        self._Bs = teacher.B_star[None, ...]
+        self._as = teacher.a_star
+        self.const = teacher.self_kernel(self.kappa)
+
+    def __repr__(self) -> str:
+        return (f"TwoLayerPopulation({self.teacher.name}, d={self.d}, m={self.m}, "
+                f"scaling={self.scaling!r}, input={self.input!r}, namespace={self._name()})")
+
+    def _parts(self, theta: Any) -> tuple[Any, ...]:
+        a, B = self.unpack(theta)
+        gs = _geometry(B, B, self.xp, same=True)
+        gt = _geometry(B, self._Bs, self.xp)
+        return a, B, gs, gt, _kernel_from(gs, self.kappa), _kernel_from(gt, self.kappa)
+
+    def risk(self, theta: Any) -> Any:
+        r""":math:`\mathcal R(a, B) = \mathbb E_x(f_m(x) - f^*(x))^2` per replica, ``(R,)``."""
+        a, B, gs, gt, K, Kt = self._parts(theta)
+        s = self.s
+        quad = xp_sum(self.xp, a * (K @ a[..., None])[..., 0])
+        cross = xp_sum(self.xp, a * (Kt @ self._as))
+        return s * s * quad - 2 * s * cross + self.const
+
+    def loss(self, theta: Any) -> Any:
+        r""":math:`L = \tfrac12\mathcal R`, ``(R,)``."""
+        return 0.5 * self.risk(theta)
+
+    def _grad1_sum(self, g: _Geometry, coef: Any, W: Any) -> Any:
+        r""":math:`\sum_l c_{jl}\nabla_1k(u_j, w_l)` for ``coef`` ``(R, m, q)``: ``(R, m, d)``."""
+        k = self.kappa / (2 * math.pi)
+        lin = (coef * (math.pi - g.th)) @ W
+        rad = self.xp.sum(coef * g.nw[..., None, :] * g.s, axis=-1)
+        return k * (lin + rad[..., None] * g.Uh)
+
+    def _field(self, a: Any, B: Any, gs: _Geometry, gt: _Geometry) -> Any:
+        r""":math:`s^2\sum_l a_l\nabla_1k(b_j,b_l) - s\sum_k a^*_k\nabla_1k(b_j,b^*_k)`, ``(R, m, d)``."""
+        s = self.s
+        return (self._grad1_sum(gs, (s * s) * a[..., None, :], B)
+                - self._grad1_sum(gt, s * self._as[None, None, :], self._Bs))
+
+    def grad(self, theta: Any) -> Any:
+        """:math:`\\nabla L(\\theta)`, ``(R, p)``."""
+        a, B, gs, gt, K, Kt = self._parts(theta)
+        s = self.s
+        ga = s * s * (K @ a[..., None])[..., 0] - s * (Kt @ self._as)
+        gB = a[..., None] * self._field(a, B, gs, gt)
+        return self._join(ga, gB)
+
+    def _hess11_sum(self, g: _Geometry, coef: Any, V: Any) -> Any:
+        r""":math:`\sum_l c_{jl}\nabla^2_{11}k(u_j, w_l)v_j`, ``(R, m, d)``."""
+        xp = self.xp
+        k = self.kappa / (2 * math.pi)
+        uv = xp.sum(g.Uh * V, axis=-1)  # (R, m)
+        Q = V @ xp.matrix_transpose(g.Wh)  # (R, m, q): v_j · ŵ_l
+        tv = Q - g.c * uv[..., None]
+        cw = coef * g.nw[..., None, :]
+        big = g.s > _SIN_FLOOR
+        gam = xp.where(big, cw * tv / xp.where(big, g.s, 1.0), 0.0)
+        t_sum = gam @ g.Wh - xp.sum(gam * g.c, axis=-1)[..., None] * g.Uh
+        perp = xp.sum(cw * g.s, axis=-1)[..., None] * (V - g.Uh * uv[..., None])
+        one = xp.asarray(1.0, dtype=V.dtype)
+        return (k / xp.where(g.nu > 0, g.nu, one))[..., None] * (perp + t_sum)
+
+    def _hess21_sum(self, g: _Geometry, coef: Any, VW: Any) -> Any:
+        r""":math:`\sum_l c_{jl}\nabla_2\nabla_1k(u_j, w_l)v_l` (w = the network's own B)."""
+        xp = self.xp
+        k = self.kappa / (2 * math.pi)
+        wv = xp.sum(g.Wh * VW, axis=-1)  # (R, q)
+        M = g.Uh @ xp.matrix_transpose(VW)  # (R, m, q): û_j · v_l
+        fv = M - g.c * wv[..., None, :]
+        big = g.s > _SIN_FLOOR
+        dl = xp.where(big, coef * fv / xp.where(big, g.s, 1.0), 0.0)
+        A = (coef * (math.pi - g.th)) @ VW
+        Bt = dl @ g.Wh - xp.sum(dl * g.c, axis=-1)[..., None] * g.Uh
+        C = xp.sum(coef * g.s * wv[..., None, :], axis=-1)[..., None] * g.Uh
+        return k * (A + Bt + C)
+
+    def hvp(self, theta: Any, v: Any) -> Any:
+        """:math:`\\nabla^2L(\\theta)v`, ``(R, p)``."""
+        xp = self.xp
+        a, B, gs, gt, K, Kt = self._parts(theta)
+        va, vB = self.unpack(v)
+        s, k = self.s, self.kappa / (2 * math.pi)
+        s2 = s * s
+        field = self._field(a, B, gs, gt)  # (R, m, d)
+        # a-block: d/dθ of s²Ka − sK*a* along v.
+        Gself = self._grad1_sum(gs, a[..., None, :], B)  # Σ_l a_l ∇₁k(b_j, b_l)
+        Gt = self._grad1_sum(gt, self._as[None, None, :], self._Bs)
+        P = vB @ xp.matrix_transpose(B)  # (R, m, m): vb_l · b_j at [l, j]
+        uv = xp.sum(gs.Uh * vB, axis=-1)  # (R, m): û_l · vb_l
+        other = k * (xp.sum(a[..., :, None] * (math.pi - gs.th) * P, axis=-2)
+                     + gs.nu * xp.sum(a[..., :, None] * gs.s * uv[..., :, None], axis=-2))
+        ha = (s2 * (K @ va[..., None])[..., 0] + s2 * xp.sum(Gself * vB, axis=-1)
+              + s2 * other - s * xp.sum(Gt * vB, axis=-1))
+        # B-block.
+        hB = (va[..., None] * field
+              + a[..., None] * self._grad1_sum(gs, s2 * va[..., None, :], B)
+              + a[..., None] * (self._hess11_sum(gs, s2 * a[..., None, :], vB)
+                                + self._hess21_sum(gs, s2 * a[..., None, :], vB)
+                                - self._hess11_sum(gt, s * self._as[None, None, :], vB)))
+        return self._join(ha, hB)
+
+
+def xp_sum(xp: Any, x: Any) -> Any:
+    return xp.sum(x, axis=-1)
+
+
+class RandomFeatures:
+    r"""The random-feature model: a two-layer model with the inner weights frozen at ``B0``.
+
+    Parameters are the outer weights only, ``a`` of shape ``(R, m)``; ``loss``, ``grad``,
+    ``hvp`` (and ``batch_grad``, ``per_sample_grads`` when the wrapped model has them) are
+    those of ``model`` restricted to the a-block.
+
+    Parameters
+    ----------
+    model
+        A :class:`TwoLayerReLU` or :class:`TwoLayerPopulation`.
+    B0
+        Frozen inner weights, ``(m, d)`` shared or ``(R, m, d)`` per replica.
+    """
+
+    def __init__(self, model: _TwoLayer, B0: Any) -> None:
+        if not isinstance(model, _TwoLayer):
+            raise TypeError(f"model must be a two-layer model; got {type(model).__name__}")
+        xp = model.xp
+        check_ndim("B0", B0, (2, 3))
+        if B0.shape[-2:] != (model.m, model.d):
+            raise ValueError(f"B0 must be (m={model.m}, d={model.d}) or (R, m, d); got {tuple(B0.shape)}")
+        check_finite("B0", B0, xp)
+        self.model, self.B0, self.xp = model, B0, xp
+        self.m, self.p = model.m, model.m
+        self.n = getattr(model, "n", None)
+
+    def __repr__(self) -> str:
+        return f"RandomFeatures({self.model!r})"
+
+    def full(self, a: Any) -> Any:
+        """The full parameter vector θ = (a, vec B0), ``(R, m(d+1))``."""
+        xp = self.xp
+        if a.ndim != 2 or a.shape[1] != self.m:
+            raise ValueError(f"a must have shape (R, m={self.m}); got {tuple(a.shape)}")
+        R = a.shape[0]
+        B = self.B0 if self.B0.ndim == 3 else xp.broadcast_to(self.B0[None, ...], (R, self.m, self.model.d))
+        return self.model._join(a, B)
+
+    def loss(self, a: Any) -> Any:
+        return self.model.loss(self.full(a))
+
+    def grad(self, a: Any) -> Any:
+        return self.model.grad(self.full(a))[:, : self.m]
+
+    def hvp(self, a: Any, v: Any) -> Any:
+        xp = self.xp
+        vfull = xp.concat([v, xp.zeros((v.shape[0], self.model.p - self.m), dtype=v.dtype)], axis=1)
+        return self.model.hvp(self.full(a), vfull)[:, : self.m]
+
+    def batch_grad(self, a: Any, idx: Any) -> Any:
+        return self.model.batch_grad(self.full(a), idx)[:, : self.m]
+
+    def per_sample_grads(self, a: Any) -> Any:
+        return self.model.per_sample_grads(self.full(a))[..., : self.m]
+
+    def risk(self, a: Any) -> Any:
+        return self.model.risk(self.full(a))
+
+
+def xavier_init(R: int, m: int, d: int, *, beta: float, rng: Any, xp: Any = None,
+                scaling: str = "conventional") -> Any:
+    r"""Seed 000's eq. 8: :math:`a_j(0)\sim N(0, \beta^2)`, :math:`b_j(0)\sim N(0, I/d)`,
+    packed as ``(R, m(d+1))``. ``beta = 0`` starts the outer layer at zero.
+
+    ``scaling`` only names the convention (both scalings use the same draw; under
+    mean-field scaling β is typically O(1))."""
+    from numerics.random import default_rng  # noqa: PLC0415
+
+    xp = _default_xp(xp)
+    R = check_int("R", R, minimum=1)
+    if isinstance(m, bool) or not isinstance(m, int) or m < 1:
+        raise ValueError(f"width m must be an integer >= 1; got {m!r}")
+    d = check_int("d", d, minimum=1)
+    beta = check_positive("beta", beta, allow_zero=True)
+    if scaling not in _SCALINGS:
+        raise ValueError(f"scaling must be one of {_SCALINGS}; got {scaling!r}")
+    gen = default_rng(rng, xp=xp)
+    a = gen.normal((R, m), std=1.0) * beta
+    B = gen.normal((R, m, d), std=1.0 / math.sqrt(d))
+    return xp.concat([a, xp.reshape(B, (R, m * d))], axis=1)
+
+
+def neuron_magnitudes(model: _TwoLayer, theta: Any) -> Any:
+    r""":math:`s|a_j|\|b_j\|` for each neuron, ``(R, m)``: :meth:`_TwoLayer.neuron_magnitudes`."""
+    return model.neuron_magnitudes(theta)
