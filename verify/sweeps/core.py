@@ -308,7 +308,7 @@ def parse_grid(items: Sequence[str], sweep: Sweep) -> tuple[dict[str, tuple[Any,
 
 # ----------------------------------------------------------------------------- registry
 _SWEEPS: dict[str, Sweep] = {}
-_SHIPPED = ("verify.sweeps.stability",)
+_SHIPPED = ("verify.sweeps.stability", "verify.sweeps.two_layer")
 _loaded = False
 
 
