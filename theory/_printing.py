@@ -53,7 +53,21 @@ class _ArrayAPIPrinter(PythonCodePrinter):
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         super().__init__({"fully_qualified_modules": False, **(settings or {})})
 
+    def _constant(self, expr: sp.Basic) -> str | None:
+        """A real constant subexpression (sqrt(2), log(3)/pi) as a float literal: array
+        functions such as ``xp.sqrt`` reject Python numbers on strict namespaces."""
+        if expr.is_number and expr.is_real:
+            return repr(float(expr.evalf(17)))
+        return None
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:  # noqa: N802
+        const = self._constant(expr)
+        return const if const is not None else super()._print_Pow(expr, rational=rational)
+
     def _print_Function(self, expr: sp.Function) -> str:  # noqa: N802 (SymPy's naming)
+        const = self._constant(expr)
+        if const is not None:
+            return const
         name = type(expr).__name__
         if name in _FUNCTIONS:
             args = ", ".join(self._print(a) for a in expr.args)
@@ -69,17 +83,18 @@ class _ArrayAPIPrinter(PythonCodePrinter):
     def _print_Exp1(self, expr: Any) -> str:  # noqa: N802
         return "e"
 
-    def _print_Max(self, expr: sp.Max) -> str:  # noqa: N802
-        out = self._print(expr.args[0])
-        for a in expr.args[1:]:
-            out = f"maximum({out}, {self._print(a)})"
+    def _fold(self, template: str, args: tuple[sp.Basic, ...]) -> str:
+        """Left-fold a binary template over the arguments: f(f(a, b), c)."""
+        out = self._print(args[0])
+        for a in args[1:]:
+            out = template.format(out, self._print(a))
         return out
 
+    def _print_Max(self, expr: sp.Max) -> str:  # noqa: N802
+        return self._fold("maximum({}, {})", expr.args)
+
     def _print_Min(self, expr: sp.Min) -> str:  # noqa: N802
-        out = self._print(expr.args[0])
-        for a in expr.args[1:]:
-            out = f"minimum({out}, {self._print(a)})"
-        return out
+        return self._fold("minimum({}, {})", expr.args)
 
     def _print_Heaviside(self, expr: sp.Heaviside) -> str:  # noqa: N802
         x = self._print(expr.args[0])
@@ -101,16 +116,10 @@ class _ArrayAPIPrinter(PythonCodePrinter):
         return f"(({self._print(expr.lhs)}) {expr.rel_op} ({self._print(expr.rhs)}))"
 
     def _print_And(self, expr: sp.And) -> str:  # noqa: N802
-        out = self._print(expr.args[0])
-        for a in expr.args[1:]:
-            out = f"({out}) & ({self._print(a)})"
-        return out
+        return self._fold("({}) & ({})", expr.args)
 
     def _print_Or(self, expr: sp.Or) -> str:  # noqa: N802
-        out = self._print(expr.args[0])
-        for a in expr.args[1:]:
-            out = f"({out}) | ({self._print(a)})"
-        return out
+        return self._fold("({}) | ({})", expr.args)
 
     def _print_Not(self, expr: sp.Not) -> str:  # noqa: N802
         return f"~({self._print(expr.args[0])})"

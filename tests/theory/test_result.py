@@ -105,3 +105,15 @@ def test_import_theory_is_lazy() -> None:
     code = "import sys, theory; print('sympy' in sys.modules, 'numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_constant_subexpressions_print_as_floats(xp) -> None:
+    """sqrt(2) on a Python number would be xp.sqrt(2), which strict namespaces reject."""
+    from numerics.backend import to_numpy
+    from theory._printing import array_api_lambdify
+
+    x = sp.Symbol("x", positive=True)
+    expr = sp.sqrt(2 * x) + sp.log(3) * x + sp.sqrt(2) ** 3 / x
+    f = array_api_lambdify([x], expr, xp)
+    np.testing.assert_allclose(to_numpy(f(xp.asarray([1.0, 4.0]))),
+                               [float(expr.subs(x, v)) for v in (1.0, 4.0)], rtol=1e-14)

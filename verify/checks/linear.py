@@ -100,17 +100,21 @@ def _contraction_rate(eta: float, lam_nonzero: np.ndarray) -> float:
     return float(np.max(np.abs(1.0 - eta * lam_nonzero)))
 
 
-@check("linear.gd_limit", strategy=_gd_limit_params(), examples=10,
-       example={"n": 5, "d": 12, "rank": 5, "cond": 4.0, "eta_frac": 0.6, "seed": 2})
-def check_gd_limit(p: dict[str, Any], xp: Any) -> Outcome:
-    """GD after K steps vs x_0 + A⁺(y − Ax_0); tolerance ρ^K‖x_0 − x_∞‖ + rounding."""
+def _gd_limit_problem(p: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """A, its singular values, y, four initial points (the first is 0) and the step."""
     A_h, s = matrix_with_spectrum(p)
     rng = host_rng(p, 1)
     y_h = rng.standard_normal(p["n"])
     x0_h = np.vstack([np.zeros(p["d"]), 3.0 * rng.standard_normal((3, p["d"]))])
-    lam = s**2
-    eta = p["eta_frac"] * 2.0 / lam[0]
-    rho = _contraction_rate(eta, lam)
+    return A_h, s, y_h, x0_h, p["eta_frac"] * 2.0 / s[0] ** 2
+
+
+@check("linear.gd_limit", strategy=_gd_limit_params(), examples=10,
+       example={"n": 5, "d": 12, "rank": 5, "cond": 4.0, "eta_frac": 0.6, "seed": 2})
+def check_gd_limit(p: dict[str, Any], xp: Any) -> Outcome:
+    """GD after K steps vs x_0 + A⁺(y − Ax_0); tolerance ρ^K‖x_0 − x_∞‖ + rounding."""
+    A_h, s, y_h, x0_h, eta = _gd_limit_problem(p)
+    rho = _contraction_rate(eta, s**2)
     K = 3000
     A, y, x0 = _asarray(xp, A_h), _asarray(xp, y_h), _asarray(xp, x0_h)
     traj = run(LeastSquares(A, y, reduction="sum"), GD(eta), x0, K, record=())
@@ -354,6 +358,22 @@ def _generalization_params(draw: Any) -> dict[str, Any]:
     return p
 
 
+def _noisy_design(p: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """X (n x d, singular values √n · geometric), its singular values and full Vᵀ."""
+    X_h, _ = matrix_with_spectrum(p, scale=math.sqrt(p["n"]))
+    _, sv, Vt = np.linalg.svd(X_h, full_matrices=True)
+    return X_h, sv, Vt
+
+
+def _random_target(p: dict[str, Any], Vt: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """A unit β* and its SVD coordinates a* = Vᵀβ* (range) and ‖b*‖² (null space)."""
+    beta_star = host_rng(p, 1).standard_normal(p["d"])
+    beta_star /= np.linalg.norm(beta_star)
+    n = p["n"]
+    b_star = Vt[n:] @ beta_star
+    return beta_star, Vt[:n] @ beta_star, float(b_star @ b_star)
+
+
 def _flow_mc(p: dict[str, Any], xp: Any, beta_star: np.ndarray, X_h: np.ndarray,
              R: int, K: int, t_end: float, points: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """Monte Carlo of e(t) = ‖β(t) − β*‖² over R noise draws, GD step h = t_end/K."""
@@ -396,18 +416,14 @@ def _gd_bias(a_star: np.ndarray, sv: np.ndarray, eps: float, n: int, h: float,
 def check_generalization_error(p: dict[str, Any], xp: Any) -> Outcome:
     """Monte Carlo mean of e(t) over R noise draws vs the exact expectation at 4 times."""
     n = p["n"]
-    X_h, _ = matrix_with_spectrum(p, scale=math.sqrt(n))
-    rng = host_rng(p, 1)
-    beta_star = rng.standard_normal(p["d"])
-    beta_star /= np.linalg.norm(beta_star)
-    U, sv, Vt = np.linalg.svd(X_h, full_matrices=True)
-    a_star, b_star = Vt[:n] @ beta_star, Vt[n:] @ beta_star
+    X_h, sv, Vt = _noisy_design(p)
+    beta_star, a_star, b_sq = _random_target(p, Vt)
     R, K, points = 1500, 1000, 4
     t_end = p["t_top"] * n / sv[0] ** 2
     e, steps, _ = _flow_mc(p, xp, beta_star, X_h, R, K, t_end, points)
     h = t_end / K
     t = steps * h
-    pred = _expected_error(xp, a_star, float(b_star @ b_star), sv, p["epsilon"], n, t)
+    pred = _expected_error(xp, a_star, b_sq, sv, p["epsilon"], n, t)
     bias = _gd_bias(a_star, sv, p["epsilon"], n, h, steps)
     outs = []
     m = len(t) - 1  # t = 0 is deterministic (e(0) = ‖β*‖²), compare the others
@@ -427,6 +443,14 @@ def _early_params(draw: Any) -> dict[str, Any]:
     return p
 
 
+def _early_stopping_time(p: dict[str, Any], sv: np.ndarray, xp: Any) -> tuple[int, float, float]:
+    """rank r, ε and T_0 from theory.get('linear.early_stopping') (part T_0)."""
+    r = int(np.sum(sv > 1e-12 * sv[0]))
+    eps = p["epsilon"]
+    f = theory.get("linear.early_stopping").numeric(xp, part="T_0")
+    return r, eps, float(to_numpy(f(sigma_1=sv[0], epsilon=eps, r=float(r), n=float(p["n"]))))
+
+
 @check("linear.early_stopping", strategy=_early_params(), examples=5,
        example={"n": 6, "d": 10, "rank": 6, "cond": 20.0, "epsilon": 0.1, "seed": 8})
 def check_early_stopping(p: dict[str, Any], xp: Any) -> Outcome:
@@ -436,14 +460,10 @@ def check_early_stopping(p: dict[str, Any], xp: Any) -> Outcome:
     from scipy.optimize import minimize_scalar  # noqa: PLC0415
 
     n = p["n"]
-    X_h, _ = matrix_with_spectrum(p, scale=math.sqrt(n))
-    U, sv, Vt = np.linalg.svd(X_h, full_matrices=True)
+    X_h, sv, Vt = _noisy_design(p)
     beta_star = Vt[0]
-    r = int(np.sum(sv > 1e-12 * sv[0]))
-    eps = p["epsilon"]
-    res = theory.get("linear.early_stopping")
-    T0 = float(to_numpy(res.numeric(xp, part="T_0")(sigma_1=sv[0], epsilon=eps, r=float(r), n=float(n))))
-    bound_fn = res.numeric(xp, part="bound")
+    r, eps, T0 = _early_stopping_time(p, sv, xp)
+    bound_fn = theory.get("linear.early_stopping").numeric(xp, part="bound")
     R, K, points = 1000, 1000, 8
     t_end = 2 * T0
     e, steps, _ = _flow_mc(p, xp, beta_star, X_h, R, K, t_end, points)
@@ -522,11 +542,7 @@ def check_double_descent(p: dict[str, Any], xp: Any) -> Outcome:
 def figure_gd_limit(p: dict[str, Any], xp: Any) -> Any:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    A_h, s = matrix_with_spectrum(p)
-    rng = host_rng(p, 1)
-    y_h = rng.standard_normal(p["n"])
-    x0_h = np.vstack([np.zeros(p["d"]), 3.0 * rng.standard_normal((3, p["d"]))])
-    eta = p["eta_frac"] * 2.0 / s[0] ** 2
+    A_h, s, y_h, x0_h, eta = _gd_limit_problem(p)
     traj = run(LeastSquares(_asarray(xp, A_h), _asarray(xp, y_h), reduction="sum"), GD(eta),
                _asarray(xp, x0_h), 600, record=("x",), record_every=5)
     xs = to_numpy(traj.records["x"])
@@ -551,18 +567,14 @@ def figure_generalization(p: dict[str, Any], xp: Any) -> Any:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     n = p["n"]
-    X_h, _ = matrix_with_spectrum(p, scale=math.sqrt(n))
-    rng = host_rng(p, 1)
-    beta_star = rng.standard_normal(p["d"])
-    beta_star /= np.linalg.norm(beta_star)
-    U, sv, Vt = np.linalg.svd(X_h, full_matrices=True)
-    a_star, b_star = Vt[:n] @ beta_star, Vt[n:] @ beta_star
+    X_h, sv, Vt = _noisy_design(p)
+    beta_star, a_star, b_sq = _random_target(p, Vt)
     K = 1000
     t_end = p["t_top"] * n / sv[0] ** 2
     e, steps, _ = _flow_mc(p, xp, beta_star, X_h, 500, K, t_end, 50)
     t = steps * t_end / K
     tt = np.linspace(0, t_end, 200)
-    pred = _expected_error(xp, a_star, float(b_star @ b_star), sv, p["epsilon"], n, tt)
+    pred = _expected_error(xp, a_star, b_sq, sv, p["epsilon"], n, tt)
     fig, ax = plt.subplots(figsize=(5, 3.4))
     ax.errorbar(t, e.mean(1), yerr=3 * e.std(1, ddof=1) / math.sqrt(e.shape[1]), fmt="o", ms=3,
                 label="GD, Monte Carlo (±3 SE)")
@@ -579,19 +591,16 @@ def figure_early_stopping(p: dict[str, Any], xp: Any) -> Any:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     n = p["n"]
-    X_h, _ = matrix_with_spectrum(p, scale=math.sqrt(n))
-    U, sv, Vt = np.linalg.svd(X_h, full_matrices=True)
-    r = int(np.sum(sv > 1e-12 * sv[0]))
-    eps = p["epsilon"]
+    X_h, sv, Vt = _noisy_design(p)
+    r, eps, T0 = _early_stopping_time(p, sv, xp)
     res = theory.get("linear.early_stopping")
-    T0 = float(n / (2 * sv[0] ** 2) * math.log(2 * sv[0] ** 2 / (r * eps**2)))
     e, steps, _ = _flow_mc(p, xp, Vt[0], X_h, 500, 2000, 6 * T0, 60)
     t = steps * 6 * T0 / 2000
     bound = to_numpy(res.numeric(xp, part="bound")(sigma_1=sv[0], epsilon=eps, r=float(r),
                                                    n=float(n), t=_asarray(xp, t)))
     fig, ax = plt.subplots(figsize=(5, 3.4))
     ax.semilogy(t, e.mean(1), "o", ms=3, label="E e(t), GD Monte Carlo")
-    ax.semilogy(t, bound, "k-", label="bound e^{−2σ₁²t/n} + ε²rt/n")
+    ax.semilogy(t, bound, "k-", label=r"bound $e^{-2\sigma_1^2 t/n} + \varepsilon^2 r t/n$")
     ax.axvline(T0, color="r", ls="--", label="T₀")
     ax.set_xlabel("t")
     ax.legend(fontsize=8)

@@ -1,0 +1,279 @@
+r"""Diagonal linear networks :math:`w = u\odot u - v\odot v` (and the quadratic model of Li et al.).
+
+The model is :math:`L(u, v) = \frac{c}{2}\sum_{i=1}^n (\langle x_i, u\odot u - v\odot v\rangle - y_i)^2`
+with :math:`c = 1/n` (``reduction="mean"``, seed 001's quadratically overparametrized model
+when the rows are :math:`z_i\in\{\pm1\}^d`) or :math:`c = 1` (``"sum"``). The parameter
+vector packs :math:`\theta = (u, v)` of shape ``(R, 2d)``: a leading replica axis, as every
+model of :mod:`numerics`.
+
+Reference solvers (the minimum-:math:`Q_\alpha`, minimum-ℓ1 and minimum-ℓ2 interpolants) run
+on the host with SciPy and return arrays of the input's namespace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from array_api_compat import array_namespace
+
+from numerics._validation import check_finite, check_ndim, check_positive
+
+__all__ = [
+    "DiagonalNet",
+    "diagonal_init",
+    "q_potential",
+    "min_q_interpolant",
+    "min_l1_interpolant",
+    "min_l2_interpolant",
+]
+
+
+class DiagonalNet:
+    r"""Diagonal linear network / quadratic model :math:`f_i(u, v) = \langle x_i, u\odot u - v\odot v\rangle`.
+
+    Parameters
+    ----------
+    X
+        Inputs, ``(n, d)``.
+    y
+        Targets, ``(n,)``.
+    reduction
+        ``"mean"`` (:math:`c = 1/n`) or ``"sum"`` (:math:`c = 1`).
+
+    Notes
+    -----
+    .. math::
+        \nabla_u L = 2c\,u\odot X^Tr,\quad \nabla_v L = -2c\,v\odot X^Tr,\quad r = Xw - y,
+
+        \nabla^2 L = c\sum_i \nabla f_i\nabla f_i^T + c\sum_i r_i\,2\operatorname{diag}(x_i, -x_i),
+        \qquad \operatorname{Tr}\nabla^2 L = 4c\sum_{i,j} x_{ij}^2(u_j^2 + v_j^2).
+
+    The residual term has zero trace, so the trace formula holds everywhere
+    (``label_noise.quadratic_model_trace``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = DiagonalNet(np.array([[1.0, -1.0]]), np.array([1.0]))
+    >>> m
+    DiagonalNet(n=1, d=2, reduction='mean', namespace=numpy)
+    >>> m.loss(np.array([[1.0, 0.0, 0.0, 0.0]]))
+    array([0.])
+    """
+
+    def __init__(self, X: Any, y: Any, *, reduction: str = "mean") -> None:
+        xp = array_namespace(X, y)
+        check_ndim("X", X, (2,))
+        check_ndim("y", y, (1,))
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X and y disagree: X has n={X.shape[0]} rows (shape {tuple(X.shape)}) but y "
+                f"has {y.shape[0]} entries"
+            )
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"reduction must be 'mean' or 'sum'; got {reduction!r}")
+        check_finite("X", X, xp)
+        check_finite("y", y, xp)
+        self.xp, self.X, self.y = xp, X, y
+        self.n, self.d = X.shape
+        self.reduction = reduction
+        self.c = 1.0 / self.n if reduction == "mean" else 1.0
+        self.p = 2 * self.d
+
+    def __repr__(self) -> str:
+        ns = getattr(self.xp, "__name__", "?").split(".")[-1]
+        return (f"DiagonalNet(n={self.n}, d={self.d}, reduction={self.reduction!r}, "
+                f"namespace={ns})")
+
+    # ------------------------------------------------------------------ packing
+    def unpack(self, theta: Any) -> tuple[Any, Any]:
+        """``(u, v)``, each ``(R, d)``."""
+        if theta.ndim != 2 or theta.shape[-1] != self.p:
+            raise ValueError(f"theta must have shape (R, 2d={self.p}); got {tuple(theta.shape)}")
+        return theta[:, : self.d], theta[:, self.d:]
+
+    def pack(self, u: Any, v: Any) -> Any:
+        """``θ = (u, v)`` of shape ``(R, 2d)``."""
+        if u.shape != v.shape or u.shape[-1] != self.d:
+            raise ValueError(f"u and v must both be (R, d={self.d}); got {tuple(u.shape)}, {tuple(v.shape)}")
+        return self.xp.concat([u, v], axis=-1)
+
+    def w(self, theta: Any) -> Any:
+        r"""The linear predictor :math:`w = u\odot u - v\odot v`, ``(R, d)``."""
+        u, v = self.unpack(theta)
+        return u * u - v * v
+
+    # --------------------------------------------------------------- evaluation
+    def residual(self, theta: Any) -> Any:
+        """``X w − y``, ``(R, n)``."""
+        return self.w(theta) @ self.xp.matrix_transpose(self.X) - self.y
+
+    def loss(self, theta: Any) -> Any:
+        """:math:`L(θ)` per replica, ``(R,)``."""
+        r = self.residual(theta)
+        return 0.5 * self.c * self.xp.sum(r * r, axis=-1)
+
+    def grad(self, theta: Any) -> Any:
+        r""":math:`\nabla L = 2c(u\odot X^Tr, -v\odot X^Tr)`, ``(R, 2d)``."""
+        u, v = self.unpack(theta)
+        g = self.residual(theta) @ self.X
+        return self.xp.concat([2 * self.c * u * g, -2 * self.c * v * g], axis=-1)
+
+    def batch_grad(self, theta: Any, idx: Any, target_shift: Any = None) -> Any:
+        r"""Minibatch gradient :math:`\frac{cn}{B}\sum_{i\in\mathcal B}(f_i - y_i - \varepsilon_i)\nabla f_i`.
+
+        ``idx`` is ``(R, B)``; ``target_shift`` (``(R, B)`` or ``None``) adds
+        :math:`\varepsilon_i` to the targets (label noise).
+        """
+        xp = self.xp
+        u, v = self.unpack(theta)
+        R, B = idx.shape
+        flat = xp.reshape(idx, (-1,))
+        rows = xp.reshape(xp.take(self.X, flat, axis=0), (R, B, self.d))
+        ys = xp.reshape(xp.take(self.y, flat, axis=0), (R, B))
+        if target_shift is not None:
+            ys = ys + target_shift
+        w = u * u - v * v
+        r = xp.sum(rows * w[:, None, :], axis=-1) - ys            # (R, B)
+        g = xp.sum(rows * r[..., None], axis=1) * (self.c * self.n / B)  # (R, d)
+        return xp.concat([2 * u * g, -2 * v * g], axis=-1)
+
+    def jacobian(self, theta: Any) -> Any:
+        r"""Per-sample gradients of the outputs :math:`\nabla f_i = 2(x_i\odot u, -x_i\odot v)`: ``(R, n, 2d)``."""
+        u, v = self.unpack(theta)
+        return self.xp.concat([2 * self.X[None, ...] * u[:, None, :],
+                               -2 * self.X[None, ...] * v[:, None, :]], axis=-1)
+
+    def per_sample_grads(self, theta: Any) -> Any:
+        r"""Per-sample loss gradients :math:`c\,n\,r_i\nabla f_i` (their mean is ∇L): ``(R, n, 2d)``."""
+        return (self.c * self.n) * self.residual(theta)[..., None] * self.jacobian(theta)
+
+    def hvp(self, theta: Any, vec: Any) -> Any:
+        r"""Exact Hessian-vector product :math:`\nabla^2L\,v`, ``(R, 2d)``."""
+        xp = self.xp
+        u, v = self.unpack(theta)
+        a, b = self.unpack(vec)
+        J = self.jacobian(theta)                                   # (R, n, 2d)
+        Jv = xp.sum(J * vec[:, None, :], axis=-1)                   # (R, n)
+        gn = self.c * xp.sum(J * Jv[..., None], axis=1)             # (R, 2d)
+        g = self.residual(theta) @ self.X                           # (R, d): Xᵀr
+        res = self.c * xp.concat([2 * g * a, -2 * g * b], axis=-1)
+        return gn + res
+
+    def hessian(self, theta: Any) -> Any:
+        r"""Dense :math:`\nabla^2 L`, ``(R, 2d, 2d)`` (small d only)."""
+        xp = self.xp
+        J = self.jacobian(theta)
+        gn = self.c * (xp.matrix_transpose(J) @ J)
+        g = self.residual(theta) @ self.X
+        diag = 2 * self.c * xp.concat([g, -g], axis=-1)             # (R, 2d)
+        eye = xp.eye(self.p, dtype=theta.dtype)
+        return gn + diag[:, :, None] * eye[None, ...]
+
+    def hessian_trace(self, theta: Any) -> Any:
+        r""":math:`\operatorname{Tr}\nabla^2L = 4c\sum_{i,j}x_{ij}^2(u_j^2 + v_j^2)` (exact), ``(R,)``."""
+        u, v = self.unpack(theta)
+        col = self.xp.sum(self.X * self.X, axis=0)                  # (d,)
+        return 4 * self.c * self.xp.sum(col * (u * u + v * v), axis=-1)
+
+
+def diagonal_init(alpha: Any, d: int, *, xp: Any = None, dtype: Any = None) -> Any:
+    r""":math:`u_0 = v_0 = \alpha\mathbf 1`: ``(R, 2d)`` for a vector ``alpha`` of R scales
+    (one replica per scale), ``(1, 2d)`` for a scalar.
+
+    Raises
+    ------
+    ValueError
+        If some α is not positive (u_0 = v_0 = 0 is a saddle that GD never leaves).
+    """
+    if xp is None:
+        xp = array_namespace(alpha) if hasattr(alpha, "shape") else None
+    if xp is None:
+        import array_api_compat.numpy as xp  # noqa: PLC0415
+    if isinstance(alpha, (int, float)):
+        check_positive("alpha", alpha)
+        a = xp.asarray([float(alpha)], dtype=xp.float64 if dtype is None else dtype)
+    else:
+        a = xp.asarray(alpha) if dtype is None else xp.asarray(alpha, dtype=dtype)
+        if a.ndim != 1:
+            raise ValueError(f"alpha must be a scalar or a 1-D array of scales; got shape {tuple(a.shape)}")
+        if not bool(xp.all(a > 0)):
+            raise ValueError(f"alpha must be positive (u_0 = v_0 = 0 is a saddle); got {alpha!r}")
+    return xp.ones((a.shape[0], 2 * d), dtype=a.dtype) * a[:, None]
+
+
+def q_potential(w: Any, alpha: float) -> Any:
+    r""":math:`Q_\alpha(w) = \alpha^2\sum_i q(w_i/\alpha^2)`, :math:`q(z) = 2 - \sqrt{4+z^2} + z\operatorname{asinh}(z/2)`,
+    over the last axis (``diagonal.implicit_bias``)."""
+    alpha = check_positive("alpha", alpha)
+    xp = array_namespace(w)
+    zz = w / alpha**2
+    asinh = xp.log(zz / 2 + xp.sqrt(1 + zz * zz / 4))
+    return alpha**2 * xp.sum(2 - xp.sqrt(4 + zz * zz) + zz * asinh, axis=-1)
+
+
+def _host(X: Any, y: Any) -> tuple[Any, Any, Any]:
+    import numpy as np  # noqa: PLC0415
+
+    from numerics.backend import to_numpy  # noqa: PLC0415
+
+    xp = array_namespace(X, y)
+    Xh, yh = np.asarray(to_numpy(X), dtype=np.float64), np.asarray(to_numpy(y), dtype=np.float64)
+    if Xh.ndim != 2 or yh.ndim != 1 or Xh.shape[0] != yh.shape[0]:
+        raise ValueError(f"X (n, d) and y (n,) disagree: shapes {Xh.shape} and {yh.shape}")
+    return xp, Xh, yh
+
+
+def min_q_interpolant(X: Any, y: Any, alpha: float, *, gtol: float = 1e-12) -> Any:
+    r""":math:`\arg\min Q_\alpha(w)` s.t. :math:`Xw = y`, solved through the convex dual.
+
+    The dual of the strictly convex program is unconstrained and smooth,
+    :math:`\min_\nu \sum_i 2\alpha^2(\cosh((X^T\nu)_i) - 1) - \nu^Ty` (the conjugate of
+    :math:`\alpha^2 q(\cdot/\alpha^2)` is :math:`2\alpha^2(\cosh s - 1)`), and
+    :math:`w = 2\alpha^2\sinh(X^T\nu)`. SciPy's Newton-CG with the exact Hessian solves it to
+    a residual :math:`\|Xw - y\|` of order ``gtol``. Host computation.
+    """
+    import numpy as np  # noqa: PLC0415
+    from scipy.optimize import minimize  # noqa: PLC0415
+
+    alpha = check_positive("alpha", alpha)
+    xp, Xh, yh = _host(X, y)
+    a2 = alpha**2
+
+    def f(nu: Any) -> float:
+        s = Xh.T @ nu
+        return float(np.sum(2 * a2 * (np.cosh(s) - 1)) - nu @ yh)
+
+    def g(nu: Any) -> Any:
+        return Xh @ (2 * a2 * np.sinh(Xh.T @ nu)) - yh
+
+    def h(nu: Any) -> Any:
+        return (Xh * (2 * a2 * np.cosh(Xh.T @ nu))) @ Xh.T
+
+    nu = np.zeros(Xh.shape[0])
+    for _ in range(3):  # restart Newton-CG from its own answer: cheap polish to gtol
+        res = minimize(f, nu, jac=g, hess=h, method="trust-exact", options={"gtol": gtol, "maxiter": 2000})
+        nu = res.x
+    w = 2 * a2 * np.sinh(Xh.T @ nu)
+    return xp.asarray(w)
+
+
+def min_l1_interpolant(X: Any, y: Any) -> Any:
+    r""":math:`\arg\min\|w\|_1` s.t. :math:`Xw = y` by linear programming (SciPy HiGHS,
+    :math:`w = p - q`, :math:`p, q\ge0`). Host computation."""
+    import numpy as np  # noqa: PLC0415
+    from scipy.optimize import linprog  # noqa: PLC0415
+
+    xp, Xh, yh = _host(X, y)
+    d = Xh.shape[1]
+    res = linprog(np.ones(2 * d), A_eq=np.hstack([Xh, -Xh]), b_eq=yh, bounds=(0, None),
+                  method="highs")
+    if not res.success:
+        raise RuntimeError(f"min-ℓ1 linear program failed: {res.message}")
+    return xp.asarray(res.x[:d] - res.x[d:])
+
+
+def min_l2_interpolant(X: Any, y: Any) -> Any:
+    r""":math:`X^+y`, the minimum-ℓ2 interpolant."""
+    xp = array_namespace(X, y)
+    return (xp.linalg.pinv(X) @ y[:, None])[:, 0]

@@ -1,0 +1,204 @@
+r"""Matrix sensing with a factorized parameter :math:`W = UV^T`.
+
+.. math:: L(U, V) = \frac{c}{2}\sum_{i=1}^n(\langle UV^T, A_i\rangle - y_i)^2,\qquad
+          \nabla_U L = c\,G V,\quad \nabla_V L = c\,G^T U,\quad G = \sum_i r_iA_i,
+
+with :math:`c = 1` (``"sum"``, Gunasekar et al.) or :math:`1/n` (``"mean"``). The parameter
+vector packs :math:`(U, V)` row-major into ``(R, (m_1 + m_2) r)``. Reference solvers of the
+minimum-nuclear-norm problem run on the host: a linear program for commuting symmetric
+measurements, ADMM (singular-value thresholding) in general.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from array_api_compat import array_namespace
+
+from numerics._validation import check_finite, check_int, check_ndim, check_positive
+
+__all__ = ["MatrixSensing", "min_nuclear_norm", "min_nuclear_norm_commuting"]
+
+
+class MatrixSensing:
+    r"""Matrix sensing :math:`y_i = \langle A_i, W\rangle` with :math:`W = UV^T`.
+
+    Parameters
+    ----------
+    A
+        Measurement matrices, ``(n, m1, m2)``.
+    y
+        Measurements, ``(n,)``.
+    rank
+        Inner dimension r of the factors (default ``min(m1, m2)``: no rank constraint).
+    reduction
+        ``"sum"`` (c = 1) or ``"mean"`` (c = 1/n).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> MatrixSensing(np.ones((3, 2, 2)), np.ones(3))
+    MatrixSensing(n=3, m1=2, m2=2, rank=2, reduction='sum', namespace=numpy)
+    """
+
+    def __init__(self, A: Any, y: Any, *, rank: int | None = None, reduction: str = "sum") -> None:
+        xp = array_namespace(A, y)
+        check_ndim("A", A, (3,))
+        check_ndim("y", y, (1,))
+        if A.shape[0] != y.shape[0]:
+            raise ValueError(
+                f"A and y disagree: A holds n={A.shape[0]} measurement matrices (shape "
+                f"{tuple(A.shape)}) but y has {y.shape[0]} entries"
+            )
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"reduction must be 'mean' or 'sum'; got {reduction!r}")
+        check_finite("A", A, xp)
+        check_finite("y", y, xp)
+        self.xp, self.A, self.y = xp, A, y
+        self.n, self.m1, self.m2 = A.shape
+        self.rank = min(self.m1, self.m2) if rank is None else check_int("rank", rank, minimum=1)
+        self.c = 1.0 if reduction == "sum" else 1.0 / self.n
+        self.reduction = reduction
+        self.p = (self.m1 + self.m2) * self.rank
+
+    def __repr__(self) -> str:
+        ns = getattr(self.xp, "__name__", "?").split(".")[-1]
+        return (f"MatrixSensing(n={self.n}, m1={self.m1}, m2={self.m2}, rank={self.rank}, "
+                f"reduction={self.reduction!r}, namespace={ns})")
+
+    def unpack(self, theta: Any) -> tuple[Any, Any]:
+        """``U (R, m1, r)`` and ``V (R, m2, r)``."""
+        if theta.ndim != 2 or theta.shape[-1] != self.p:
+            raise ValueError(f"theta must have shape (R, {self.p}); got {tuple(theta.shape)}")
+        R, r = theta.shape[0], self.rank
+        U = self.xp.reshape(theta[:, : self.m1 * r], (R, self.m1, r))
+        V = self.xp.reshape(theta[:, self.m1 * r:], (R, self.m2, r))
+        return U, V
+
+    def pack(self, U: Any, V: Any) -> Any:
+        """Flat ``θ`` of shape ``(R, (m1 + m2) r)``."""
+        if U.shape[-2:] != (self.m1, self.rank) or V.shape[-2:] != (self.m2, self.rank):
+            raise ValueError(
+                f"U must be (R, {self.m1}, {self.rank}) and V (R, {self.m2}, {self.rank}); got "
+                f"{tuple(U.shape)} and {tuple(V.shape)}")
+        R = U.shape[0]
+        return self.xp.concat([self.xp.reshape(U, (R, -1)), self.xp.reshape(V, (R, -1))], axis=-1)
+
+    def init(self, alpha: float, replicas: int = 1) -> Any:
+        r""":math:`U_0 = \alpha I_{m_1\times r}`, :math:`V_0 = \alpha I_{m_2\times r}` (the
+        rectangular identities), ``(R, p)``."""
+        alpha = check_positive("alpha", alpha)
+        xp = self.xp
+        U = alpha * xp.eye(self.m1, self.rank, dtype=self.A.dtype)
+        V = alpha * xp.eye(self.m2, self.rank, dtype=self.A.dtype)
+        ones = xp.ones((replicas, 1, 1), dtype=self.A.dtype)
+        return self.pack(ones * U[None, ...], ones * V[None, ...])
+
+    def product(self, theta: Any) -> Any:
+        r""":math:`W = UV^T`, ``(R, m1, m2)``."""
+        U, V = self.unpack(theta)
+        return U @ self.xp.matrix_transpose(V)
+
+    def residual(self, theta: Any) -> Any:
+        r""":math:`\langle A_i, W\rangle - y_i`, ``(R, n)``."""
+        W = self.product(theta)
+        return self.xp.sum(W[:, None, :, :] * self.A[None, ...], axis=(-2, -1)) - self.y
+
+    def loss(self, theta: Any) -> Any:
+        r = self.residual(theta)
+        return 0.5 * self.c * self.xp.sum(r * r, axis=-1)
+
+    def _grad_from_residual(self, theta: Any, r: Any, scale: float) -> Any:
+        xp = self.xp
+        U, V = self.unpack(theta)
+        G = xp.sum(r[:, :, None, None] * self.A[None, ...], axis=1)     # (R, m1, m2)
+        gU = scale * (G @ V)
+        gV = scale * (xp.matrix_transpose(G) @ U)
+        return self.pack(gU, gV)
+
+    def grad(self, theta: Any) -> Any:
+        r""":math:`(cGV, cG^TU)`, packed, ``(R, p)``."""
+        return self._grad_from_residual(theta, self.residual(theta), self.c)
+
+    def batch_grad(self, theta: Any, idx: Any, target_shift: Any = None) -> Any:
+        """Minibatch gradient (targets shifted by ``target_shift`` for label noise)."""
+        xp = self.xp
+        R, B = idx.shape
+        r = self.residual(theta)                                         # (R, n)
+        onehot = xp.astype(xp.reshape(idx, (R, B, 1)) == xp.arange(self.n)[None, None, :],
+                           theta.dtype)                                  # (R, B, n)
+        rb = xp.sum(onehot * r[:, None, :], axis=-1)                     # (R, B)
+        if target_shift is not None:
+            rb = rb - target_shift
+        weights = xp.sum(onehot * rb[..., None], axis=1)                 # (R, n)
+        return self._grad_from_residual(theta, weights, self.c * self.n / B)
+
+
+def _host3(A: Any, y: Any) -> tuple[Any, Any, Any]:
+    import numpy as np  # noqa: PLC0415
+
+    from numerics.backend import to_numpy  # noqa: PLC0415
+
+    xp = array_namespace(A, y)
+    Ah = np.asarray(to_numpy(A), dtype=np.float64)
+    yh = np.asarray(to_numpy(y), dtype=np.float64)
+    if Ah.ndim != 3 or yh.ndim != 1 or Ah.shape[0] != yh.shape[0]:
+        raise ValueError(f"A (n, m1, m2) and y (n,) disagree: shapes {Ah.shape} and {yh.shape}")
+    return xp, Ah, yh
+
+
+def min_nuclear_norm_commuting(A: Any, y: Any, Q: Any) -> Any:
+    r"""Min-nuclear-norm solution when :math:`A_i = Q\operatorname{diag}(a_i)Q^T` commute.
+
+    Any W has :math:`\|W\|_*\ge\|\operatorname{diag}(Q^TWQ)\|_1` with equality for W diagonal
+    in the basis Q, and the constraints see only that diagonal, so the problem is the
+    linear program :math:`\min\|x\|_1` s.t. :math:`\langle a_i, x\rangle = y_i`;
+    :math:`W = Q\operatorname{diag}(x)Q^T`. Host computation (SciPy HiGHS).
+    """
+    import numpy as np  # noqa: PLC0415
+
+    from numerics.diagonal import min_l1_interpolant  # noqa: PLC0415
+    from numerics.backend import to_numpy  # noqa: PLC0415
+
+    xp, Ah, yh = _host3(A, y)
+    Qh = np.asarray(to_numpy(Q), dtype=np.float64)
+    diag = np.einsum("ji,njk,ki->ni", Qh, Ah, Qh)                        # a_i = diag(QᵀA_iQ)
+    off = np.einsum("ji,njk,kl->nil", Qh, Ah, Qh) - np.einsum("ni,il->nil", diag, np.eye(Qh.shape[0]))
+    if np.max(np.abs(off)) > 1e-10 * max(1.0, np.max(np.abs(Ah))):
+        raise ValueError("A_i are not diagonal in the basis Q (the measurements do not commute)")
+    x = np.asarray(min_l1_interpolant(diag, yh))
+    return xp.asarray((Qh * x) @ Qh.T)
+
+
+def min_nuclear_norm(A: Any, y: Any, *, rho: float = 1.0, iterations: int = 20000,
+                     tol: float = 1e-10) -> Any:
+    r""":math:`\arg\min\|W\|_*` s.t. :math:`\langle A_i, W\rangle = y_i` by ADMM.
+
+    Splitting :math:`W = Z`: the W-step projects onto the affine set
+    (:math:`W - \mathcal A^*(\mathcal A\mathcal A^*)^{-1}(\mathcal A W - y)`), the Z-step is
+    singular-value thresholding at :math:`1/\rho`; stops when primal and dual residuals
+    fall below ``tol`` (relative). Host computation (NumPy).
+    """
+    import numpy as np  # noqa: PLC0415
+
+    xp, Ah, yh = _host3(A, y)
+    n, m1, m2 = Ah.shape
+    M = Ah.reshape(n, -1)
+    G = M @ M.T
+    def proj(v: Any) -> Any:
+        return v - M.T @ np.linalg.solve(G, M @ v - yh)
+
+    Z = np.zeros(m1 * m2)
+    Ud = np.zeros(m1 * m2)
+    for _ in range(iterations):
+        W = proj(Z - Ud)
+        Uu, s, Vt = np.linalg.svd((W + Ud).reshape(m1, m2), full_matrices=False)
+        Znew = ((Uu * np.maximum(s - 1.0 / rho, 0.0)) @ Vt).ravel()
+        Ud = Ud + W - Znew
+        prim = np.linalg.norm(W - Znew)
+        dual = rho * np.linalg.norm(Znew - Z)
+        Z = Znew
+        scale = max(1.0, np.linalg.norm(Z))
+        if prim < tol * scale and dual < tol * scale:
+            break
+    return xp.asarray(proj(Z).reshape(m1, m2))

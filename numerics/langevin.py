@@ -1,0 +1,146 @@
+r"""Langevin gradient descent (GDL/SGDL) and potentials with a flat and a sharp minimum.
+
+The iteration (memo 004, eq. (5) with constant noise) is
+
+.. math:: x_{t+1} = x_t - \eta\,\widehat{\nabla U}(x_t) + \sqrt{2\eta T}\,\xi_t,\qquad \xi_t\sim N(0, I_d),
+
+with the full gradient (GDL) or a minibatch gradient (SGDL). For small η its stationary law
+is close to the Boltzmann density :math:`e^{-U/T}/Z` (``langevin.boltzmann``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from array_api_compat import array_namespace
+
+from numerics._validation import check_batch, check_int, check_positive
+from numerics.optim import Rule
+
+__all__ = ["Langevin", "TwoWellPotential"]
+
+
+@dataclass(frozen=True)
+class Langevin(Rule):
+    r"""Langevin step :math:`x \leftarrow x - \eta\nabla U(x) + \sqrt{2\eta T}\xi`.
+
+    Parameters
+    ----------
+    eta
+        Step size, > 0.
+    T
+        Temperature, > 0.
+    batch
+        ``None`` for the full gradient (GDL); an integer uses ``model.batch_grad`` with
+        per-replica minibatches drawn without replacement (SGDL).
+
+    Examples
+    --------
+    >>> Langevin(eta=0.01, T=0.5)
+    Langevin(eta=0.01, T=0.5)
+    """
+
+    eta: float
+    T: float
+    batch: int | None = None
+    stochastic = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "eta", check_positive("eta", self.eta))
+        object.__setattr__(self, "T", check_positive("T (temperature)", self.T))
+        if self.batch is not None:
+            object.__setattr__(self, "batch", check_int("batch", self.batch, minimum=1))
+
+    def __repr__(self) -> str:
+        b = "" if self.batch is None else f", batch={self.batch}"
+        return f"Langevin(eta={self.eta:g}, T={self.T:g}{b})"
+
+    def init(self, model: Any, x: Any) -> Any:
+        if self.batch is not None:
+            check_batch(self.batch, model.n)
+        return None
+
+    def step(self, model: Any, x: Any, state: Any, rng: Any) -> tuple[Any, Any]:
+        if self.batch is None:
+            g = model.grad(x)
+        else:
+            idx = rng.choice_without_replacement(model.n, self.batch, (x.shape[0],))
+            g = model.batch_grad(x, idx)
+        xi = rng.normal(tuple(x.shape), dtype=x.dtype)
+        return x - self.eta * g + (2.0 * self.eta * self.T) ** 0.5 * xi, state
+
+
+class TwoWellPotential:
+    r"""Two quadratic wells of equal depth joined by a soft minimum:
+
+    .. math:: U(x) = -\tau\log\Bigl(e^{-a\|x - m_s\|^2/(2\tau)} + e^{-a\|x - m_f\|^2/(2k^2\tau)}\Bigr),
+
+    :math:`m_s = -c\,e_1` (sharp, Hessian :math:`aI`) and :math:`m_f = +c\,e_1` (flat, Hessian
+    :math:`aI/k^2`: k times wider in every direction). At temperature :math:`T = \tau` the
+    Boltzmann density is exactly the Gaussian mixture
+    :math:`N(m_s, \tfrac{\tau}{a}I) + N(m_f, \tfrac{k^2\tau}{a}I)` (unnormalized weights), whose
+    component masses are in ratio :math:`k^d` (``langevin.basin_mass_ratio``).
+
+    Parameters
+    ----------
+    d
+        Dimension.
+    a
+        Curvature of the sharp well, > 0.
+    k
+        Width ratio, ≥ 1.
+    c
+        Half the distance between the minima, > 0.
+    tau
+        Softness of the minimum, > 0.
+    """
+
+    def __init__(self, d: int, *, a: float, k: float, c: float = 1.0, tau: float = 1.0) -> None:
+        self.d = check_int("d", d, minimum=1)
+        self.a = check_positive("a", a)
+        self.k = check_positive("k", k)
+        if self.k < 1:
+            raise ValueError(f"k (width ratio) must be >= 1; got {k!r}")
+        self.c = check_positive("c", c)
+        self.tau = check_positive("tau", tau)
+
+    def __repr__(self) -> str:
+        return (f"TwoWellPotential(d={self.d}, a={self.a:g}, k={self.k:g}, c={self.c:g}, "
+                f"tau={self.tau:g})")
+
+    def _parts(self, x: Any) -> tuple[Any, Any, Any, Any]:
+        if x.ndim != 2 or x.shape[-1] != self.d:
+            raise ValueError(f"x must have shape (R, d={self.d}); got {tuple(x.shape)}")
+        xp = array_namespace(x)
+        shift = xp.zeros((self.d,), dtype=x.dtype)
+        e1 = xp.concat([xp.ones((1,), dtype=x.dtype), shift[1:]])
+        ds = x + self.c * e1
+        df = x - self.c * e1
+        Us = 0.5 * self.a * xp.sum(ds * ds, axis=-1)
+        Uf = 0.5 * self.a / self.k**2 * xp.sum(df * df, axis=-1)
+        return ds, df, Us, Uf
+
+    def loss(self, x: Any) -> Any:
+        """U(x), ``(R,)``."""
+        xp = array_namespace(x)
+        _, _, Us, Uf = self._parts(x)
+        m = xp.minimum(Us, Uf)
+        return m - self.tau * xp.log(xp.exp(-(Us - m) / self.tau) + xp.exp(-(Uf - m) / self.tau))
+
+    def grad(self, x: Any) -> Any:
+        r""":math:`\nabla U = \pi_s a(x - m_s) + \pi_f (a/k^2)(x - m_f)`, π the soft weights."""
+        xp = array_namespace(x)
+        ds, df, Us, Uf = self._parts(x)
+        # pi_s = 1/(1 + exp((Us − Uf)/tau)), computed stably.
+        zlog = (Us - Uf) / self.tau
+        pi_s = xp.where(zlog > 0, xp.exp(-xp.abs(zlog)) / (1 + xp.exp(-xp.abs(zlog))),
+                        1 / (1 + xp.exp(-xp.abs(zlog))))
+        pi_f = 1 - pi_s
+        return (pi_s[:, None] * self.a) * ds + (pi_f[:, None] * self.a / self.k**2) * df
+
+    def in_flat_basin(self, x: Any) -> Any:
+        r"""``(R,)`` booleans: the point is in the flat well's basin
+        :math:`\{\|x - m_f\|^2/k^2 < \|x - m_s\|^2\}` (an Apollonius ball for k > 1)."""
+        _, _, Us, Uf = self._parts(x)
+        return Uf < Us
