@@ -60,3 +60,26 @@ def test_recorded_mean_square_rate_is_the_exact_threshold() -> None:
 def test_bad_batch_is_rejected() -> None:
     with pytest.raises(ValueError, match=r"batch must be in \[1, n=16\]; got 17"):
         stability_cell({**BASE, "eta": 1.0, "batch": 17}, seed=0)
+
+
+def test_threshold_curves_agree_with_numerics_largest_stable_eta() -> None:
+    """The overlay curves (results' parts evaluated by Result.numeric, bisection on the
+    instance's matrices) against numerics.stability.largest_stable_eta, an independent
+    closed-form implementation: bisection to 60 halvings, so agreement to ~1e-9 relative
+    (eigen-solver error of 4x4 / 16x16 matrices is ~1e-14)."""
+    from verify.sweeps.stability import threshold_curves
+
+    rec = stability_cell({**BASE, "eta": 1.0, "batch": 1, "steps": 1}, seed=0)
+    row = {**BASE, **rec, "seed": 0}
+    batches = [1, 2, 4, 8, 16]
+    curves = threshold_curves([row], batches, eta_max=2.4)
+    H = problem(BASE, seed=0)
+    by = {k.split(":")[0]: v for k, v in curves.items()}
+    for i, b in enumerate(batches):
+        assert by["sufficient"][i] == pytest.approx(
+            largest_stable_eta(H, b, condition="sufficient"), rel=1e-8)
+        assert by["mean-square"][i] == pytest.approx(
+            largest_stable_eta(H, b, condition="exact"), rel=1e-8)
+        assert by["GD"][i] == pytest.approx(largest_stable_eta(H, b, condition="gd"), rel=1e-8)
+        # The necessary bound is weaker than the sufficient one (it is implied by it).
+        assert not by["necessary"][i] < by["sufficient"][i] * (1 - 1e-8)

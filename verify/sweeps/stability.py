@@ -107,31 +107,69 @@ def threshold_curves(rows: list[dict[str, Any]], batches: list[int],
                      eta_max: float) -> dict[str, list[float]]:
     r"""Derived stability thresholds :math:`\eta^*(B)` for the instance of ``rows``.
 
-    - GD, :math:`\eta < 2/\lambda_{\max}` (``linear.gd_limit``, part ``stable_region``,
-      evaluated with :meth:`theory.Result.numeric` and located by bisection): SGD's
-      threshold at ``B = n``;
-    - the seed's sufficient condition
-      :math:`\lambda_{\max}\{(I-\eta H)^2 + \eta^2\frac{n-B}{B(n-1)}\Sigma\} \le 1`
-      (``stability.sgd_threshold``) and exact mean-square stability
-      :math:`\rho(\mathcal T_\eta) \le 1` (``stability.sgd_exact_threshold``), both by
-      :func:`numerics.stability.largest_stable_eta` on the instance's :math:`H_k`.
+    Each curve is the boundary in η of a result's condition, evaluated through
+    :meth:`theory.Result.numeric` and located by bisection (the stable sets are intervals
+    :math:`(0, \eta^*]`):
+
+    - ``stability.gd_threshold``: :math:`\lambda_{\max} \le 2/\eta` (part ``threshold``),
+      SGD's threshold at ``B = n``;
+    - ``stability.sgd_threshold``: the seed's bound on the non-uniformity (implied by its
+      sufficient condition, not by exact stability),
+      :math:`s \le \frac1\eta\sqrt{B(n-1)/(n-B)}` (part ``necessary_nonuniformity``), and its
+      sufficient condition :math:`\lambda_{\max}\{(I-\eta H)^2 + \eta^2c_B\Sigma\} \le 1`
+      with :math:`c_B` its part ``batch_factor``;
+    - ``stability.sgd_exact_threshold``: mean-square stability,
+      :math:`\rho\bigl((I-\eta H)\otimes(I-\eta H) + \eta^2c_B(\overline{H\otimes H} - H\otimes H)\bigr) \le 1`.
+
+    The matrices :math:`H`, :math:`\Sigma`, :math:`\overline{H\otimes H}` are the instance's
+    (rebuilt from the stored parameters and seed); the scalar parts come from the results.
     """
     import numpy as np  # noqa: PLC0415
 
     import theory  # noqa: PLC0415
-    from numerics.stability import largest_stable_eta  # noqa: PLC0415
 
     r0 = rows[0]
-    gd = theory.get("linear.gd_limit").numeric(np, part="stable_region")
-    eta_gd = _boundary(lambda e: bool(gd(eta=e, lambda_max=r0["sharpness"])), 1e-9, 4 * eta_max)
-    H = problem(r0, r0["seed"])
-    return {
-        "GD: η < 2/λ_max (linear.gd_limit)": [eta_gd] * len(batches),
-        "sufficient: λ_max{(I−ηH)² + η²cΣ} ≤ 1 (stability.sgd_threshold)":
-            [largest_stable_eta(H, b, condition="sufficient") for b in batches],
-        "mean-square: ρ(T_η) ≤ 1 (stability.sgd_exact_threshold)":
-            [largest_stable_eta(H, b, condition="exact") for b in batches],
-    }
+    n = r0["n"]
+    a, s = r0["sharpness"], r0["nonuniformity"]
+    gd = theory.get("stability.gd_threshold").numeric(np, part="threshold")
+    sgd = theory.get("stability.sgd_threshold")
+    s_max = sgd.numeric(np, part="necessary_nonuniformity")
+    c_suff = sgd.numeric(np, part="batch_factor")
+    c_exact = theory.get("stability.sgd_exact_threshold").numeric(np, part="batch_factor")
+
+    Hk = problem(r0, r0["seed"])
+    H = Hk.mean(axis=0)
+    Sigma = np.einsum("kij,kjl->il", Hk, Hk) / n - H @ H
+    p = H.shape[0]
+    I = np.eye(p)
+    HH = np.einsum("kij,kab->iajb", Hk, Hk).reshape(p * p, p * p) / n  # mean H_k ⊗ H_k
+    KH = np.kron(H, H)
+
+    def sufficient(eta: float, c: float) -> bool:
+        A = I - eta * H
+        return bool(np.linalg.eigvalsh(A @ A + eta**2 * c * Sigma)[-1] <= 1.0)
+
+    def exact(eta: float, c: float) -> bool:
+        A = I - eta * H
+        T = np.kron(A, A) + eta**2 * c * (HH - KH)
+        return bool(np.max(np.abs(np.linalg.eigvals(T))) <= 1.0)
+
+    hi = 4 * max(eta_max, float(gd(lambda_max=a)))
+    curves: dict[str, list[float]] = {
+        "GD: λ_max ≤ 2/η (stability.gd_threshold)": [float(gd(lambda_max=a))] * len(batches)}
+    nec, suf, ex = [], [], []
+    for b in batches:
+        if b < n:
+            nec.append(_boundary(lambda e, b=b: bool(s <= s_max(eta=e, n=n, B=b)), 1e-9, hi))
+        else:
+            nec.append(math.nan)  # no constraint on s at B = n (GD)
+        cs, ce = float(c_suff(n=n, B=b)), float(c_exact(n=n, B=b))
+        suf.append(_boundary(lambda e, c=cs: sufficient(e, c), 1e-9, hi))
+        ex.append(_boundary(lambda e, c=ce: exact(e, c), 1e-9, hi))
+    curves["necessary: s ≤ √(B(n−1)/(n−B))/η, implied by the sufficient (stability.sgd_threshold)"] = nec
+    curves["sufficient: λ_max{(I−ηH)² + η²cΣ} ≤ 1 (stability.sgd_threshold)"] = suf
+    curves["mean-square: ρ(T_η) ≤ 1 (stability.sgd_exact_threshold)"] = ex
+    return curves
 
 
 def plot_stability(rows: list[dict[str, Any]], sweep: Sweep) -> Any:
@@ -169,7 +207,7 @@ def plot_stability(rows: list[dict[str, Any]], sweep: Sweep) -> Any:
             ax.plot(r["eta"], batches.index(r["batch"]), "k.", ms=3)
     y = np.arange(len(batches))
     for (label, etas_star), style in zip(threshold_curves(rows, batches, etas[-1]).items(),
-                                         ("k--", "g-", "m-.", "c:"), strict=False):
+                                         ("k--", "c:", "g-", "m-."), strict=False):
         # Each batch size is a band [i - 1/2, i + 1/2]: the threshold is a vertical segment
         # across its band, joined to the next band's.
         xs = np.repeat(np.asarray(etas_star, dtype=float), 2)
