@@ -32,6 +32,20 @@ _BUILTIN_RECORDS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+def _within_bound(x: Any, bound: float, xp: Any) -> Any:
+    """``(R,)``: the row is finite and its norm is at most ``bound``, in one pass over ``x``.
+
+    ``‖x‖² ≤ bound²`` is false for a NaN entry (NaN compares false) and for an infinite one
+    (the squared norm is +inf), as long as ``bound²`` is finite; otherwise the entries are
+    tested for finiteness explicitly.
+    """
+    sq = xp.linalg.vecdot(x, x, axis=-1)
+    bound2 = bound * bound
+    if bound2 < float("inf"):
+        return sq <= bound2
+    return xp.all(xp.isfinite(x), axis=-1) & (sq <= bound2)
+
+
 def _norm(v: Any) -> Any:
     xp = array_namespace(v)
     return xp.sqrt(xp.sum(v * v, axis=-1))
@@ -182,7 +196,7 @@ def run(
         x, state = rule.step(model, x, state, gen)
         recording = k % record_every == 0 or k == steps
         if recording or k - last_check >= check_every:
-            ok = xp.all(xp.isfinite(x), axis=-1) & (xp.sum(x * x, axis=-1) <= bound * bound)
+            ok = _within_bound(x, bound, xp)
             newly = (~ok) & (~diverged)
             diverged_at = xp.where(newly, xp.asarray(k, dtype=xp.int64), diverged_at)
             diverged = diverged | newly

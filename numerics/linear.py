@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from array_api_compat import array_namespace
+from array_api_compat import array_namespace, is_numpy_namespace
 
 from numerics._validation import check_finite, check_ndim
 
@@ -125,34 +125,61 @@ class LeastSquares:
         r"""The dense :math:`\nabla^2 L = cA^TA`, ``(d, d)`` or ``(R, d, d)`` (small d only)."""
         return self.c * (self.xp.matrix_transpose(self.A) @ self.A)
 
-    def _rows(self, idx: Any) -> tuple[Any, Any]:
-        """Rows ``a_i`` and targets ``y_i`` for indices ``idx`` of shape ``(R, B)``."""
+    def _rows(self, idx: Any, start: int = 0) -> tuple[Any, Any]:
+        """Rows ``a_i`` and targets ``y_i`` for indices ``idx`` of shape ``(R, B)``
+        (replicas ``start, ..., start + R - 1`` when ``A`` or ``y`` is per replica)."""
         xp = self.xp
         R, B = idx.shape
         flat = xp.reshape(idx, (-1,))
+        if self.A.ndim == 3 or self.y.ndim == 2:
+            offs = xp.reshape(xp.arange(start, start + R, dtype=idx.dtype) * self.n, (R, 1))
+            gflat = xp.reshape(idx + offs, (-1,))
         if self.A.ndim == 3:
-            offs = xp.reshape(xp.arange(R, dtype=idx.dtype) * self.n, (R, 1))
-            aflat = xp.reshape(idx + offs, (-1,))
-            rows = xp.take(xp.reshape(self.A, (-1, self.d)), aflat, axis=0)
+            rows = xp.take(xp.reshape(self.A, (-1, self.d)), gflat, axis=0)
         else:
             rows = xp.take(self.A, flat, axis=0)
         if self.y.ndim == 2:
-            offs = xp.reshape(xp.arange(R, dtype=idx.dtype) * self.n, (R, 1))
-            ys = xp.take(xp.reshape(self.y, (-1,)), xp.reshape(idx + offs, (-1,)), axis=0)
+            ys = xp.take(xp.reshape(self.y, (-1,)), gflat, axis=0)
         else:
             ys = xp.take(self.y, flat, axis=0)
         return xp.reshape(rows, (R, B, self.d)), xp.reshape(ys, (R, B))
+
+    # Bytes of gathered rows per block on the NumPy path: small enough to stay in cache.
+    _BLOCK_BYTES = 2**21
 
     def batch_grad(self, x: Any, idx: Any) -> Any:
         r"""Minibatch gradient :math:`\frac{cn}{B}\sum_{i\in\mathcal B} a_i(a_i^Tx-y_i)`.
 
         ``idx`` has shape ``(R, B)``: one batch of sample indices per replica.
+
+        Notes
+        -----
+        The rows are gathered into an ``(R, B, d)`` array and contracted twice as batched
+        matrix-vector products (residuals, then :math:`\sum_i a_i r_i`). On NumPy the
+        replicas are processed in blocks whose gathered rows fit in cache (a few hundred
+        replicas at B = 10, d = 100): the step then streams ``x`` once instead of writing and
+        re-reading an ``R·B·d`` temporary from memory.
         """
         self._check_x(x)
-        rows, ys = self._rows(idx)
-        r = self.xp.sum(rows * x[:, None, :], axis=-1) - ys  # (R, B)
-        B = idx.shape[-1]
-        return (self.c * self.n / B) * self.xp.sum(rows * r[..., None], axis=1)
+        xp = self.xp
+        R, B = idx.shape
+        scale = self.c * self.n / B
+        block = max(1, self._BLOCK_BYTES // (8 * B * self.d))
+        if R <= block or not is_numpy_namespace(xp):
+            return scale * self._batch_grad_block(x, idx, 0)
+        import numpy as np  # noqa: PLC0415 (NumPy fast path)
+
+        out = np.empty((R, self.d), dtype=np.result_type(x.dtype, self.A.dtype))
+        for s in range(0, R, block):
+            out[s:s + block] = self._batch_grad_block(x[s:s + block], idx[s:s + block], s)
+        out *= scale
+        return out
+
+    def _batch_grad_block(self, x: Any, idx: Any, start: int) -> Any:
+        r""":math:`\sum_{i\in\mathcal B} a_i(a_i^Tx-y_i)` for one block of replicas."""
+        rows, ys = self._rows(idx, start)  # (R, B, d), (R, B)
+        r = (rows @ x[..., None])[..., 0] - ys  # (R, B)
+        return (r[..., None, :] @ rows)[..., 0, :]
 
     def per_sample_grads(self, x: Any) -> Any:
         r"""Per-sample gradients :math:`c\,n\,a_i(a_i^Tx - y_i)` (their mean is

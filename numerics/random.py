@@ -12,6 +12,7 @@ distributions, or draw on the host and convert.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import array_api_compat
@@ -152,13 +153,82 @@ class Generator:
         return self.xp.argsort(keys, axis=-1)
 
     def choice_without_replacement(self, n: int, k: int, shape: tuple[int, ...] = ()) -> Any:
-        """For each leading index, ``k`` distinct indices drawn uniformly from ``range(n)``.
+        r"""For each leading index, ``k`` distinct indices drawn uniformly from ``range(n)``.
 
-        Shape ``shape + (k,)``; the first ``k`` entries of a uniform random permutation.
+        Shape ``shape + (k,)``: distributed as the first ``k`` entries of a uniform random
+        permutation (every ordered ``k``-tuple of distinct indices has probability
+        :math:`(n-k)!/n!`).
+
+        Notes
+        -----
+        Two exact schemes, chosen by cost. For :math:`k^2 \le n` (minibatches, ``B ≪ n``) a
+        *sparse partial Fisher–Yates shuffle*: step :math:`i = 0, \dots, k-1` draws
+        :math:`j_i` uniform in :math:`[i, n)` and swaps positions :math:`i` and :math:`j_i`
+        of a virtual identity array, of which only the :math:`\le k` displaced entries are
+        stored, per replica. It costs :math:`O(k^2)` per leading index and ``k`` array steps
+        over all of them, against :math:`O(n\log n)` for sorting ``n`` random keys.
+        Otherwise the ``k`` smallest of ``n`` i.i.d. uniform keys in key order (the argsort of
+        the keys, truncated; a linear-time partial selection on NumPy).
+
+        References
+        ----------
+        D. E. Knuth, *The Art of Computer Programming* vol. 2, §3.4.2, Algorithm P
+        (Fisher–Yates), stopped after ``k`` steps.
         """
-        if not 1 <= k <= n:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive integer; got {n!r}")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
             raise ValueError(f"k must be in [1, n={n}]; got {k}")
-        return self.permutation(n, shape)[..., :k]
+        n, k, shape = int(n), int(k), tuple(shape)
+        count = math.prod(shape)
+        # Sparse Fisher–Yates does O(count·k²) work in k array steps; sorting keys does
+        # O(count·n·log n) in one. The second wins for a handful of short rows.
+        if k * k <= n and count * n >= 1000 * k:
+            return self._sparse_fisher_yates(n, k, shape)
+        keys = self.uniform((*shape, n))
+        if self._kind == "numpy" and k < n:
+            # Linear-time selection of the k smallest keys, then sort those k: the same
+            # ordered sample as argsort(keys)[..., :k].
+            part = np.argpartition(keys, k - 1, axis=-1)[..., :k]
+            order = np.argsort(np.take_along_axis(keys, part, axis=-1), axis=-1)
+            return self.xp.asarray(np.take_along_axis(part, order, axis=-1))
+        return self.xp.argsort(keys, axis=-1)[..., :k]
+
+    def _sparse_fisher_yates(self, n: int, k: int, shape: tuple[int, ...]) -> Any:
+        """The first ``k`` steps of Fisher–Yates on ``range(n)``, one shuffle per leading index.
+
+        ``pos[t]`` and ``val1[t]`` (``t < i``) hold the displaced entries of the virtual array
+        (position -> value + 1; 0 marks no entry). A position overwritten later is invalidated
+        (set to -1), so each position has at most one live entry and a masked sum reads it.
+        The entry axis comes first so that the reductions run over contiguous rows.
+        """
+        xp = self.xp
+        kw = {} if self.device is None else {"device": self.device}
+        pos = xp.full((k, *shape), -1, dtype=xp.int64, **kw)
+        val1 = xp.zeros((k, *shape), dtype=xp.int64, **kw)
+        zero = xp.zeros((), dtype=xp.int64, **kw)
+        minus_one = xp.asarray(-1, dtype=xp.int64, **kw)
+        out = []
+        if self._kind == "numpy":  # all k columns in one call: column i uniform on [i, n)
+            J = self._out(self._gen.integers(np.arange(k), n, size=(*shape, k)), xp.int64)
+        for i in range(k):
+            j = J[..., i] if self._kind == "numpy" else self.integers(i, n, shape)
+            if i == 0:
+                vj, vi1, hit_j = j, xp.full(shape, 1, dtype=xp.int64, **kw), None
+            else:
+                p, v1 = pos[:i, ...], val1[:i, ...]
+                hit_j = p == j
+                sj = xp.sum(xp.where(hit_j, v1, zero), axis=0)
+                vj = xp.where(sj > 0, sj - 1, j)
+                si = xp.sum(xp.where(p == i, v1, zero), axis=0)
+                vi1 = xp.where(si > 0, si, xp.full(shape, i + 1, dtype=xp.int64, **kw))
+            out.append(vj)  # position i takes the value at j ...
+            if i + 1 < k:  # ... and position j the value at i (later steps read only j >= i+1)
+                if hit_j is not None:
+                    pos[:i, ...] = xp.where(hit_j, minus_one, p)
+                pos[i, ...] = j
+                val1[i, ...] = vi1
+        return xp.stack(out, axis=-1)
 
 
 def default_rng(seed: Any = None, xp: Any = None, device: Any = None) -> Generator:

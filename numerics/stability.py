@@ -164,19 +164,38 @@ class SumOfQuadratics:
         """Per-sample gradients :math:`H_kx` (their mean is the gradient): ``(R, n, p)``."""
         return self.per_sample_hvp(x)
 
+    # Bytes of gathered per-sample Hessians per block of replicas: the minibatch gradient
+    # must read B·p² numbers per replica, but never all R·B·p² of them at once.
+    _BLOCK_BYTES = 2**24
+
     def batch_grad(self, x: Any, idx: Any) -> Any:
-        r"""Minibatch gradient :math:`\frac1B\sum_{i\in\mathcal B}H_ix`; ``idx`` is ``(R, B)``."""
+        r"""Minibatch gradient :math:`\frac1B\sum_{i\in\mathcal B}H_ix`; ``idx`` is ``(R, B)``.
+
+        Replicas are processed in blocks whose gathered :math:`H_i` take at most
+        ``_BLOCK_BYTES`` (16 MiB), so memory stays O(state) however large R is.
+        """
         self._check_x(x)
         xp = self.xp
         R, B = idx.shape
+        block = max(1, self._BLOCK_BYTES // (8 * B * self.p * self.p))
+        if R <= block:
+            return self._batch_grad_block(x, idx, 0)
+        parts = [self._batch_grad_block(x[s:min(s + block, R), ...],
+                                        idx[s:min(s + block, R), ...], s)
+                 for s in range(0, R, block)]  # clipped stops: the standard forbids overruns
+        return xp.concat(parts, axis=0)
+
+    def _batch_grad_block(self, x: Any, idx: Any, start: int) -> Any:
+        xp = self.xp
+        r, B = idx.shape
         p = self.p
         if self.H.ndim == 4:
-            offs = xp.reshape(xp.arange(R, dtype=idx.dtype) * self.n, (R, 1))
+            offs = xp.reshape(xp.arange(start, start + r, dtype=idx.dtype) * self.n, (r, 1))
             flat = xp.reshape(idx + offs, (-1,))
             Hb = xp.take(xp.reshape(self.H, (-1, p * p)), flat, axis=0)
         else:
             Hb = xp.take(xp.reshape(self.H, (self.n, p * p)), xp.reshape(idx, (-1,)), axis=0)
-        Hb = xp.reshape(Hb, (R, B, p, p))
+        Hb = xp.reshape(Hb, (r, B, p, p))
         return xp.mean((Hb @ x[:, None, :, None])[..., 0], axis=1)
 
 

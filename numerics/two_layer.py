@@ -124,7 +124,8 @@ def _geometry(U: Any, W: Any, xp: Any, *, same: bool = False) -> _Geometry:
         eye = xp.eye(m, dtype=U.dtype) > 0.5
         c = xp.where(eye, one, c)
     th = xp.acos(c)
-    return _Geometry(nu, nw, Uh, Wh, c, th, xp.sin(th))
+    # sin θ = √(1 − c²): as accurate as sin(acos c) (both start from the rounded c), cheaper.
+    return _Geometry(nu, nw, Uh, Wh, c, th, xp.sqrt(xp.maximum(1.0 - c * c, 0.0)))
 
 
 def _kernel_from(g: _Geometry, kappa: float) -> Any:

@@ -2,15 +2,19 @@
 
 Each topic module (``theory/linear.py``, ``theory/stability.py``, ...) decorates its
 builders with :func:`result`. Importing :mod:`theory` imports no topic module and no SymPy;
-``ids()`` imports the topic modules (SymPy included) but builds nothing; ``get(id)``
-builds one result and caches it.
+``ids()`` and ``entries()`` read the ``@result(...)`` decorators from the topic modules'
+source (no import, no SymPy: ``implreg list`` stays fast); ``get(id)`` imports the one
+module that carries ``id`` and builds the result once. A module whose decorators are not
+plain literals is imported instead of read.
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
 import importlib
 import importlib.util
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -81,22 +85,110 @@ def result(id: str, *, title: str, source: str, how: str) -> Callable:
     return decorate
 
 
+def _is_result_decorator(node: ast.expr) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    f = node.func
+    return (isinstance(f, ast.Name) and f.id == "result") or (
+        isinstance(f, ast.Attribute) and f.attr == "result")
+
+
 @cache
-def _load_all() -> None:
+def _scan(module: str) -> tuple[tuple[str, str, str, str], ...] | None:
+    """``(id, title, source, how)`` of each ``@result`` builder in ``module``'s source, in
+    source order; ``None`` if the module cannot be read this way (it is then imported)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None:
+        return ()
+    if not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    try:
+        with open(spec.origin, encoding="utf-8") as f:
+            tree = ast.parse(f.read(), filename=spec.origin)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    consts: dict[str, str] = {}  # module-level NAME = "literal" (e.g. a shared source)
+
+    def value(node: ast.expr) -> object:
+        if isinstance(node, ast.Name) and node.id in consts:
+            return consts[node.id]
+        return ast.literal_eval(node)
+
+    found = []
+    for node in tree.body:
+        if (isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                try:
+                    v = ast.literal_eval(node.value)
+                except ValueError:
+                    consts.pop(targets[0].id, None)
+                else:
+                    if isinstance(v, str):
+                        consts[targets[0].id] = v
+            continue
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for dec in node.decorator_list:
+            if not _is_result_decorator(dec):
+                continue
+            try:
+                args = [value(a) for a in dec.args]
+                kw = {k.arg: value(k.value) for k in dec.keywords}
+            except ValueError:
+                return None
+            if len(args) != 1 or set(kw) != {"title", "source", "how"} or not all(
+                    isinstance(v, str) for v in (*args, *kw.values())):
+                return None
+            found.append((args[0], kw["title"], kw["source"], kw["how"]))
+    return tuple(found)
+
+
+class _LazyBuilder:
+    """Imports the module that carries ``id`` on first call, then runs its builder."""
+
+    def __init__(self, module: str, id: str) -> None:
+        self.module, self.id = module, id
+
+    def __call__(self) -> "Result":
+        importlib.import_module(self.module)
+        real = _ENTRIES.get(self.id)
+        if real is None:
+            raise RuntimeError(f"{self.module} does not register {self.id!r} when imported")
+        return real.builder()
+
+    def __repr__(self) -> str:
+        return f"<builder of {self.id} in {self.module}, not yet imported>"
+
+
+def _catalog() -> dict[str, tuple[Entry, int]]:
+    """id -> (entry, position within its module); reads sources, imports only if needed."""
+    out: dict[str, tuple[Entry, int]] = {}
     for module in dict.fromkeys(TOPIC_MODULES.values()):
-        if importlib.util.find_spec(module) is not None:
-            importlib.import_module(module)
+        scanned = None if module in sys.modules else _scan(module)
+        if scanned is None:  # imported already, or not readable as literals: use the real ones
+            if module not in sys.modules and importlib.util.find_spec(module) is not None:
+                importlib.import_module(module)
+            mine = [e for e in _ENTRIES.values() if getattr(e.builder, "__module__", None) == module]
+            for i, e in enumerate(mine):
+                out[e.id] = (e, i)
+            continue
+        for i, (id_, title, source, how) in enumerate(scanned):
+            real = _ENTRIES.get(id_)
+            out[id_] = (real or Entry(id=id_, title=title, source=source, how=how,
+                                      builder=_LazyBuilder(module, id_)), i)
+    # Results registered from elsewhere (not a topic module) keep registration order.
+    for j, e in enumerate(_ENTRIES.values()):
+        if e.id not in out:
+            out[e.id] = (e, 10**6 + j)
+    return out
 
 
 def entries() -> list[Entry]:
     """Every registered result's metadata, in catalog order (no SymPy work is done)."""
-    _load_all()
     order = {t: i for i, t in enumerate(TOPIC_MODULES)}
-    return sorted(_ENTRIES.values(), key=lambda e: (order[e.topic], _catalog_pos(e)))
-
-
-def _catalog_pos(e: Entry) -> int:
-    return list(_ENTRIES).index(e.id)
+    cat = _catalog()
+    return [e for e, _ in sorted(cat.values(), key=lambda ep: (order[ep[0].topic], ep[1]))]
 
 
 def ids(topic: str | None = None) -> list[str]:
@@ -128,11 +220,11 @@ def entry(id: str) -> Entry:
     """The registry entry of ``id``; raises :class:`UnknownResultError` naming the closest."""
     if not isinstance(id, str):
         raise TypeError(f"result id must be a str; got {type(id).__name__}")
-    _load_all()
+    cat = _catalog()
     try:
-        return _ENTRIES[id]
+        return cat[id][0]
     except KeyError:
-        raise UnknownResultError(_unknown_message(id, list(_ENTRIES), "result id")) from None
+        raise UnknownResultError(_unknown_message(id, list(cat), "result id")) from None
 
 
 @cache

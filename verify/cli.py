@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--out", required=True, metavar="PATH", help="output file (.png, .pdf, .svg)")
     q.add_argument("--backend", default="numpy")
 
+    from benchmarks import build_parser as _bench_parser  # noqa: PLC0415
+
+    _bench_parser(sub.add_parser("bench", help="the performance suite (python -m benchmarks)"))
+
     q = sub.add_parser("sweep", help="parameter sweeps on Dask, resumable; --plot draws them")
     from verify.sweeps.cli import add_arguments  # noqa: PLC0415
 
@@ -229,6 +233,12 @@ def _cmd_figure(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from benchmarks import run_from_args  # noqa: PLC0415
+
+    return run_from_args(args)
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from verify.sweeps.cli import command  # noqa: PLC0415
 
@@ -236,7 +246,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"list": _cmd_list, "derive": _cmd_derive, "verify": _cmd_verify, "figure": _cmd_figure,
-             "sweep": _cmd_sweep}
+             "bench": _cmd_bench, "sweep": _cmd_sweep}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -197,3 +197,26 @@ def test_bad_input_errors() -> None:
         PiecewiseQuadratic1D(-np.ones((2, 2)), np.zeros(2))
     with pytest.raises(ValueError, match=r"center must have shape \(1,\)"):
         first_exit(np.zeros((1, 2, 1)), [0], np.zeros(2), 1.0)
+
+
+def test_blocked_minibatch_gradient_matches_the_unblocked_one(xp, monkeypatch) -> None:
+    """Force tiny replica blocks: the result must not depend on the blocking."""
+    import numpy as np
+
+    from numerics.backend import to_numpy
+    from numerics.stability import SumOfQuadratics
+
+    rng = np.random.default_rng(0)
+    M = rng.standard_normal((6, 3, 3))
+    H = xp.asarray(np.einsum("nij,nkj->nik", M, M))
+    R = 7
+    for per_replica in (False, True):
+        Hs = xp.asarray(np.broadcast_to(to_numpy(H), (R, 6, 3, 3)).copy()) if per_replica else H
+        model = SumOfQuadratics(Hs)
+        x = xp.asarray(rng.standard_normal((R, 3)))
+        idx = xp.asarray(rng.integers(0, 6, (R, 2)))
+        whole = to_numpy(model.batch_grad(x, idx))
+        monkeypatch.setattr(SumOfQuadratics, "_BLOCK_BYTES", 8 * 2 * 9 * 3)  # blocks of 3 replicas
+        blocked = to_numpy(model.batch_grad(x, idx))
+        monkeypatch.undo()
+        np.testing.assert_allclose(blocked, whole, rtol=1e-14, atol=1e-14)

@@ -1,0 +1,208 @@
+"""implreg's performance suite: ``python -m benchmarks`` (or ``implreg bench``).
+
+Every figure is a ratio of two quantities measured in the same run, so that it means the
+same on a laptop and on a loaded shared server:
+
+1. Replica engine — minibatch SGD on least squares and on a sum of quadratics for
+   R ∈ {1, 100, 10 000}, d = 100, n = 1 000, B = 10: replica-steps per second against a
+   per-replica Python loop in NumPy and against the same batched program written in PyTorch
+   (when installed), and the fraction of the memory-bandwidth roofline (bytes a step must
+   move ÷ the bandwidth of a large NumPy copy).
+2. Two-layer ReLU networks — achieved FLOP rate of GD steps ÷ NumPy's matmul rate; HVP cost
+   ÷ gradient cost.
+3. Sharpness — matvecs for the top eigenvalue to relative accuracy 1e-8 (power iteration,
+   Lanczos, SciPy's eigsh on the same operator); matvecs for the trace to 1 % (Hutchinson
+   vs Hutch++).
+4. Symbolic layer — cold ``import theory``, building every result cold and warm,
+   ``implreg list``, the whole ``implreg verify``; a lambdified result against the same
+   formula by hand.
+5. Scaling — time and peak memory as R, d and n double: fitted exponents against the
+   expected ones.
+
+Benchmarks are never timed assertions in the test suite; ``tests/benchmarks`` runs the
+``tiny`` configuration once to keep the code working.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CONFIGS", "run_suite", "render", "main", "build_parser"]
+
+
+def _configs() -> dict[str, dict[str, Any]]:
+    from benchmarks.engine import EngineConfig  # noqa: PLC0415
+    from benchmarks.models import ModelConfig  # noqa: PLC0415
+
+    return {
+        "full": {"engine": EngineConfig(), "models": ModelConfig(), "scale_R": 2500,
+                 "bandwidth_bytes": 2**28, "matmul": 1024},
+        "quick": {"engine": EngineConfig(replicas=(1, 100, 10_000), work=50_000,
+                                         loop_replicas=100),
+                  "models": ModelConfig(sizes=((4, 500, 50, 64), (4, 1000, 100, 128)),
+                                        eig_p=200, trace_p=200, trace_reps=32),
+                  "scale_R": 1000, "bandwidth_bytes": 2**27, "matmul": 768},
+        "tiny": {"engine": EngineConfig(replicas=(1, 8), d=6, n=20, batch=2, work=200,
+                                        loop_replicas=4, torch=False),
+                 "models": ModelConfig(sizes=((2, 20, 3, 4),), eig_p=12, trace_p=12,
+                                       trace_reps=4, scaling_base=(1, 10, 2, 3)),
+                 "scale_R": 4, "bandwidth_bytes": 2**20, "matmul": 64},
+    }
+
+
+CONFIGS = ("full", "quick", "tiny")
+
+
+def _gpu_row() -> Any:
+    from benchmarks._util import Row  # noqa: PLC0415
+    from numerics.backend import BackendUnavailableError, get_namespace  # noqa: PLC0415
+
+    try:
+        get_namespace("cupy")
+    except BackendUnavailableError as exc:
+        return Row("0 machine", "CuPy (GPU)", None, detail=f"absent: {str(exc).split(';')[0]}")
+    return Row("0 machine", "CuPy (GPU)", None,
+               detail="present (the sections above time NumPy on the CPU)")
+
+
+def run_suite(config: str = "full", *, skip_verify: bool = False, sections: Sequence[str] = (),
+              progress: Any = None) -> dict[str, Any]:
+    """Run the suite and return ``{"machine", "config", "rows", "seconds"}``.
+
+    Parameters
+    ----------
+    config
+        ``"full"`` (a few minutes), ``"quick"`` or ``"tiny"`` (seconds; used by the tests).
+    skip_verify
+        Do not time the whole ``implreg verify``.
+    sections
+        Run only these sections (``engine``, ``two_layer``, ``sharpness``, ``symbolic``,
+        ``scaling``); all by default.
+    progress
+        Called with a short description before each section.
+    """
+    from benchmarks._util import copy_bandwidth, machine_info, matmul_rate  # noqa: PLC0415
+    from benchmarks.engine import bench_engine, bench_engine_scaling  # noqa: PLC0415
+    from benchmarks.models import bench_sharpness, bench_two_layer, bench_two_layer_scaling  # noqa: PLC0415
+    from benchmarks.symbolic import bench_symbolic  # noqa: PLC0415
+
+    cfgs = _configs()
+    if config not in cfgs:
+        raise ValueError(f"config must be one of {', '.join(CONFIGS)}; got {config!r}")
+    known = ("engine", "two_layer", "sharpness", "symbolic", "scaling")
+    bad = [s for s in sections if s not in known]
+    if bad:
+        raise ValueError(f"unknown section {bad[0]!r}; sections are {', '.join(known)}")
+    want = set(sections or known)
+    cfg = cfgs[config]
+    say = progress or (lambda _msg: None)
+    t0 = time.perf_counter()
+    from benchmarks import _util  # noqa: PLC0415
+
+    _util.MAX_REPEAT = 1 if config == "tiny" else 100
+    say("measuring copy bandwidth and matmul rate")
+    bw = copy_bandwidth(cfg["bandwidth_bytes"])
+    flops = matmul_rate(cfg["matmul"])
+    from benchmarks._util import Row  # noqa: PLC0415
+
+    rows = [Row("0 machine", "copy bandwidth (reference)", bw / 1e9, unit="GB/s",
+                detail=f"np.copyto of {cfg['bandwidth_bytes'] // 2**20} MiB, read + write"),
+            Row("0 machine", "matmul rate (reference)", flops / 1e9, unit="GFLOP/s",
+                detail=f"float64 {cfg['matmul']}² matmul"),
+            _gpu_row()]
+    if "engine" in want:
+        say("replica engine")
+        rows += bench_engine(cfg["engine"], bw)
+    if "two_layer" in want:
+        say("two-layer networks")
+        rows += bench_two_layer(cfg["models"], flops)
+    if "sharpness" in want:
+        say("sharpness")
+        rows += bench_sharpness(cfg["models"])
+    if "symbolic" in want:
+        say("symbolic layer")
+        rows += bench_symbolic(skip_verify=skip_verify or config == "tiny",
+                               repeat=1 if config == "tiny" else 3,
+                               build_all=config != "tiny")
+    if "scaling" in want:
+        say("scaling")
+        rows += bench_engine_scaling(cfg["engine"], cfg["scale_R"])
+        rows += bench_two_layer_scaling(cfg["models"])
+    return {"machine": machine_info(), "config": config, "rows": [r.to_dict() for r in rows],
+            "seconds": time.perf_counter() - t0}
+
+
+def _fmt(v: Any, unit: str) -> str:
+    if v is None:
+        return "—"
+    text = f"{v:.3g}" if abs(v) < 1e4 else f"{v:.3g}"
+    return f"{text}{unit}" if unit == "×" else (f"{text} {unit}" if unit else text)
+
+
+def render(report: dict[str, Any], console: Any = None) -> None:
+    """Print the report as a rich table (and the machine it ran on)."""
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    con = console or (Console() if sys.stdout.isatty() else Console(width=160))
+    m = report["machine"]
+    table = Table(title=f"implreg benchmarks ({report['config']}) — {m['nproc']} × {m['cpu']}, "
+                        f"NumPy {m['numpy']}, BLAS {m['blas']}")
+    for col in ("section", "benchmark", "value", "target", "status"):
+        table.add_column(col, no_wrap=col != "benchmark",
+                         justify="right" if col == "value" else "left")
+    table.add_column("detail", overflow="fold")
+    for r in report["rows"]:
+        status = {True: "[green]meets[/]", False: "[bold red]short[/]", None: ""}[r["ok"]]
+        table.add_row(r["section"], r["name"], _fmt(r["value"], r["unit"]), r["target"],
+                      status, r["detail"])
+    con.print(table)
+    con.print(f"suite ran in {report['seconds']:.0f} s")
+
+
+def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    p = parser or argparse.ArgumentParser(prog="python -m benchmarks",
+                                          description="implreg's performance suite")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_const", const="quick", dest="config",
+                      help="smaller sizes and fewer repeats (about a minute)")
+    size.add_argument("--tiny", action="store_const", const="tiny", dest="config",
+                      help="the smoke configuration of the tests (seconds)")
+    p.add_argument("--skip-verify", action="store_true",
+                   help="do not time the whole `implreg verify`")
+    p.add_argument("--json", metavar="PATH", default=None, help="also write the report as JSON")
+    p.add_argument("--section", action="append", default=[], metavar="NAME",
+                   help="run only this section (engine, two_layer, sharpness, symbolic, "
+                        "scaling); repeatable")
+    p.set_defaults(config="full")
+    return p
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Run the suite as parsed by :func:`build_parser`; print the table, write the JSON."""
+    if args.json is not None and not Path(args.json).parent.exists():
+        raise ValueError(f"--json: directory {str(Path(args.json).parent)!r} does not exist")
+    report = run_suite(args.config, skip_verify=args.skip_verify, sections=args.section,
+                       progress=lambda msg: print(f"benchmarks: {msg} ...", file=sys.stderr))
+    render(report)
+    if args.json is not None:
+        Path(args.json).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
+                                   encoding="utf-8")
+        print(f"benchmarks: JSON written to {args.json}", file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m benchmarks``."""
+    args = build_parser().parse_args(argv)
+    try:
+        return run_from_args(args)
+    except ValueError as exc:
+        print(f"benchmarks: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,224 @@
+"""Section 1 (replica engine) and the engine half of section 5 (scaling).
+
+Minibatch SGD (batch ``B`` without replacement) on least squares
+(:class:`numerics.LeastSquares`) and on a sum of quadratics
+(:class:`numerics.stability.SumOfQuadratics`), run by :func:`numerics.run`.
+
+Bytes a step must move (the roofline's numerator), per replica: read ``x`` and write the new
+iterate (``2·d`` floats), read the ``B`` sampled rows (``B·d`` floats for least squares,
+``B·d²`` for quadratics: per-sample Hessians are dense), their ``B`` targets and ``B``
+indices (written by the sampler, read by the gather). The rows come from a design matrix
+shared by all replicas, which need not leave the cache: the roofline is therefore an upper
+bound that a gather-based step can approach but that DRAM traffic alone would not impose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from benchmarks._util import Row, best_time, fit_exponent, peak_bytes
+
+SECTION = "1 replica engine"
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    replicas: tuple[int, ...] = (1, 100, 10_000)
+    d: int = 100
+    n: int = 1_000
+    batch: int = 10
+    eta: float = 0.05
+    work: int = 200_000  # replica-steps per timed run (steps = work / R, clipped)
+    loop_replicas: int = 200  # replicas timed in the per-replica loop
+    quad_max_bytes: int = 2**30  # skip quadratics whose per-step gather exceeds this
+    torch: bool = True  # compare with PyTorch when it is installed
+
+
+def _steps(cfg: EngineConfig, R: int) -> int:
+    return int(min(1000, max(5, cfg.work // R)))
+
+
+def least_squares_problem(n: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, d)) / np.sqrt(d), rng.standard_normal(n)
+
+
+def _loop_rate(A: np.ndarray, y: np.ndarray, R: int, B: int, eta: float, steps: int) -> float:
+    """Replica-steps per second of the per-replica Python loop in NumPy (the baseline)."""
+    n, d = A.shape
+    rng = np.random.default_rng(1)
+    x = np.zeros((R, d))
+    scale = 1.0 / B  # reduction="mean": (c n / B) with c = 1/n
+
+    def go() -> None:
+        for _ in range(steps):
+            for r in range(R):
+                idx = rng.choice(n, B, replace=False)
+                rows = A[idx]
+                x[r] -= eta * scale * (rows.T @ (rows @ x[r] - y[idx]))
+
+    return R * steps / best_time(go, repeat=3)
+
+
+def _torch_rate(A: np.ndarray, y: np.ndarray, R: int, B: int, eta: float, steps: int) -> float | None:
+    """Replica-steps per second of the same batched program written directly in PyTorch."""
+    try:
+        import torch  # noqa: PLC0415
+    except ImportError:
+        return None
+    At, yt = torch.from_numpy(A), torch.from_numpy(y)
+    n, d = A.shape
+    gen = torch.Generator().manual_seed(0)
+
+    def go() -> None:
+        x = torch.zeros((R, d), dtype=torch.float64)
+        for _ in range(steps):
+            keys = torch.rand((R, n), generator=gen, dtype=torch.float64)
+            idx = torch.topk(keys, B, dim=1, largest=False).indices  # uniform B-subsets
+            rows = At[idx]  # (R, B, d)
+            r = torch.einsum("rbd,rd->rb", rows, x) - yt[idx]
+            x = x - (eta / B) * torch.einsum("rbd,rb->rd", rows, r)
+
+    with torch.no_grad():
+        return R * steps / best_time(go, repeat=3)
+
+
+def _engine_rate(model: Any, R: int, d: int, B: int, eta: float, steps: int) -> float:
+    from numerics import SGD, run  # noqa: PLC0415
+
+    x0 = np.zeros((R, d))
+    rule = SGD(eta, batch=B)
+    return R * steps / best_time(lambda: run(model, rule, x0, steps, rng=0, record=()), repeat=3)
+
+
+def _run_peak(model: Any, R: int, d: int, B: int, eta: float, steps: int) -> int:
+    from numerics import SGD, run  # noqa: PLC0415
+
+    x0 = np.zeros((R, d))
+    return peak_bytes(lambda: run(model, SGD(eta, batch=B), x0, steps, rng=0, record=()))
+
+
+def bench_engine(cfg: EngineConfig, bandwidth: float) -> list[Row]:
+    from numerics import LeastSquares  # noqa: PLC0415
+
+    rows: list[Row] = []
+    A, y = least_squares_problem(cfg.n, cfg.d)
+    ls = LeastSquares(A, y)
+    B, d = cfg.batch, cfg.d
+    loop_steps = 3
+    loop = _loop_rate(A, y, min(cfg.loop_replicas, max(cfg.replicas)), B, cfg.eta, loop_steps)
+    for R in cfg.replicas:
+        steps = _steps(cfg, R)
+        rate = _engine_rate(ls, R, d, B, cfg.eta, steps)
+        need = 8.0 * (2 * d + B * d + 2 * B)  # bytes per replica-step (module docstring)
+        frac = rate * need / bandwidth
+        big = R == max(cfg.replicas)
+        rows.append(Row(SECTION, f"least squares R={R}: replica-steps/s ÷ per-replica loop",
+                        rate / loop, target="≥ 20× at R=10⁴" if big else "",
+                        ok=(rate / loop >= 20) if big else None,
+                        detail=f"{rate:.3g} vs {loop:.3g} replica-steps/s",
+                        raw={"rate": rate, "loop_rate": loop, "R": R, "steps": steps}))
+        rows.append(Row(SECTION, f"least squares R={R}: fraction of bandwidth roofline", frac,
+                        unit="", target="≥ 0.5 at R=10⁴" if big else "",
+                        ok=(frac >= 0.5) if big else None,
+                        detail=f"{need:.0f} B/replica-step, copy {bandwidth / 1e9:.1f} GB/s",
+                        raw={"bytes_per_replica_step": need, "bandwidth": bandwidth}))
+        t = _torch_rate(A, y, R, B, cfg.eta, steps) if cfg.torch else None
+        if not cfg.torch:
+            rows.append(Row(SECTION, f"least squares R={R}: ÷ batched PyTorch (CPU)", None,
+                            detail="skipped in this configuration"))
+        elif t is None:
+            rows.append(Row(SECTION, f"least squares R={R}: ÷ batched PyTorch (CPU)", None,
+                            detail="skipped: torch is not installed (pip install 'implreg[torch]')"))
+        else:
+            rows.append(Row(SECTION, f"least squares R={R}: ÷ batched PyTorch (CPU)", rate / t,
+                            target="≥ 1 (informational)", detail=f"torch {t:.3g} replica-steps/s",
+                            raw={"torch_rate": t}))
+    rows.extend(_bench_quadratics(cfg, bandwidth))
+    return rows
+
+
+def _bench_quadratics(cfg: EngineConfig, bandwidth: float) -> list[Row]:
+    try:
+        from numerics.stability import SumOfQuadratics, quadratic_ensemble  # noqa: PLC0415
+    except ImportError:
+        return [Row(SECTION, "sum of quadratics", None,
+                    detail="skipped: numerics.stability is not available")]
+    d, n, B = cfg.d, cfg.n, cfg.batch
+    H = np.asarray(quadratic_ensemble(1.0, 0.5, n, d, rng=0))
+    model = SumOfQuadratics(H, check=False)
+    out: list[Row] = []
+    loop_R = min(cfg.loop_replicas, max(cfg.replicas), 50)
+    Hflat = H
+
+    def loop() -> None:
+        rng = np.random.default_rng(1)
+        x = np.ones((loop_R, d))
+        for r in range(loop_R):
+            idx = rng.choice(n, B, replace=False)
+            x[r] -= cfg.eta * np.mean(Hflat[idx] @ x[r], axis=0)
+
+    loop_rate = loop_R / best_time(loop, repeat=3)
+    for R in cfg.replicas:
+        gather = 8 * R * B * d * d
+        if gather > cfg.quad_max_bytes:
+            out.append(Row(SECTION, f"sum of quadratics R={R}", None,
+                           detail=f"skipped: SumOfQuadratics.batch_grad gathers an (R, B, p, p) "
+                                  f"array of {gather / 2**30:.1f} GiB per step"))
+            continue
+        steps = max(3, _steps(cfg, R) // 10)
+        rate = _engine_rate(model, R, d, B, cfg.eta, steps)
+        need = 8.0 * (2 * d + B * d * d + 2 * B)
+        out.append(Row(SECTION, f"sum of quadratics R={R}: ÷ per-replica loop", rate / loop_rate,
+                       detail=f"{rate:.3g} vs {loop_rate:.3g} replica-steps/s",
+                       raw={"rate": rate, "loop_rate": loop_rate, "R": R}))
+        out.append(Row(SECTION, f"sum of quadratics R={R}: fraction of bandwidth roofline",
+                       rate * need / bandwidth, unit="",
+                       detail=f"{need:.0f} B/replica-step (B dense p×p Hessians)"))
+    return out
+
+
+def bench_engine_scaling(cfg: EngineConfig, base_R: int, doublings: int = 2) -> list[Row]:
+    """Time per step and peak memory of least-squares SGD as R, d and n double."""
+    from numerics import LeastSquares  # noqa: PLC0415
+
+    rows: list[Row] = []
+    expected_t = {"R": 1.0, "d": 1.0, "n": 0.0}
+    expected_m = {"R": 1.0, "d": 1.0, "n": 0.0}
+    why = {"R": "work and state ∝ R", "d": "work and state ∝ d",
+           "n": "sampling is O(B²) and the gather O(B·d): no n"}
+    for axis in ("R", "d", "n"):
+        sizes, times, peaks = [], [], []
+        for k in range(doublings + 1):
+            R = base_R * (2**k if axis == "R" else 1)
+            d = cfg.d * (2**k if axis == "d" else 1)
+            n = cfg.n * (2**k if axis == "n" else 1)
+            A, y = least_squares_problem(n, d)
+            model = LeastSquares(A, y)
+            steps = 10
+            rate = _engine_rate(model, R, d, cfg.batch, cfg.eta / 2, steps)
+            sizes.append({"R": R, "d": d, "n": n}[axis])
+            times.append(R / rate)
+            peaks.append(_run_peak(model, R, d, cfg.batch, cfg.eta / 2, steps))
+        et, em = fit_exponent(sizes, times), fit_exponent(sizes, peaks)
+        rows.append(Row("5 scaling", f"engine time/step vs {axis}: exponent", et, unit="",
+                        target=f"{expected_t[axis]:g} ({why[axis]})",
+                        ok=abs(et - expected_t[axis]) <= 0.35,
+                        raw={"sizes": sizes, "seconds": times}))
+        rows.append(Row("5 scaling", f"engine peak memory vs {axis}: exponent", em, unit="",
+                        target=f"{expected_m[axis]:g} (state R·d)",
+                        ok=abs(em - expected_m[axis]) <= 0.35,
+                        raw={"sizes": sizes, "peak_bytes": peaks}))
+    # Peak memory against the state the simulation must hold (x: R·d floats), largest R.
+    R = base_R * 2**doublings
+    A, y = least_squares_problem(cfg.n, cfg.d)
+    peak = _run_peak(LeastSquares(A, y), R, cfg.d, cfg.batch, cfg.eta, 10)
+    state = 8 * R * cfg.d
+    rows.append(Row("5 scaling", f"engine peak memory ÷ state (R={R}, x is R·d floats)",
+                    peak / state, target="≤ 2", ok=peak / state <= 2,
+                    detail=f"peak {peak / 2**20:.1f} MiB, state {state / 2**20:.1f} MiB",
+                    raw={"peak": peak, "state": state}))
+    return rows
