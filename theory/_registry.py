@@ -112,6 +112,11 @@ def _scan(module: str) -> tuple[tuple[str, str, str, str], ...] | None:
     def value(node: ast.expr) -> object:
         if isinstance(node, ast.Name) and node.id in consts:
             return consts[node.id]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):  # _SEED + " (...)"
+            left, right = value(node.left), value(node.right)
+            if isinstance(left, str) and isinstance(right, str):
+                return left + right
+            raise ValueError("not a string concatenation")
         return ast.literal_eval(node)
 
     found = []
