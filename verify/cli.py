@@ -1,4 +1,4 @@
-"""The ``implreg`` command line: list, derive, verify, figure.
+"""The ``implreg`` command line: list, derive, verify, figure, sweep.
 
 Bad input (an unknown id or backend, a negative count, CuPy without a GPU) prints one line
 on stderr and exits with status 2; ``implreg verify`` exits 1 if any check failed.
@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     from benchmarks import build_parser as _bench_parser  # noqa: PLC0415
 
     _bench_parser(sub.add_parser("bench", help="the performance suite (python -m benchmarks)"))
+
+    q = sub.add_parser("sweep", help="parameter sweeps on Dask, resumable; --plot draws them")
+    from verify.sweeps.cli import add_arguments  # noqa: PLC0415
+
+    add_arguments(q)
     return p
 
 
@@ -234,8 +239,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return run_from_args(args)
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from verify.sweeps.cli import command  # noqa: PLC0415
+
+    return command(args)
+
+
 _COMMANDS = {"list": _cmd_list, "derive": _cmd_derive, "verify": _cmd_verify, "figure": _cmd_figure,
-             "bench": _cmd_bench}
+             "bench": _cmd_bench, "sweep": _cmd_sweep}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,246 @@
+r"""Sweep ``sgd_stability``: the empirical SGD stability region over (η, B) on a sum of
+quadratics, overlaid with the derived thresholds (seed 000, "Stability Condition").
+
+The problem is :math:`f(x) = \frac{1}{2n}\sum_{k=1}^n x^T H_k x`, :math:`H_k \succeq 0`
+(:class:`numerics.stability.SumOfQuadratics`), whose minimum :math:`x^* = 0` is shared by
+every sample. The :math:`H_k` come from :func:`numerics.stability.quadratic_ensemble` with
+prescribed sharpness :math:`a = \lambda_{\max}(H)` and non-uniformity
+:math:`s = \lambda_{\max}(\Sigma)^{1/2}`, :math:`\Sigma = \frac1n\sum_k H_k^2 - H^2`; each
+seed is one instance.
+
+A cell runs minibatch SGD (batch ``B`` without replacement, step ``η``) for ``steps`` steps
+on ``replicas`` trajectories started on the unit sphere and records the empirical growth
+rate of the second moment,
+
+.. math:: \hat\rho = \frac1T \log \frac{1}{R}\sum_{r=1}^R \|x_T^{(r)}\|^2,
+
+next to the exact mean-square rate :math:`\log\rho(\mathcal T_\eta)` of the second-moment
+map (``stability.sgd_exact_threshold``; :func:`numerics.stability.second_moment_map`) and the
+GD rate :math:`2\log\max_j|1-\eta\lambda_j|`. At ``B = n`` SGD is GD and :math:`\hat\rho`
+is pinned between derived bounds (see the tests).
+
+Notes
+-----
+For small batches :math:`\|x_T\|^2` is heavy-tailed: just above the mean-square threshold
+:math:`\mathbb E\|x_T\|^2` grows through rare trajectories that a finite sample of replicas
+seldom contains, so the empirical region (what typical SGD runs do) can extend beyond the
+mean-square one. The plot shows both.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from verify.sweeps.core import Sweep, register
+
+__all__ = ["SWEEP", "problem", "stability_cell", "threshold_curves"]
+
+# Trajectories whose norm passes this bound are frozen by the engine and flagged; from a
+# unit start that is a growth of 1e200 in ‖x‖², far beyond any rate the plot resolves.
+_BOUND = 1e100
+
+
+def problem(params: dict[str, Any], seed: int) -> Any:
+    """The per-sample Hessians ``(n, p, p)`` (NumPy) of the instance of ``seed``."""
+    import numpy as np  # noqa: PLC0415
+
+    from numerics.stability import quadratic_ensemble  # noqa: PLC0415
+
+    seq = np.random.SeedSequence(seed).spawn(3)[0]
+    return quadratic_ensemble(params["a"], params["s"], params["n"], params["p"], rng=seq)
+
+
+def stability_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
+    """One (η, B) cell: SGD on the instance of ``seed``; see the module docstring."""
+    import numpy as np  # noqa: PLC0415
+
+    from numerics import SGD, Generator, get_namespace, run, to_numpy  # noqa: PLC0415
+    from numerics.stability import (  # noqa: PLC0415
+        SumOfQuadratics,
+        second_moment_map,
+        sharpness_nonuniformity,
+    )
+
+    n, p, B = params["n"], params["p"], params["batch"]
+    eta, steps, R = params["eta"], params["steps"], params["replicas"]
+    if not 1 <= B <= n:
+        raise ValueError(f"batch must be in [1, n={n}]; got {B}")
+    xp = get_namespace(params.get("backend", "numpy"))
+    H = problem(params, seed)
+    a, s = sharpness_nonuniformity(H)
+    lam = np.linalg.eigvalsh(H.mean(axis=0))
+    rho = np.max(np.abs(np.linalg.eigvals(second_moment_map(H, eta, B))))
+    model = SumOfQuadratics(xp.asarray(H), check=False)
+    _, s_x0, s_sgd = np.random.SeedSequence(seed).spawn(3)
+    x0 = Generator(s_x0, xp).normal((R, p))
+    x0 = x0 / xp.sqrt(xp.sum(x0 * x0, axis=1, keepdims=True))
+    traj = run(model, SGD(eta, batch=B), x0, steps, record=("norm",), record_every=steps,
+               rng=Generator(s_sgd, xp), bound=_BOUND)
+    norms = to_numpy(traj.records["norm"][-1])
+    msq = float(np.mean(norms**2))
+    rate = math.log(msq) / steps if msq > 0 else -math.inf
+    diverged = traj.n_diverged / R
+    return {
+        "sharpness": float(a),
+        "nonuniformity": float(s),
+        "growth_rate": rate,
+        "ms_rate": float(math.log(rho)),
+        "gd_rate": float(2 * np.log(np.max(np.abs(1 - eta * lam)))),
+        "diverged_fraction": diverged,
+        "stable": bool(rate < 0 and diverged == 0),
+    }
+
+
+def _boundary(pred: Any, lo: float, hi: float, iters: int = 60) -> float:
+    """The η in [lo, hi] where the monotone predicate ``pred(η)`` turns from True to False
+    (bisection; ``nan`` if it does not change sign on the bracket)."""
+    if not pred(lo) or pred(hi):
+        return math.nan
+    for _ in range(iters):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if pred(mid) else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def threshold_curves(rows: list[dict[str, Any]], batches: list[int],
+                     eta_max: float) -> dict[str, list[float]]:
+    r"""Derived stability thresholds :math:`\eta^*(B)` for the instance of ``rows``.
+
+    Each curve is the boundary in η of a result's condition, evaluated through
+    :meth:`theory.Result.numeric` and located by bisection (the stable sets are intervals
+    :math:`(0, \eta^*]`):
+
+    - ``stability.gd_threshold``: :math:`\lambda_{\max} \le 2/\eta` (part ``threshold``),
+      SGD's threshold at ``B = n``;
+    - ``stability.sgd_threshold``: the seed's bound on the non-uniformity (implied by its
+      sufficient condition, not by exact stability),
+      :math:`s \le \frac1\eta\sqrt{B(n-1)/(n-B)}` (part ``necessary_nonuniformity``), and its
+      sufficient condition :math:`\lambda_{\max}\{(I-\eta H)^2 + \eta^2c_B\Sigma\} \le 1`
+      with :math:`c_B` its part ``batch_factor``;
+    - ``stability.sgd_exact_threshold``: mean-square stability,
+      :math:`\rho\bigl((I-\eta H)\otimes(I-\eta H) + \eta^2c_B(\overline{H\otimes H} - H\otimes H)\bigr) \le 1`.
+
+    The matrices :math:`H`, :math:`\Sigma`, :math:`\overline{H\otimes H}` are the instance's
+    (rebuilt from the stored parameters and seed); the scalar parts come from the results.
+    """
+    import numpy as np  # noqa: PLC0415
+
+    import theory  # noqa: PLC0415
+
+    r0 = rows[0]
+    n = r0["n"]
+    a, s = r0["sharpness"], r0["nonuniformity"]
+    gd = theory.get("stability.gd_threshold").numeric(np, part="threshold")
+    sgd = theory.get("stability.sgd_threshold")
+    s_max = sgd.numeric(np, part="necessary_nonuniformity")
+    c_suff = sgd.numeric(np, part="batch_factor")
+    c_exact = theory.get("stability.sgd_exact_threshold").numeric(np, part="batch_factor")
+
+    Hk = problem(r0, r0["seed"])
+    H = Hk.mean(axis=0)
+    Sigma = np.einsum("kij,kjl->il", Hk, Hk) / n - H @ H
+    p = H.shape[0]
+    I = np.eye(p)
+    HH = np.einsum("kij,kab->iajb", Hk, Hk).reshape(p * p, p * p) / n  # mean H_k ⊗ H_k
+    KH = np.kron(H, H)
+
+    def sufficient(eta: float, c: float) -> bool:
+        A = I - eta * H
+        return bool(np.linalg.eigvalsh(A @ A + eta**2 * c * Sigma)[-1] <= 1.0)
+
+    def exact(eta: float, c: float) -> bool:
+        A = I - eta * H
+        T = np.kron(A, A) + eta**2 * c * (HH - KH)
+        return bool(np.max(np.abs(np.linalg.eigvals(T))) <= 1.0)
+
+    hi = 4 * max(eta_max, float(gd(lambda_max=a)))
+    curves: dict[str, list[float]] = {
+        "GD: λ_max ≤ 2/η (stability.gd_threshold)": [float(gd(lambda_max=a))] * len(batches)}
+    nec, suf, ex = [], [], []
+    for b in batches:
+        if b < n:
+            nec.append(_boundary(lambda e, b=b: bool(s <= s_max(eta=e, n=n, B=b)), 1e-9, hi))
+        else:
+            nec.append(math.nan)  # no constraint on s at B = n (GD)
+        cs, ce = float(c_suff(n=n, B=b)), float(c_exact(n=n, B=b))
+        suf.append(_boundary(lambda e, c=cs: sufficient(e, c), 1e-9, hi))
+        ex.append(_boundary(lambda e, c=ce: exact(e, c), 1e-9, hi))
+    curves["necessary: s ≤ √(B(n−1)/(n−B))/η, implied by the sufficient (stability.sgd_threshold)"] = nec
+    curves["sufficient: λ_max{(I−ηH)² + η²cΣ} ≤ 1 (stability.sgd_threshold)"] = suf
+    curves["mean-square: ρ(T_η) ≤ 1 (stability.sgd_exact_threshold)"] = ex
+    return curves
+
+
+def plot_stability(rows: list[dict[str, Any]], sweep: Sweep) -> Any:
+    """Heatmap of the growth rate over (η, B) for one seed, stable cells marked, with the
+    derived threshold curves."""
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415
+    from matplotlib.colors import TwoSlopeNorm  # noqa: PLC0415
+
+    seeds = sorted({r["seed"] for r in rows})
+    seed = seeds[0]
+    rows = [r for r in rows if r["seed"] == seed]
+    etas = sorted({r["eta"] for r in rows})
+    batches = sorted({r["batch"] for r in rows})
+    grid = np.full((len(batches), len(etas)), np.nan)
+    for r in rows:
+        grid[batches.index(r["batch"]), etas.index(r["eta"])] = r["growth_rate"]
+    fig, ax = plt.subplots(figsize=(8, 5.2), layout="constrained")
+    e = np.asarray(etas)
+    # Cell edges halfway between grid values (non-uniform grids are drawn faithfully).
+    ex = np.concatenate([[e[0] - (e[1] - e[0]) / 2 if len(e) > 1 else e[0] - 0.05],
+                         (e[1:] + e[:-1]) / 2,
+                         [e[-1] + (e[-1] - e[-2]) / 2 if len(e) > 1 else e[0] + 0.05]])
+    yb = np.arange(len(batches) + 1) - 0.5
+    finite = grid[np.isfinite(grid)]
+    span = float(np.max(np.abs(finite))) if finite.size else 1.0
+    span = span if span > 0 else 1.0
+    mesh = ax.pcolormesh(ex, yb, grid, cmap="RdBu_r", norm=TwoSlopeNorm(0.0, -span, span))
+    fig.colorbar(mesh, ax=ax, label=r"growth rate $\frac{1}{T}\log\overline{\|x_T\|^2}$")
+    for r in rows:
+        if r["stable"]:
+            ax.plot(r["eta"], batches.index(r["batch"]), "k.", ms=3)
+    y = np.arange(len(batches))
+    for (label, etas_star), style in zip(threshold_curves(rows, batches, etas[-1]).items(),
+                                         ("k--", "c:", "g-", "m-."), strict=False):
+        # Each batch size is a band [i - 1/2, i + 1/2]: the threshold is a vertical segment
+        # across its band, joined to the next band's.
+        xs = np.repeat(np.asarray(etas_star, dtype=float), 2)
+        ys = np.stack([y - 0.5, y + 0.5], axis=1).ravel()
+        ax.plot(xs, ys, style, lw=1.8, label=label)
+    ax.set_yticks(y, [str(b) for b in batches])
+    ax.set_xlim(ex[0], ex[-1])
+    ax.set_xlabel(r"learning rate $\eta$")
+    ax.set_ylabel("batch size $B$")
+    p = rows[0]
+    ax.set_title(f"SGD stability region (n={p['n']}, p={p['p']}, a={p['sharpness']:.3g}, "
+                 f"s={p['nonuniformity']:.3g}, seed {seed}); dots: stable", fontsize=9)
+    fig.legend(loc="outside lower center", fontsize=8, ncols=2, frameon=False)
+    return fig
+
+
+SWEEP = register(Sweep(
+    "sgd_stability",
+    stability_cell,
+    grid={
+        "eta": tuple(round(0.1 * k, 6) for k in range(1, 25)),
+        "batch": (1, 2, 4, 8, 16),
+        "n": (16,),
+        "p": (4,),
+        "a": (1.0,),
+        "s": (1.0,),
+        "steps": (100,),
+        "replicas": (256,),
+        "backend": ("numpy",),
+    },
+    seeds=(0,),
+    title="empirical SGD stability region over (η, B) on a sum of quadratics, "
+          "with derived thresholds",
+    axes=("eta", "batch"),
+    plot=plot_stability,
+))
