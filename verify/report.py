@@ -29,7 +29,7 @@ def draw_figure(id: str, xp: Any, out: Path, params: dict[str, Any] | None = Non
     if params is None:
         params = dict(get_check(id).example or {})
     fig = fn(params, xp)
-    fig.savefig(out, dpi=120)
+    fig.savefig(out, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return True
 

@@ -367,6 +367,6 @@ def plot_sweep(sweep: str | Sweep, *, out: str | os.PathLike[str] = DEFAULT_OUT,
     fig = sw.plot(rows, sw)
     target = Path(path) if path is not None else Path(out) / f"{sw.name}.png"
     target.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(target, dpi=130)
+    fig.savefig(target, dpi=130, bbox_inches="tight")  # keep legends placed below the axes
     plt.close(fig)
     return target
