@@ -166,6 +166,21 @@ def render(report: dict[str, Any], console: Any = None) -> None:
     con.print(f"suite ran in {report['seconds']:.0f} s")
 
 
+def to_markdown(report: dict[str, Any]) -> str:
+    """The report as a Markdown table (what README's Performance section shows)."""
+    m = report["machine"]
+    lines = [f"{m['nproc']} cores of an {m['cpu']}, Python {m['python']}, NumPy {m['numpy']}, "
+             f"BLAS {m['blas']}; suite ({report['config']}) ran in {report['seconds']:.0f} s.", "",
+             "| section | benchmark | value | target | status |", "|---|---|---|---|---|"]
+    for r in report["rows"]:
+        status = {True: "meets", False: "short", None: ""}[r["ok"]]
+        value = _fmt(r["value"], r["unit"])
+        if r["value"] is None and r["detail"]:
+            value = r["detail"]
+        lines.append(f"| {r['section']} | {r['name']} | {value} | {r['target']} | {status} |")
+    return "\n".join(lines) + "\n"
+
+
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     p = parser or argparse.ArgumentParser(prog="python -m benchmarks",
                                           description="implreg's performance suite")
@@ -177,6 +192,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--skip-verify", action="store_true",
                    help="do not time the whole `implreg verify`")
     p.add_argument("--json", metavar="PATH", default=None, help="also write the report as JSON")
+    p.add_argument("--markdown", metavar="PATH", default=None,
+                   help="also write the table as Markdown (README's Performance section)")
     p.add_argument("--section", action="append", default=[], metavar="NAME",
                    help="run only this section (engine, two_layer, sharpness, symbolic, "
                         "scaling); repeatable")
@@ -186,8 +203,10 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 
 def run_from_args(args: argparse.Namespace) -> int:
     """Run the suite as parsed by :func:`build_parser`; print the table, write the JSON."""
-    if args.json is not None and not Path(args.json).parent.exists():
-        raise ValueError(f"--json: directory {str(Path(args.json).parent)!r} does not exist")
+    for opt in ("json", "markdown"):
+        path = getattr(args, opt, None)
+        if path is not None and not Path(path).parent.exists():
+            raise ValueError(f"--{opt}: directory {str(Path(path).parent)!r} does not exist")
     report = run_suite(args.config, skip_verify=args.skip_verify, sections=args.section,
                        progress=lambda msg: print(f"benchmarks: {msg} ...", file=sys.stderr))
     render(report)
@@ -195,6 +214,9 @@ def run_from_args(args: argparse.Namespace) -> int:
         Path(args.json).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
                                    encoding="utf-8")
         print(f"benchmarks: JSON written to {args.json}", file=sys.stderr)
+    if getattr(args, "markdown", None) is not None:
+        Path(args.markdown).write_text(to_markdown(report), encoding="utf-8")
+        print(f"benchmarks: Markdown written to {args.markdown}", file=sys.stderr)
     return 0
 
 
