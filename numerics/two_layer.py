@@ -457,13 +457,13 @@ class TwoLayerReLU(_TwoLayer):
         a, B, H, D, r = self._forward(theta, self.X, self.y)
         va, vB = self.unpack(v)
         X = self.X
-        XvB = X @ xp.matrix_transpose(vB)  # (R, n, m): vb_j · x_i
+        DXvB = D * (X @ xp.matrix_transpose(vB))  # (R, n, m): σ'(b_j·x_i) vb_j·x_i
         s, n = self.s, self.n
-        df = s * ((H @ va[..., None])[..., 0] + ((D * XvB) @ a[..., None])[..., 0])  # (R, n)
-        ha = (s / n) * ((df[..., None, :] @ H)[..., 0, :]
-                        + (r[..., None, :] @ (D * XvB))[..., 0, :])
-        coef = df[..., None, :] * a[..., :, None] + r[..., None, :] * va[..., :, None]  # (R,m,n)
-        hB = (s / n) * ((coef * xp.matrix_transpose(D)) @ X)
+        df = s * ((H @ va[..., None])[..., 0] + (DXvB @ a[..., None])[..., 0])  # (R, n)
+        ha = (s / n) * ((df[..., None, :] @ H)[..., 0, :] + (r[..., None, :] @ DXvB)[..., 0, :])
+        # (df_i a_j + r_i va_j) σ'_ij, kept in the (R, n, m) layout of D (no strided transpose)
+        C = (df[..., :, None] * a[..., None, :] + r[..., :, None] * va[..., None, :]) * D
+        hB = (s / n) * (xp.matrix_transpose(C) @ X)
         return self._join(ha, hB)
 
     def _rows(self, idx: Any) -> tuple[Any, Any]:
