@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from array_api_compat import array_namespace
 
 from numerics._validation import check_batch, check_positive
-from numerics.optim import Rule
+from numerics.optim import Rule, sample_batches
 
 __all__ = ["Adam", "AdamState", "RMSprop", "RMSpropState", "least_squares_limits"]
 
@@ -44,12 +44,8 @@ def _gradient(rule: Any, model: Any, x: Any, rng: Any) -> Any:
     """Full gradient, or one minibatch gradient per replica (as :class:`SGD` draws them)."""
     if rule.batch is None:
         return model.grad(x)
-    R = x.shape[0]
-    if rule.replace:
-        idx = rng.integers(0, model.n, (R, rule.batch))
-    else:
-        idx = rng.choice_without_replacement(model.n, rule.batch, (R,))
-    return model.batch_grad(x, idx)
+    return model.batch_grad(x, sample_batches(rng, model.n, rule.batch, x.shape[0],
+                                              replace=rule.replace))
 
 
 def _batch_repr(batch: int | None, replace: bool) -> str:

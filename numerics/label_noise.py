@@ -19,7 +19,7 @@ from typing import Any
 from array_api_compat import array_namespace
 
 from numerics._validation import check_batch, check_int, check_positive
-from numerics.optim import Rule
+from numerics.optim import Rule, sample_batches
 
 __all__ = ["LabelNoiseSGD", "trace_flow", "project_to_manifold"]
 
@@ -82,10 +82,7 @@ class LabelNoiseSGD(Rule):
 
     def step(self, model: Any, x: Any, state: Any, rng: Any) -> tuple[Any, Any]:
         R = x.shape[0]
-        if self.replace:
-            idx = rng.integers(0, model.n, (R, self.batch))
-        else:
-            idx = rng.choice_without_replacement(model.n, self.batch, (R,))
+        idx = sample_batches(rng, model.n, self.batch, R, replace=self.replace)
         eps = None
         if self.delta > 0:
             eps = self.delta * rng.rademacher((R, self.batch), dtype=x.dtype)

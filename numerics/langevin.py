@@ -16,7 +16,7 @@ from typing import Any
 from array_api_compat import array_namespace
 
 from numerics._validation import check_batch, check_int, check_positive
-from numerics.optim import Rule
+from numerics.optim import Rule, sample_batches
 
 __all__ = ["Langevin", "TwoWellPotential"]
 
@@ -65,8 +65,7 @@ class Langevin(Rule):
         if self.batch is None:
             g = model.grad(x)
         else:
-            idx = rng.choice_without_replacement(model.n, self.batch, (x.shape[0],))
-            g = model.batch_grad(x, idx)
+            g = model.batch_grad(x, sample_batches(rng, model.n, self.batch, x.shape[0]))
         xi = rng.normal(tuple(x.shape), dtype=x.dtype)
         return x - self.eta * g + (2.0 * self.eta * self.T) ** 0.5 * xi, state
 

@@ -19,7 +19,7 @@ from array_api_compat import array_namespace
 
 from numerics._validation import check_batch, check_positive
 
-__all__ = ["GD", "SGD", "Rule", "apply_metric"]
+__all__ = ["GD", "SGD", "Rule", "apply_metric", "sample_batches"]
 
 
 def apply_metric(g: Any, metric_inv: Any | None) -> Any:
@@ -30,6 +30,14 @@ def apply_metric(g: Any, metric_inv: Any | None) -> Any:
         return g * metric_inv
     xp = array_namespace(g, metric_inv)
     return g @ xp.matrix_transpose(metric_inv)
+
+
+def sample_batches(rng: Any, n: int, batch: int, replicas: int, *, replace: bool = False) -> Any:
+    """One minibatch of sample indices per replica, ``(replicas, batch)`` int64: ``batch``
+    distinct indices (``replace=False``, the seeds' convention) or i.i.d. uniform ones."""
+    if replace:
+        return rng.integers(0, n, (replicas, batch))
+    return rng.choice_without_replacement(n, batch, (replicas,))
 
 
 def _metric_inverse(metric: Any | None) -> Any | None:
@@ -131,10 +139,6 @@ class SGD(Rule):
         return None
 
     def step(self, model: Any, x: Any, state: Any, rng: Any) -> tuple[Any, Any]:
-        R = x.shape[0]
-        if self.replace:
-            idx = rng.integers(0, model.n, (R, self.batch))
-        else:
-            idx = rng.choice_without_replacement(model.n, self.batch, (R,))
+        idx = sample_batches(rng, model.n, self.batch, x.shape[0], replace=self.replace)
         g = model.batch_grad(x, idx)
         return x - self.eta * apply_metric(g, self._minv), state

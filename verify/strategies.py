@@ -23,6 +23,7 @@ __all__ = [
     "matrix_with_spectrum",
     "spd_matrix",
     "host_rng",
+    "to_xp",
 ]
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
@@ -53,6 +54,11 @@ def least_squares_params(
     rank = n if full_rank else draw(st.integers(1, n))
     cond = draw(st.floats(1.0, max_cond, allow_nan=False))
     return {"n": n, "d": d, "rank": rank, "cond": round(cond, 6), "seed": draw(seeds)}
+
+
+def to_xp(xp: Any, a: Any) -> Any:
+    """A host array (or list, or number) as a float64 array of the namespace ``xp``."""
+    return xp.asarray(np.asarray(a, dtype=np.float64))
 
 
 def host_rng(params: dict[str, Any], stream: int = 0) -> np.random.Generator:

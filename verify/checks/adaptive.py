@@ -24,13 +24,12 @@ from verify import tolerance as tol
 from verify.checks.linear import _metric, _projection, _scaled_params, _scaled_rate
 from verify.outcome import Outcome
 from verify.registry import check, figure
-from verify.strategies import host_rng, least_squares_params, matrix_with_spectrum, seeds
+from verify.strategies import host_rng, least_squares_params, matrix_with_spectrum, seeds, to_xp
 
 EPS = tol.EPS64
 
 
-def _asarray(xp: Any, a: Any) -> Any:
-    return xp.asarray(np.asarray(a, dtype=np.float64))
+_asarray = to_xp  # host array -> float64 array of xp
 
 
 def _norm(v: np.ndarray, axis: int = -1) -> np.ndarray:

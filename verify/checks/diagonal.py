@@ -20,11 +20,10 @@ from numerics.diagonal import (
 from verify import tolerance as tol
 from verify.outcome import Outcome
 from verify.registry import check, figure
-from verify.strategies import host_rng, log_uniform, seeds
+from verify.strategies import host_rng, log_uniform, seeds, to_xp
 
 
-def _asarray(xp: Any, a: Any) -> Any:
-    return xp.asarray(np.asarray(a, dtype=np.float64))
+_asarray = to_xp  # host array -> float64 array of xp
 
 
 def _problem(p: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:

@@ -15,13 +15,12 @@ from numerics.label_noise import LabelNoiseSGD, project_to_manifold, trace_flow
 from verify import tolerance as tol
 from verify.outcome import Outcome
 from verify.registry import check, figure
-from verify.strategies import host_rng, seeds
+from verify.strategies import host_rng, seeds, to_xp
 
 EPS = tol.EPS64
 
 
-def _asarray(xp: Any, a: Any) -> Any:
-    return xp.asarray(np.asarray(a, dtype=np.float64))
+_asarray = to_xp  # host array -> float64 array of xp
 
 
 def _fd_hessian_trace(model: Any, theta: Any, h: float, xp: Any) -> Any:

@@ -19,6 +19,7 @@ from verify import tolerance as tol
 from verify.outcome import Outcome
 from verify.registry import check, figure
 from verify.strategies import (
+    to_xp,
     host_rng,
     least_squares_params,
     matrix_with_spectrum,
@@ -30,8 +31,7 @@ from verify.strategies import (
 EPS = tol.EPS64
 
 
-def _asarray(xp: Any, a: Any) -> Any:
-    return xp.asarray(np.asarray(a, dtype=np.float64))
+_asarray = to_xp  # host array -> float64 array of xp
 
 
 def _norm(v: np.ndarray, axis: int = -1) -> np.ndarray:

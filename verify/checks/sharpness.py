@@ -15,13 +15,12 @@ from numerics.sharpness import epsilon_sharpness, flatness_radius, hessian_trace
 from verify import tolerance as tol
 from verify.outcome import Outcome
 from verify.registry import check
-from verify.strategies import host_rng, orthogonal, seeds
+from verify.strategies import host_rng, orthogonal, seeds, to_xp
 
 EPS = tol.EPS64
 
 
-def _asarray(xp: Any, a: Any) -> Any:
-    return xp.asarray(np.asarray(a, dtype=np.float64))
+_asarray = to_xp  # host array -> float64 array of xp
 
 
 def _quadratic(xp: Any, H: np.ndarray, center: np.ndarray) -> tuple[Any, Any]:

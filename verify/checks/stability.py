@@ -31,13 +31,12 @@ from numerics.stability import (
 from verify import tolerance as tol
 from verify.outcome import Outcome
 from verify.registry import check, figure
-from verify.strategies import host_rng, seeds, spd_matrix
+from verify.strategies import host_rng, seeds, spd_matrix, to_xp
 
 EPS = tol.EPS64
 
 
-def _asarray(xp: Any, a: Any) -> Any:
-    return xp.asarray(np.asarray(a, dtype=np.float64))
+_asarray = to_xp  # host array -> float64 array of xp
 
 
 def _rank2_ensemble(rng: np.random.Generator, n: int, p: int) -> np.ndarray:
