@@ -153,4 +153,5 @@ def array_api_lambdify(
         An array-API namespace (``array_api_compat.array_namespace(...)``, NumPy, ...).
     """
     namespace = {name: getattr(xp, name) for name in dir(xp) if not name.startswith("_")}
-    return sp.lambdify(args, expr, modules=[namespace], printer=_ArrayAPIPrinter)
+    # cse=True: shared subexpressions (an exp(−tσ²/n) used twice) are evaluated once.
+    return sp.lambdify(args, expr, modules=[namespace], printer=_ArrayAPIPrinter, cse=True)
