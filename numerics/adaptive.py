@@ -71,8 +71,27 @@ class AdamState(NamedTuple):
     count: int
 
 
+class _AdaptiveRule(Rule):
+    """What RMSprop and Adam share: validation of ``eta``, ``beta_v``, ``eps``, ``batch`` and
+    the choice between the full gradient and per-replica minibatches."""
+
+    def _validate(self) -> None:
+        object.__setattr__(self, "eta", check_positive("eta", self.eta))
+        object.__setattr__(self, "beta_v", _check_beta("beta_v", self.beta_v))
+        object.__setattr__(self, "eps", check_positive("eps", self.eps))
+        object.__setattr__(self, "batch", _check_batch_arg(self.batch))
+
+    @property
+    def stochastic(self) -> bool:  # type: ignore[override]
+        return self.batch is not None
+
+    def _check_model(self, model: Any) -> None:
+        if self.batch is not None:
+            check_batch(self.batch, model.n)
+
+
 @dataclass(frozen=True)
-class RMSprop(Rule):
+class RMSprop(_AdaptiveRule):
     r"""RMSprop: gradient steps in the metric :math:`H_k = \operatorname{diag}(\sqrt{\hat v_k} + \epsilon)`.
 
     .. math::
@@ -125,22 +144,14 @@ class RMSprop(Rule):
     replace: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "eta", check_positive("eta", self.eta))
-        object.__setattr__(self, "beta_v", _check_beta("beta_v", self.beta_v))
-        object.__setattr__(self, "eps", check_positive("eps", self.eps))
-        object.__setattr__(self, "batch", _check_batch_arg(self.batch))
-
-    @property
-    def stochastic(self) -> bool:  # type: ignore[override]
-        return self.batch is not None
+        self._validate()
 
     def __repr__(self) -> str:
         return (f"RMSprop(eta={self.eta:g}, beta_v={self.beta_v:g}, eps={self.eps:g}"
                 f"{_batch_repr(self.batch, self.replace)})")
 
     def init(self, model: Any, x: Any) -> RMSpropState:
-        if self.batch is not None:
-            check_batch(self.batch, model.n)
+        self._check_model(model)
         return RMSpropState(v=0.0 * x, count=0)
 
     def step(self, model: Any, x: Any, state: RMSpropState, rng: Any) -> tuple[Any, RMSpropState]:
@@ -156,7 +167,7 @@ class RMSprop(Rule):
 
 
 @dataclass(frozen=True)
-class Adam(Rule):
+class Adam(_AdaptiveRule):
     r"""Adam with bias correction, a variable-metric step (seed 003, "Adam -- Summary").
 
     .. math::
@@ -216,23 +227,15 @@ class Adam(Rule):
     replace: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "eta", check_positive("eta", self.eta))
         object.__setattr__(self, "beta_m", _check_beta("beta_m", self.beta_m))
-        object.__setattr__(self, "beta_v", _check_beta("beta_v", self.beta_v))
-        object.__setattr__(self, "eps", check_positive("eps", self.eps))
-        object.__setattr__(self, "batch", _check_batch_arg(self.batch))
-
-    @property
-    def stochastic(self) -> bool:  # type: ignore[override]
-        return self.batch is not None
+        self._validate()
 
     def __repr__(self) -> str:
         return (f"Adam(eta={self.eta:g}, beta_m={self.beta_m:g}, beta_v={self.beta_v:g}, "
                 f"eps={self.eps:g}{_batch_repr(self.batch, self.replace)})")
 
     def init(self, model: Any, x: Any) -> AdamState:
-        if self.batch is not None:
-            check_batch(self.batch, model.n)
+        self._check_model(model)
         zero = 0.0 * x
         return AdamState(m=zero, v=zero, count=0)
 

@@ -5,7 +5,9 @@ Every statement is a :class:`Result` with an id from the catalog::
     >>> import theory
     >>> r = theory.get("linear.gd_limit")      # builds (once) with SymPy
     >>> r.latex()                              # doctest: +SKIP
-    >>> f = r.numeric()                        # a NumPy function of the result's symbols
+    >>> f = theory.get("linear.gd_iterate").numeric()   # a NumPy function of its symbols
+    >>> float(f(c_0=1.0, g_j=2.0, eta=0.1, lambda_j=1.0, k=10))
+    1.6513215599
 
 ``import theory`` is cheap: SymPy and the topic modules load on first use.
 """

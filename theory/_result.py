@@ -62,7 +62,7 @@ class Result:
     >>> r.id
     'linear.gd_iterate'
     >>> print(r.latex())  # doctest: +ELLIPSIS
-    c_{k} = ...
+    c_{j,k} = ...
     """
 
     id: str

@@ -60,7 +60,7 @@ def z_value(alpha: float = FALSE_ALARM, m: int = 1) -> float:
     r"""Two-sided normal quantile :math:`\Phi^{-1}(1 - \alpha/(2m))`.
 
     >>> round(z_value(1e-6, 10), 2)
-    5.73
+    5.33
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1); got {alpha}")
