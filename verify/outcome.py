@@ -73,6 +73,18 @@ class Outcome:
         return cls(p, o, t, ok, "at_least", tolerance.reason, quantity, details)
 
     @classmethod
+    def sign_test(cls, successes: int, trials: int, *, alpha: float, quantity: str = "",
+                  **details: Any) -> "Outcome":
+        """A paired sign test: under "no trend" each of ``trials`` seeds shows the trend with
+        probability ½; pass when ``successes`` reaches the level-``alpha`` critical count."""
+        from verify.tolerance import sign_critical  # noqa: PLC0415
+
+        k = sign_critical(trials, alpha)
+        reason = (f"sign test over {trials} paired seeds: under 'no trend' each seed shows it with "
+                  f"probability ½; ≥ {k} of {trials} rejects that at level α = {alpha:g}")
+        return cls.at_least(successes, k, Tolerance(0.0, reason), quantity=quantity, **details)
+
+    @classmethod
     def failure(cls, message: str, **details: Any) -> "Outcome":
         """A check that could not compare (e.g. the simulation diverged)."""
         return cls(math.nan, math.nan, math.nan, False, "close", message, "", details)

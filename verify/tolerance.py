@@ -26,6 +26,7 @@ __all__ = [
     "floating_point",
     "contraction",
     "combine",
+    "sign_critical",
 ]
 
 EPS64 = 2.0**-52  # float64 machine epsilon (unit roundoff u = EPS64 / 2)
@@ -117,3 +118,22 @@ def contraction(rate: float, steps: int, initial: float) -> Tolerance:
 def combine(*parts: Tolerance) -> Tolerance:
     """The sum of several independent error budgets (a triangle inequality)."""
     return Tolerance(sum(p.value for p in parts), " + ".join(p.reason for p in parts))
+
+
+def sign_critical(trials: int, alpha: float) -> int:
+    r"""Smallest k with :math:`P(\mathrm{Binomial}(S, \tfrac12) \ge k) \le \alpha`: a paired sign
+    test over S seeds rejects "no trend" at level α when ≥ k seeds show the trend.
+    ``trials + 1`` when no count reaches the level.
+
+    >>> sign_critical(6, 0.05), sign_critical(8, 0.05), sign_critical(12, 0.05)
+    (6, 7, 10)
+    """
+    if trials < 1:
+        raise ValueError(f"trials must be >= 1; got {trials}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1); got {alpha}")
+    for k in range(trials + 1):
+        tail = sum(math.comb(trials, j) for j in range(k, trials + 1)) / 2**trials
+        if tail <= alpha:
+            return k
+    return trials + 1

@@ -71,8 +71,10 @@ def test_random_labels_and_adam_tiny():
 
 
 def test_sign_test_critical_values():
-    assert D._sign_critical(6, 0.05) == 6      # 1/64 ≤ 0.05 < 7/64
-    assert D._sign_critical(12, 0.05) == 10    # P(≥10) = 79/4096 ≈ 0.019
-    assert D._sign_critical(3, 0.05) == 4      # unreachable with 3 seeds
+    from verify import tolerance as tol
+
+    assert tol.sign_critical(6, 0.05) == 6      # 1/64 ≤ 0.05 < 7/64
+    assert tol.sign_critical(12, 0.05) == 10    # P(≥10) = 79/4096 ≈ 0.019
+    assert tol.sign_critical(3, 0.05) == 4      # unreachable with 3 seeds
     out = D._sign_test(5, 6, 0.05, "x")
     assert not out.passed
