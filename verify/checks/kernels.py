@@ -28,7 +28,7 @@ _IDS = {0: "kernels.arccos0_gaussian", 1: "kernels.arccos1_gaussian", 2: "kernel
 @st.composite
 def _kernel_params(draw: Any, min_d: int = 1) -> dict[str, Any]:
     d = draw(st.integers(max(min_d, 2), 8))
-    return {"d": d, "theta": round(draw(st.floats(0.0, math.pi)), 6),
+    return {"d": d, "theta": min(round(draw(st.floats(0.0, math.pi)), 6), math.pi),  # rounding must not leave [0, π]
             "norm_b": round(draw(st.floats(0.3, 3.0)), 6),
             "norm_bp": round(draw(st.floats(0.3, 3.0)), 6), "seed": draw(seeds)}
 
@@ -75,7 +75,9 @@ def _kernel_check(p: dict[str, Any], xp: Any, order: int, sphere: bool) -> Outco
     fp = tol.Tolerance(math.sqrt(tol.EPS64) * scale * 10,
                        "floating point: 10·√ε·‖b‖ⁿ‖b'‖ⁿ (acos of a cosine rounded to ε near θ = 0, π)")
     return Outcome.all_of([
-        Outcome.close(pred, mean, tol.monte_carlo(std, N, m=2),
+        # At θ = π the integrand vanishes identically (σ̂ = 0) while the formula rounds to
+        # ±1e-17: the rounding budget of the formula is part of the tolerance.
+        Outcome.close(pred, mean, tol.monte_carlo(std, N, m=2) + tol.floating_point(scale, ops=10),
                       quantity=f"E σ_{order}(b·x)σ_{order}(b'·x), N = {N}"),
         Outcome.close(pred, impl, fp, quantity="numerics.two_layer.arccos_kernel vs formula"),
     ])
