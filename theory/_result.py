@@ -54,6 +54,10 @@ class Result:
         ``numeric(part=name)`` evaluates them.
     references
         Papers (author, year, title, equation).
+    explains
+        Names of parts that only explain (a seed's printed table, a worked number): they
+        are not claims, so no check has to evaluate them and ``implreg derive`` marks them.
+        Every other part, and the statement, is a *claim* (:attr:`claims`).
 
     Examples
     --------
@@ -75,8 +79,11 @@ class Result:
     derivation: tuple[Step, ...] = ()
     parts: Mapping[str, sp.Basic] = field(default_factory=dict)
     references: tuple[str, ...] = ()
+    explains: tuple[str, ...] = ()
+    # Not an __init__ argument: ``dataclasses.replace`` (how mutants are made) must not
+    # share the compiled functions of the original.
     _cache: dict[tuple[str, str | None], Callable[..., Any]] = field(
-        default_factory=dict, compare=False
+        default_factory=dict, compare=False, init=False
     )
 
     def __post_init__(self) -> None:
@@ -89,6 +96,9 @@ class Result:
             raise ValueError(f"{self.id}: symbol names must be Python identifiers; got {bad}")
         if len(set(names)) != len(names):
             raise ValueError(f"{self.id}: two symbols share a name in {names}")
+        unknown_parts = [p for p in self.explains if p not in self.parts]
+        if unknown_parts:
+            raise ValueError(f"{self.id}: explains names parts it does not have: {unknown_parts}")
         known = set(self.symbols)
         for name, obj in [("statement", self.statement), *self.parts.items()]:
             stray = _free_symbols(obj) - known
@@ -108,6 +118,15 @@ class Result:
     def stated(self) -> bool:
         """True when SymPy does not carry the proof (the evidence is the numeric check)."""
         return not self.derivation
+
+    @property
+    def claims(self) -> tuple[str, ...]:
+        """What the result asserts: ``"statement"`` and every part not in :attr:`explains`.
+
+        A check certifies a claim by evaluating it (``numeric(part=...)`` or ``evalf``);
+        ``implreg verify`` reports which claims each check evaluated.
+        """
+        return ("statement", *(p for p in self.parts if p not in self.explains))
 
     @property
     def assumptions(self) -> dict[str, dict[str, bool]]:
@@ -138,7 +157,8 @@ class Result:
         if self.conditions:
             lines.append("  if " + ", ".join(_relation_text(c) for c in self.conditions))
         if self.parts:
-            lines.append("  parts: " + ", ".join(self.parts))
+            lines.append("  parts: " + ", ".join(
+                f"{p} (explains)" if p in self.explains else p for p in self.parts))
         lines.append(f"  source: {self.source}")
         lines.append("  stated (evidence is numeric)" if self.stated
                      else f"  derived in {len(self.derivation)} SymPy steps")
@@ -150,7 +170,8 @@ class Result:
             out += ["", "if " + ", ".join(sp.pretty(c, use_unicode=True)
                                           for c in self.conditions)]
         for name, obj in self.parts.items():
-            out += ["", f"{name}:", sp.pretty(obj, use_unicode=True)]
+            tag = " (explains; not a claim)" if name in self.explains else ""
+            out += ["", f"{name}{tag}:", sp.pretty(obj, use_unicode=True)]
         if self.notes:
             out += ["", "Notes: " + self.notes]
         out += ["", "Source: " + self.source]
@@ -165,7 +186,7 @@ class Result:
 
     # ------------------------------------------------------------------ numbers
     def _get(self, part: str | None) -> sp.Basic:
-        if part is None:
+        if part is None or part == "statement":
             return self.statement
         try:
             return self.parts[part]
@@ -191,6 +212,8 @@ class Result:
         """
         if xp is None:
             import numpy as xp  # noqa: PLC0415 (theory never imports NumPy at module level)
+        if part == "statement":
+            part = None
         key = (getattr(xp, "__name__", repr(xp)), part)
         if key not in self._cache:
             self._cache[key] = self._compile(xp, part)

@@ -1,9 +1,11 @@
 """Checks by result id: the numeric evidence for each ``theory`` result.
 
-A check is a function ``check(params, xp) -> Outcome``: it builds a problem from a dict of
-parameters (drawn by its Hypothesis strategy inside the result's assumptions), runs the
-simulation in the namespace ``xp``, evaluates the derived formula, and compares them with a
-derived tolerance. Topic modules live in :mod:`verify.checks` (one per catalog topic,
+A check is a function ``check(params, xp, result) -> Outcome``: it builds a problem from a
+dict of parameters (drawn by its Hypothesis strategy inside the result's assumptions), runs
+the simulation in the namespace ``xp``, evaluates the claims of ``result`` -- the
+:class:`theory.Result` the runner built and hands in, never a formula typed again -- through
+``result.numeric(xp, part=...)``, and compares them with a derived tolerance. The runner
+records which claims were evaluated (what the check *certifies*). Topic modules live in :mod:`verify.checks` (one per catalog topic,
 the same modules as in :mod:`theory`) and register with :func:`check`.
 """
 
@@ -31,7 +33,7 @@ class Check:
     id
         The result id it gives evidence for.
     fn
-        ``fn(params, xp) -> Outcome``.
+        ``fn(params, xp, result) -> Outcome``.
     strategy
         A Hypothesis strategy of ``params`` dicts, or ``None`` for a fixed experiment
         (then ``example`` is used, with the seed folded in as ``params["seed"]``).
@@ -42,7 +44,7 @@ class Check:
     """
 
     id: str
-    fn: Callable[[dict[str, Any], Any], Any]
+    fn: Callable[[dict[str, Any], Any, Any], Any]
     strategy: Any = None
     examples: int = 10
     example: dict[str, Any] | None = None
@@ -58,7 +60,11 @@ _FIGURES: dict[str, Callable[..., Any]] = {}
 
 def check(id: str, *, strategy: Any = None, examples: int = 10,
           example: dict[str, Any] | None = None) -> Callable:
-    """Register ``fn(params, xp) -> Outcome`` as the check of result ``id``."""
+    """Register ``fn(params, xp, result) -> Outcome`` as the check of result ``id``.
+
+    ``result`` is the :class:`theory.Result` of ``id`` (or a mutant of it, when implreg
+    measures the check's power): every prediction must come from it.
+    """
     if strategy is None and example is None:
         raise ValueError(f"check {id!r} needs a strategy or a fixed example")
 
@@ -72,7 +78,8 @@ def check(id: str, *, strategy: Any = None, examples: int = 10,
 
 
 def figure(id: str) -> Callable:
-    """Register ``fn(params, xp) -> matplotlib.figure.Figure`` as the figure of ``id``."""
+    """Register ``fn(params, xp) -> matplotlib.figure.Figure`` (or ``fn(params, xp, result)``)
+    as the figure of ``id``."""
 
     def decorate(fn: Callable) -> Callable:
         _FIGURES[id] = fn

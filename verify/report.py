@@ -28,7 +28,9 @@ def draw_figure(id: str, xp: Any, out: Path, params: dict[str, Any] | None = Non
 
     if params is None:
         params = dict(get_check(id).example or {})
-    fig = fn(params, xp)
+    from verify.runner import takes_result  # noqa: PLC0415
+
+    fig = fn(params, xp, theory.get(id)) if takes_result(fn) else fn(params, xp)
     fig.savefig(out, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return True

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,75 @@ from numerics.backend import get_namespace, namespace_name
 from verify.outcome import Outcome
 from verify.registry import get_check
 
-__all__ = ["CheckReport", "run_check", "run_checks"]
+__all__ = ["CheckReport", "TrackedResult", "run_check", "run_checks"]
+
+
+def takes_result(fn: Callable[..., Any]) -> bool:
+    """Whether a check or figure function takes the Result as its third argument."""
+    try:
+        return len(inspect.signature(fn).parameters) >= 3
+    except (TypeError, ValueError):
+        return False
+
+
+class _TrackedParts(Mapping):
+    """``result.parts`` seen through the tracker: reading a part records it (it is then
+    used symbolically, e.g. its structure; evaluation goes through ``numeric``)."""
+
+    def __init__(self, parts: Mapping[str, Any], seen: set[str]) -> None:
+        self._parts, self._seen = parts, seen
+
+    def __getitem__(self, name: str) -> Any:
+        value = self._parts[name]
+        self._seen.add(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parts)
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+
+class TrackedResult:
+    """A :class:`theory.Result` as a check sees it: every claim the check evaluates through
+    :meth:`numeric` or :meth:`evalf` is recorded in :attr:`evaluated` (what the check
+    certifies); symbolic reads of ``statement`` or ``parts[...]`` are recorded in
+    :attr:`read`. Everything else is the result's own attribute.
+    """
+
+    def __init__(self, result: Any) -> None:
+        self._result = result
+        self.evaluated: set[str] = set()
+        self.read: set[str] = set()
+
+    @property
+    def result(self) -> Any:
+        """The wrapped Result."""
+        return self._result
+
+    def numeric(self, xp: Any = None, *, part: str | None = None, **kwargs: Any) -> Any:
+        self.evaluated.add(part or "statement")
+        return self._result.numeric(xp, part=part, **kwargs)
+
+    def evalf(self, subs: Mapping[str, Any], *, part: str | None = None, n: int = 30) -> Any:
+        self.evaluated.add(part or "statement")
+        return self._result.evalf(subs, part=part, n=n)
+
+    @property
+    def statement(self) -> Any:
+        self.read.add("statement")
+        return self._result.statement
+
+    @property
+    def parts(self) -> Mapping[str, Any]:
+        return _TrackedParts(self._result.parts, self.read)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._result, name)
+
+    def __repr__(self) -> str:
+        return f"Tracked({self._result.id}: evaluated {sorted(self.evaluated)})"
 
 
 class _Falsified(AssertionError):
@@ -35,6 +104,10 @@ class CheckReport:
     counterexample: dict[str, Any] | None = None
     error: str | None = None
     outcomes: list[Outcome] = field(default_factory=list, repr=False)
+    #: the claims of the result (statement, parts) the check evaluated, in the result's order
+    certifies: list[str] = field(default_factory=list)
+    #: claims the check did not evaluate (explanatory parts are not claims)
+    uncertified: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         o = self.outcome
@@ -52,6 +125,8 @@ class CheckReport:
             "examples": self.examples,
             "counterexample": self.counterexample,
             "error": self.error,
+            "certifies": self.certifies,
+            "uncertified": self.uncertified,
             "details": None if o is None else o.to_dict()["details"],
         }
 
@@ -62,6 +137,10 @@ class CheckReport:
             lines.append(f"  {self.outcome!r}")
             if self.outcome.reason:
                 lines.append(f"  tolerance: {self.outcome.reason}")
+        if self.certifies or self.uncertified:
+            lines.append("  certifies: " + (", ".join(self.certifies) or "nothing")
+                         + (f"; not evaluated: {', '.join(self.uncertified)}"
+                            if self.uncertified else ""))
         if self.counterexample is not None:
             lines.append(f"  counterexample (shrunk by Hypothesis): {self.counterexample}")
         if self.error:
@@ -83,8 +162,14 @@ def run_check(
     seed: int | None = None,
     examples: int | None = None,
     derandomize: bool | None = None,
+    result: Any = None,
+    shrink: bool = True,
 ) -> CheckReport:
     """Run the check of ``id``: Hypothesis draws up to ``examples`` parameter sets.
+
+    The runner builds the :class:`theory.Result` of ``id`` (or takes ``result``) and hands
+    it to the check, which takes every prediction from it; the report records which claims
+    the check evaluated (``certifies``) and which it did not (``uncertified``).
 
     Parameters
     ----------
@@ -99,6 +184,12 @@ def run_check(
         Number of examples (default: the check's own).
     derandomize
         Force Hypothesis' derandomized mode (``True`` when no seed is given).
+    result
+        The Result to certify instead of ``theory.get(id)`` (a mutant, when implreg
+        measures the power of its checks).
+    shrink
+        Let Hypothesis shrink a counterexample (off for mutation runs: only the verdict
+        matters there).
 
     Returns
     -------
@@ -108,8 +199,16 @@ def run_check(
     """
     chk = get_check(id)
     xp, name = _resolve_xp(backend)
+    if examples is not None and (isinstance(examples, bool) or not isinstance(examples, int)):
+        raise TypeError(f"examples must be an int; got {examples!r}")
     if examples is not None and examples < 1:
         raise ValueError(f"examples must be >= 1; got {examples}")
+    with_result = takes_result(chk.fn)
+    tracked = None
+    if with_result:
+        import theory  # noqa: PLC0415
+
+        tracked = TrackedResult(theory.get(id) if result is None else result)
     n_examples = chk.examples if examples is None else examples
     if derandomize is None:
         derandomize = seed is None
@@ -120,7 +219,7 @@ def run_check(
     def evaluate(params: dict[str, Any]) -> None:
         last["params"] = params
         last["outcome"] = None
-        out = chk.fn(params, xp)
+        out = chk.fn(params, xp, tracked) if with_result else chk.fn(params, xp)
         last["outcome"] = out
         outcomes.append(out)
         if not out.passed:
@@ -141,7 +240,7 @@ def run_check(
                 database=None,
                 deadline=None,
                 print_blob=False,
-                phases=(Phase.explicit, Phase.generate, Phase.shrink),
+                phases=(Phase.explicit, Phase.generate, *((Phase.shrink,) if shrink else ())),
                 suppress_health_check=list(HealthCheck),
             )(prop)
             if not derandomize and seed is not None:
@@ -160,7 +259,15 @@ def run_check(
         shown = last.get("outcome")
     else:
         shown = Outcome.all_of(outcomes) if outcomes else None
+    certifies: list[str] = []
+    uncertified: list[str] = []
+    if tracked is not None:
+        claims = tuple(tracked.result.claims)
+        certifies = [c for c in claims if c in tracked.evaluated]
+        uncertified = [c for c in claims if c not in tracked.evaluated]
     return CheckReport(
+        certifies=certifies,
+        uncertified=uncertified,
         id=id,
         passed=not failed,
         outcome=shown,

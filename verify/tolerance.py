@@ -4,8 +4,12 @@ Three kinds (DESIGN.md, STYLE.md):
 
 * floating point — unit roundoff × a count of operations × the problem's conditioning;
 * convergence — a known contraction factor raised to the number of steps taken;
-* Monte Carlo — :math:`z\,\hat\sigma/\sqrt N` with :math:`z = \Phi^{-1}(1-\alpha/(2m))` for a
-  false-alarm probability :math:`\alpha` shared by :math:`m` comparisons (Bonferroni).
+* Monte Carlo — :math:`t\,\hat\sigma/\sqrt N` with :math:`t` the Student-t quantile
+  :math:`t_{N-1}^{-1}(1-\alpha/(2m))` when :math:`\hat\sigma` is the sample standard deviation
+  (the normal :math:`z = \Phi^{-1}(1-\alpha/(2m))` only when σ is known), for a false-alarm
+  probability :math:`\alpha` shared by :math:`m` comparisons (Bonferroni);
+* exact tests for few samples — the sign/binomial test (:func:`sign_critical`,
+  :func:`binomial_critical`) and Student's t (:func:`t_value`).
 
 Each helper returns a :class:`Tolerance`: the number and the reason, which the CLI and
 reports print next to it.
@@ -27,6 +31,8 @@ __all__ = [
     "contraction",
     "combine",
     "sign_critical",
+    "binomial_critical",
+    "t_value",
 ]
 
 EPS64 = 2.0**-52  # float64 machine epsilon (unit roundoff u = EPS64 / 2)
@@ -70,19 +76,73 @@ def z_value(alpha: float = FALSE_ALARM, m: int = 1) -> float:
     return NormalDist().inv_cdf(1 - alpha / (2 * m))
 
 
+def t_value(df: int, alpha: float = FALSE_ALARM, m: int = 1, *,
+            one_sided: bool = False) -> float:
+    r"""Student-t quantile :math:`t_{df}^{-1}(1 - \alpha/(2m))` (``one_sided``: :math:`1-\alpha/m`).
+
+    The exact critical value of a t-test on a mean whose standard deviation is estimated
+    from ``df + 1`` samples of a normal population; for few samples it is far above the
+    normal quantile (3 samples at α = 1e-6: t = 1000 against z = 4.9).
+
+    >>> round(t_value(10**6, 1e-6), 2), round(t_value(2, 1e-2), 2)
+    (4.89, 9.92)
+    """
+    if df < 1:
+        raise ValueError(f"df must be >= 1; got {df}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1); got {alpha}")
+    if m < 1:
+        raise ValueError(f"m must be >= 1; got {m}")
+    from scipy.stats import t as student_t  # noqa: PLC0415
+
+    q = 1 - alpha / m if one_sided else 1 - alpha / (2 * m)
+    return float(student_t.ppf(q, df))
+
+
 def monte_carlo(std: float, N: int, *, alpha: float = FALSE_ALARM, m: int = 1,
-                one_sided: bool = False) -> Tolerance:
-    r""":math:`z\,\hat\sigma/\sqrt N`: the error bar of a mean of N samples of standard
-    deviation ``std`` at false-alarm probability ``alpha`` over ``m`` comparisons."""
+                one_sided: bool = False, known_std: bool = False) -> Tolerance:
+    r"""The error bar of a mean of N samples of standard deviation ``std`` at false-alarm
+    probability ``alpha`` over ``m`` comparisons.
+
+    With ``std`` a sample standard deviation (the default) the quantile is Student's t
+    with N − 1 degrees of freedom, :math:`t\,\hat\sigma/\sqrt N`; only a ``known_std``
+    (derived from the theory, not estimated) uses the normal :math:`z`. For means of
+    non-normal samples the t quantile is the large-N (CLT) approximation; use N ≳ 30 there
+    or an exact test (:func:`sign_critical`, :func:`binomial_critical`).
+    """
     if N < 2:
         raise ValueError(f"N must be >= 2 for a Monte Carlo error bar; got {N}")
-    z = NormalDist().inv_cdf(1 - alpha / m) if one_sided else z_value(alpha, m)
     side = "one-sided " if one_sided else ""
-    return Tolerance(
-        z * std / math.sqrt(N),
-        f"Monte Carlo: z·σ̂/√N with z = {z:.2f} ({side}false alarm {alpha:g} over {m}), "
-        f"σ̂ = {std:.3g}, N = {N}",
-    )
+    if known_std:
+        q = NormalDist().inv_cdf(1 - alpha / m) if one_sided else z_value(alpha, m)
+        what = f"z·σ/√N with z = {q:.2f} ({side}false alarm {alpha:g} over {m}), σ = {std:.3g} (derived)"
+    else:
+        q = t_value(N - 1, alpha, m, one_sided=one_sided)
+        what = (f"t·σ̂/√N with Student t_{{{N - 1}}} = {q:.2f} ({side}false alarm {alpha:g} over "
+                f"{m}), σ̂ = {std:.3g}")
+    return Tolerance(q * std / math.sqrt(N), f"Monte Carlo: {what}, N = {N}")
+
+
+def binomial_critical(trials: int, p0: float, alpha: float) -> int:
+    r"""Smallest k with :math:`P(\mathrm{Binomial}(S, p_0) \ge k) \le \alpha`: an exact
+    one-sided binomial test over S independent trials rejects "success rate ≤ p₀" at level
+    α when at least k succeed. ``trials + 1`` when no count reaches the level.
+
+    >>> binomial_critical(20, 0.5, 0.05), binomial_critical(100, 0.05, 1e-6)
+    (15, 19)
+    """
+    if trials < 1:
+        raise ValueError(f"trials must be >= 1; got {trials}")
+    if not 0 <= p0 <= 1:
+        raise ValueError(f"p0 must be in [0, 1]; got {p0}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1); got {alpha}")
+    from scipy.stats import binom  # noqa: PLC0415
+
+    for k in range(trials + 1):
+        if binom.sf(k - 1, trials, p0) <= alpha:
+            return k
+    return trials + 1
 
 
 def floating_point(scale: float, *, ops: float, cond: float = 1.0,
