@@ -176,6 +176,7 @@ _Take = _node("_Take")              # (a, first, last, exact) 1-based inclusive,
 _Gather = _node("_Gather")          # (a, i) -> a[..., i - 1]
 _Range = _node("_Range")            # (first, last) -> arange(first, last + 1)
 _Softplus = _node("_Softplus")      # log(1 + exp(u))
+_Atan2 = _node("_Atan2")            # atan2 that SymPy does not fold back into atan(y/x)
 
 
 # ---------------------------------------------------------------------------------------
@@ -370,7 +371,13 @@ class _ArrayAPIPrinter(PythonCodePrinter):
 
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:  # noqa: N802
         const = self._constant(expr)
-        return const if const is not None else super()._print_Pow(expr, rational=rational)
+        if const is not None:
+            return const
+        if expr.exp == sp.S.Half and not rational:
+            return f"{self._p}sqrt({self._print(expr.base)})"
+        if expr.exp == -sp.S.Half and not rational:
+            return f"1/{self._p}sqrt({self._print(expr.base)})"
+        return super()._print_Pow(expr, rational=rational)
 
     def _print_Function(self, expr: sp.Function) -> str:  # noqa: N802 (SymPy's naming)
         const = self._constant(expr)
@@ -461,8 +468,16 @@ class _ArrayAPIPrinter(PythonCodePrinter):
     def _a(self, expr: sp.Basic, i: int) -> str:
         return self._print(expr.args[i])
 
+    def _operand(self, e: sp.Basic) -> str:
+        """An operand of ``@`` or ``*``: parenthesized unless it is a name or a call
+        (``@`` binds tighter than ``+``)."""
+        out = self._print(e)
+        if isinstance(e, (sp.Symbol, sp.Function)):
+            return out
+        return f"({out})"
+
     def _print__MatMul(self, e: Any) -> str:  # noqa: N802
-        return f"({self._a(e, 0)} @ {self._a(e, 1)})"
+        return f"({self._operand(e.args[0])} @ {self._operand(e.args[1])})"
 
     def _print__Solve(self, e: Any) -> str:  # noqa: N802
         return f"{self._p}linalg.solve({self._a(e, 0)}, {self._a(e, 1)})"
@@ -508,7 +523,7 @@ class _ArrayAPIPrinter(PythonCodePrinter):
         return self._helper("_kron", self._a(e, 0), self._a(e, 1))
 
     def _print__Had(self, e: Any) -> str:  # noqa: N802
-        return f"({self._a(e, 0)} * {self._a(e, 1)})"
+        return f"({self._operand(e.args[0])} * {self._operand(e.args[1])})"
 
     def _print__Stack(self, e: Any) -> str:  # noqa: N802
         rows, cols, *entries = e.args
@@ -542,6 +557,9 @@ class _ArrayAPIPrinter(PythonCodePrinter):
     def _print__Range(self, e: Any) -> str:  # noqa: N802
         self.helpers_used.add("_int")
         return self._helper("_range", self._a(e, 0), self._a(e, 1))
+
+    def _print__Atan2(self, e: Any) -> str:  # noqa: N802
+        return f"{self._p}atan2({self._a(e, 0)}, {self._a(e, 1)})"
 
     def _print__Softplus(self, e: Any) -> str:  # noqa: N802
         return self._helper("_softplus", self._a(e, 0))
@@ -589,7 +607,7 @@ def _acos_rewrite(f: type, arg: sp.Basic) -> sp.Basic | None:
     if v == 1 or not v.is_positive:
         return None
     root = sp.sqrt(sp.Max((v - u) * (v + u), 0))
-    return sp.atan2(root, u) if f is sp.acos else sp.atan2(u, root)
+    return _Atan2(root, u) if f is sp.acos else _Atan2(u, root)
 
 
 def stabilize(expr: sp.Basic) -> sp.Basic:
@@ -651,6 +669,7 @@ class _Lowered:
     expr: Any
     arguments: list[_Argument]      # the caller's keyword arguments, in order
     shapes: dict[str, tuple[str, int]] = field(default_factory=dict)  # size -> (arg, axis)
+    symbols: dict[str, sp.Symbol] = field(default_factory=dict)  # name -> the plain symbol
     checks: list[tuple[str, int, sp.Basic]] = field(default_factory=list)  # (arg, axis, size)
 
 
@@ -664,6 +683,15 @@ class _Lowerer:
         self.objects: dict[tuple[str, Any], _Argument] = {}
         self.taken: dict[str, tuple[str, Any]] = {}
         self.shape_syms: set[sp.Symbol] = set()
+        self.symbols: dict[str, sp.Symbol] = {}
+
+    def sym(self, name: str, source: Any = None) -> sp.Symbol:
+        """The plain symbol standing for an argument; a scalar keeps its assumptions (the
+        stability rewrites ask whether a denominator is positive)."""
+        if name not in self.symbols:
+            assumptions = source.assumptions0 if isinstance(source, sp.Symbol) else {}
+            self.symbols[name] = sp.Symbol(name, **assumptions)
+        return self.symbols[name]
 
     def fail(self, what: str) -> UnprintableError:
         return UnprintableError(f"{self.where}: cannot print {what} as array code")
@@ -672,7 +700,7 @@ class _Lowerer:
     def arg(self, kind: str, source: Any, raw: str, shape: tuple = ()) -> sp.Symbol:
         key = (kind if kind != "shape" else "scalar", source)
         if key in self.objects:
-            return sp.Symbol(self.objects[key].name)
+            return self.sym(self.objects[key].name, source)
         name = identifier(raw)
         if name in self.taken and self.taken[name] != key:
             name = {"indexed": f"{name}_indexed", "function": f"{name}_fn",
@@ -683,14 +711,14 @@ class _Lowerer:
                 name, k = f"{base}_{k}", k + 1
         self.taken[name] = key
         self.objects[key] = _Argument(name, kind, source, shape)
-        return sp.Symbol(name)
+        return self.sym(name, source)
 
     # ---------------------------------------------------------------- shapes
     def dim(self, d: sp.Basic) -> sp.Basic:
         d = sp.sympify(d)
         for s in d.free_symbols:
             self.shape_syms.add(s)
-        return d.xreplace({s: sp.Symbol(identifier(s.name)) for s in d.free_symbols})
+        return d.xreplace({s: self.sym(identifier(s.name), s) for s in d.free_symbols})
 
     # ---------------------------------------------------------------- top level
     def top(self, obj: Any) -> Any:
@@ -856,16 +884,30 @@ class _Lowerer:
             if nm not in shapes and nm not in names:
                 self.arg("scalar", s, s.name)
         args = sorted(self.objects.values(), key=lambda a: (order[a.kind], a.name))
-        return _Lowered(expr, args, shapes, checks)
+        return _Lowered(expr, args, shapes, symbols=dict(self.symbols), checks=checks)
+
+
+_LOWERED: dict[tuple[Any, str], _Lowered] = {}
 
 
 def lower(obj: Any, where: str = "expression") -> _Lowered:
     """Lower a claim (expression, relation, Eq → its right-hand side, Tuple, Matrix,
-    matrix expression) to a scalar-looking SymPy tree over argument symbols."""
+    matrix expression) to a scalar-looking SymPy tree over argument symbols (cached: the
+    NumPy, array_api_strict and printed forms of a claim share one lowering)."""
+    key = (sp.ImmutableMatrix(obj) if isinstance(obj, sp.MatrixBase) else obj, where)
+    try:
+        return _LOWERED[key]
+    except (KeyError, TypeError):
+        pass
     low = _Lowerer(where)
     expr = low.top(obj)
     expr = stabilize(expr)
-    return low.finish(expr)
+    out = low.finish(expr)
+    try:
+        _LOWERED[key] = out
+    except TypeError:
+        pass
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -909,7 +951,9 @@ def array_api_lambdify(
 
 
 def _positional(low: _Lowered) -> list[sp.Symbol]:
-    return [sp.Symbol(a.name) for a in low.arguments] + [sp.Symbol(n) for n in low.shapes]
+    sym = low.symbols
+    return [sym.get(a.name, sp.Symbol(a.name)) for a in low.arguments] + \
+        [sym.get(n, sp.Symbol(n)) for n in low.shapes]
 
 
 def _as_array(xp: Any, kind: str, name: str, v: Any, where: str) -> Any:
@@ -960,7 +1004,7 @@ def compile_claim(obj: Any, xp: Any, where: str) -> Callable[..., Any]:
     aliases = {}
     for a in low.arguments:
         raw = a.source.name if hasattr(a.source, "name") else getattr(a.source, "__name__", "")
-        if raw and raw != a.name:
+        if raw and raw != a.name and raw not in kinds:
             aliases[str(raw)] = a.name
     shapes, checks = low.shapes, low.checks
 
@@ -975,7 +1019,7 @@ def compile_claim(obj: Any, xp: Any, where: str) -> Callable[..., Any]:
             )
         vals = {n: _as_array(xp, kinds[n], n, kwargs[n], where) for n in names}
         sizes: dict[str, int] = {s: int(vals[a].shape[ax]) for s, (a, ax) in shapes.items()}
-        known = {sp.Symbol(k): v for k, v in sizes.items()}
+        known = {low.symbols.get(k, sp.Symbol(k)): v for k, v in sizes.items()}
         for a, ax, d in checks:
             want = _size(d, known, vals, kinds)
             if want is not None and int(vals[a].shape[ax]) != want:
@@ -991,8 +1035,8 @@ def compile_claim(obj: Any, xp: Any, where: str) -> Callable[..., Any]:
     return evaluate
 
 
-def python_source(obj: Any, where: str, fname: str, title: str = "") -> str:
-    """Self-contained NumPy source of one claim: ``import numpy as np`` and ``def fname``."""
+def _python_function(obj: Any, where: str, fname: str, title: str) -> tuple[set[str], str]:
+    """The helpers a claim's NumPy function needs and the function's source."""
     low = lower(obj, where)
     callables = frozenset(a.name for a in low.arguments if a.kind == "function")
     printer = _ArrayAPIPrinter({"prefix": "np.", "callables": callables})
@@ -1005,37 +1049,56 @@ def python_source(obj: Any, where: str, fname: str, title: str = "") -> str:
     except UnprintableError as exc:
         raise UnprintableError(f"{where}: {exc}") from None
     ret = f"({', '.join(outs)},)" if isinstance(expr, sp.Tuple) else outs[0]
-
-    helpers = set(printer.helpers_used)
-    if helpers:
-        helpers.add("_int")
-    head = ["import numpy as np", "", "xp = np  # the helpers below are array-API code", ""] \
-        if helpers else ["import numpy as np", ""]
-    if helpers & _NEEDS_SPECIAL:
-        head += [_special_source(), ""]
-    for h in _HELPERS:
-        if h in helpers:
-            head += [_HELPERS[h].strip(), "", ""]
-
-    doc = [f'    """{where}{": " + title if title else ""}.', ""]
-    doc.append(f"    Value: {sp.sstr(_first_claim(obj) if not isinstance(obj, sp.Tuple) else obj)[:300]}")
-    doc.append("")
-    doc.append("    Arguments (float64 arrays; leading axes broadcast):")
+    value = obj if isinstance(obj, (sp.Tuple, tuple)) else _first_claim(obj)
+    doc = [f'    r"""{where}{": " + title if title else ""}', "",
+           f"    Value: {sp.sstr(value)[:300]}", "",
+           "    Arguments (float64 arrays; leading axes are a batch and broadcast):"]
     for a in low.arguments:
         raw = a.source.name if hasattr(a.source, "name") else getattr(a.source, "__name__", "")
         what = {"scalar": "scalar",
                 "matrix": f"matrix, shape (..., {a.shape[0]}, {a.shape[1]})" if a.shape else "",
                 "indexed": "indexed family; the index runs along the last axis, from 1",
-                "function": "callable"}[a.kind]
-        alias = f" (SymPy {raw!r})" if raw and str(raw) != a.name else ""
+                "function": "callable, called with the arrays of its arguments"}[a.kind]
+        alias = f" (SymPy name {raw})" if raw and str(raw) != a.name else ""
         doc.append(f"    {a.name}: {what}{alias}")
     doc.append('    """')
-    body = []
-    for a in low.arguments:
-        if a.kind in ("scalar", "matrix", "indexed"):
-            body.append(f"    {a.name} = np.asarray({a.name}, dtype=np.float64)")
-    for s, (a, ax) in low.shapes.items():
-        body.append(f"    {s} = {a}.shape[{ax}]")
+    body = [f"    {a.name} = np.asarray({a.name}, dtype=np.float64)"
+            for a in low.arguments if a.kind != "function"]
+    body += [f"    {s} = {a}.shape[{ax}]" for s, (a, ax) in low.shapes.items()]
     params = ", ".join(a.name for a in low.arguments)
-    code = head + [f"def {fname}({params}):", *doc, *body, *lines, f"    return {ret}", ""]
-    return "\n".join(code)
+    src = "\n".join([f"def {fname}({params}):", *doc, *body, *lines, f"    return {ret}", ""])
+    helpers = set(printer.helpers_used)
+    if helpers:
+        helpers.add("_int")
+    return helpers, src
+
+
+def _python_header(helpers: set[str]) -> list[str]:
+    head = ["import numpy as np", ""]
+    if helpers:
+        head += ["xp = np  # the helpers below are array-API code, here on NumPy", ""]
+    if helpers & _NEEDS_SPECIAL:
+        head += [_special_source(), ""]
+    for h in _HELPERS:
+        if h in helpers:
+            head += [_HELPERS[h].strip(), "", ""]
+    return head
+
+
+def python_source(obj: Any, where: str, fname: str, title: str = "") -> str:
+    """Self-contained NumPy source of one claim: ``import numpy as np`` and ``def fname``
+    (with any helper it needs defined inline)."""
+    helpers, src = _python_function(obj, where, fname, title)
+    return "\n".join([*_python_header(helpers), src])
+
+
+def python_module(claims: Sequence[tuple[Any, str, str, str]]) -> str:
+    """One runnable NumPy module defining a function per claim ``(obj, where, fname, title)``:
+    the imports and helpers once, then the functions."""
+    helpers: set[str] = set()
+    funcs = []
+    for obj, where, fname, title in claims:
+        h, src = _python_function(obj, where, fname, title)
+        helpers |= h
+        funcs += [src, ""]
+    return "\n".join([*_python_header(helpers), *funcs])

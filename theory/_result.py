@@ -305,21 +305,24 @@ class Result:
         numbers; an ``IndexedBase`` takes a sequence (its entries 1, 2, ...), a
         ``MatrixSymbol`` a nested sequence. A ``Tuple`` gives a tuple.
         """
-        from theory._printing import identifier  # noqa: PLC0415
+        from theory._printing import lower  # noqa: PLC0415
 
         obj = self._get(part)
         if isinstance(obj, sp.Equality):
             obj = obj.rhs
+        # the names numeric() uses (identifiers), then the SymPy names, then every symbol
         by_name: dict[str, Any] = {}
+        try:
+            low = lower(obj, self._where(part))
+            by_name.update({a.name: a.source for a in low.arguments})
+        except NotImplementedError:
+            pass
+        for src in list(by_name.values()):
+            raw = getattr(src, "name", None)
+            if isinstance(raw, str):
+                by_name.setdefault(raw, src)
         for s in self.symbols:
-            by_name[s.name] = s
-        if isinstance(obj, sp.Basic):
-            for b in obj.atoms(sp.IndexedBase):
-                by_name.setdefault(b.label.name, b)
-            for m in obj.atoms(sp.MatrixSymbol):
-                by_name.setdefault(m.name, m)
-        by_name.update({identifier(k): v for k, v in list(by_name.items())
-                        if identifier(k) not in by_name})
+            by_name.setdefault(s.name, s)
         unknown = [k for k in subs if k not in by_name]
         if unknown:
             raise KeyError(f"{self.id} has no symbols {unknown}; it has {sorted(by_name)}")
@@ -330,31 +333,53 @@ class Result:
         scalars = {}
         for k, v in subs.items():
             s = by_name[k]
-            if isinstance(s, (sp.IndexedBase, sp.MatrixSymbol)):
-                continue
-            scalars[s] = num(v)
+            if isinstance(s, sp.Symbol):
+                scalars[s] = num(v)
 
         def one(e: Any) -> Any:
             if isinstance(e, sp.Equality):
                 e = e.rhs
             if isinstance(e, (sp.Tuple, tuple)):
                 return tuple(one(x) for x in e)
-            e = e.xreplace(scalars) if isinstance(e, sp.Basic) else e
-            for k, v in subs.items():
+            for k, v in subs.items():  # matrices first: the scalars change their shapes
                 s = by_name[k]
                 if isinstance(s, sp.MatrixSymbol):
                     e = e.xreplace({s: sp.ImmutableMatrix([[num(x) for x in row] for row in v])})
+            e = e.xreplace(scalars) if isinstance(e, sp.Basic) else e
             if any(isinstance(by_name[k], sp.IndexedBase) for k in subs):
                 e = e.doit()
                 for k, v in subs.items():
                     b = by_name[k]
                     if isinstance(b, sp.IndexedBase):
                         e = e.xreplace({b[i + 1]: num(x) for i, x in enumerate(v)})
-            if isinstance(e, sp.MatrixExpr):
+            if isinstance(e, (sp.MatrixExpr, sp.MatrixBase)) or e.atoms(sp.MatrixExpr):
+                e = e.replace(lambda x: isinstance(x, sp.MatPow) and not x.exp.is_integer
+                              and not x.base.free_symbols,
+                              lambda x: _matrix_power(x.base.doit(), x.exp, n))
                 e = e.doit()
+                if isinstance(e, sp.MatrixExpr) and not e.atoms(sp.MatrixSymbol):
+                    e = e.as_explicit()
+            if isinstance(e, sp.logic.boolalg.BooleanAtom):
+                return e
             return e.evalf(n)
 
         return one(obj)
+
+
+def _matrix_power(m: sp.MatrixBase, p: sp.Basic, n: int) -> sp.ImmutableMatrix:
+    """M**p for a symmetric positive definite numeric matrix, by mpmath's eigendecomposition
+    at n + 10 digits (SymPy's symbolic route through the Jordan form does not finish)."""
+    import mpmath  # noqa: PLC0415
+
+    with mpmath.workdps(n + 10):
+        a = mpmath.matrix([[mpmath.mpf(str(sp.Float(x, n + 10))) for x in row]
+                           for row in m.tolist()])
+        w, v = mpmath.eigsy(a)
+        pw = mpmath.mpf(str(sp.Float(p, n + 10)))
+        d = mpmath.diag([wi**pw for wi in w])
+        out = v * d * v.T
+        return sp.ImmutableMatrix([[sp.Float(out[i, j], n + 10) for j in range(out.cols)]
+                                   for i in range(out.rows)])
 
 
 def _free_symbols(obj: sp.Basic) -> set[sp.Symbol]:

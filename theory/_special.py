@@ -59,8 +59,8 @@ def gamma(xp: Any, x: Any) -> Any:
     x = xp.asarray(x, dtype=xp.float64)
     small = x < 0.5
     mag = xp.exp(loggamma(xp, x))
-    sign = xp.where(small & (xp.sin(3.141592653589793 * x) < 0.0), -1.0, 1.0)
-    out = sign * mag
+    negative = small & (xp.sin(3.141592653589793 * x) < 0.0)
+    out = xp.where(negative, -mag, mag)
     # exact (x−1)! for integers 1 … 170
     is_int = (x == xp.round(x)) & (x >= 1.0) & (x <= 170.0)
     fact = xp.ones_like(x)

@@ -129,9 +129,16 @@ def _cmd_derive(args: argparse.Namespace) -> int:
     elif fmt == "sympy":
         print(sp.sstr(r.statement))
     elif fmt == "python":
+        # one runnable NumPy module: a function per claim (statement, then each part)
+        from theory._printing import UnprintableError, python_module  # noqa: PLC0415
+
+        claims = [(r.statement, r.id, r.id.replace(".", "_"), r.title)]
+        claims += [(obj, f"{r.id}[{name}]", f"{r.id}.{name}".replace(".", "_"),
+                    "explains; not a claim" if name in r.explains else name)
+                   for name, obj in r.parts.items()]
         try:
-            print(r.python())
-        except Exception as exc:  # matrix statements print as SymPy code
+            print(python_module(claims))
+        except UnprintableError as exc:
             raise CLIError(f"{r.id} has no Python form ({exc})") from None
     elif fmt == "steps":
         if r.stated:
