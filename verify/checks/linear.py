@@ -50,8 +50,9 @@ def _norm(v: np.ndarray, axis: int = -1) -> np.ndarray:
 
 # ============================================================ evaluating a claim
 def _plain(name: str) -> str:
-    """A symbol name without LaTeX decoration: ``\\Psi`` -> ``Psi``, ``a^*`` -> ``a``."""
-    return re.sub(r"[^0-9A-Za-z_]", "", name.replace("\\", ""))
+    """A symbol name without decoration, as its sorted words: ``\\hat{\\theta}`` and
+    ``theta_hat`` both give ``hat_theta``; ``\\Psi`` gives ``Psi``; ``a^*`` gives ``a``."""
+    return "_".join(sorted(re.findall(r"[A-Za-z]+|[0-9]+", name.replace("\\", " "))))
 
 
 def claim(result: Any, xp: Any, part: str | None = None) -> Callable[..., Any]:
@@ -183,10 +184,15 @@ def _vec(a: Any) -> np.ndarray:
 
 
 # ============================================================ problem builders
+#: sizes of A away from 1 (λ_max = 1 would hide a lost 1/λ_max)
+_scales = st.one_of(st.floats(0.2, 0.7), st.floats(1.5, 4.0)).map(lambda v: round(v, 4))
+
+
 def _gd_problem(p: dict[str, Any], R: int, scale0: float = 1.0
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A (n x d, rectangular) with its singular values, a target y, R initial points."""
-    A, s = matrix_with_spectrum(p)
+    """A (n x d, rectangular, top singular value ``p["scale"]``) with its singular values,
+    a target y, R initial points."""
+    A, s = matrix_with_spectrum(p, scale=p.get("scale", 1.0))
     rng = host_rng(p, 1)
     y = rng.standard_normal(p["n"])
     x0 = scale0 * rng.standard_normal((R, p["d"]))
@@ -230,11 +236,13 @@ def _gd_iterate_params(draw: Any) -> dict[str, Any]:
     p = draw(least_squares_params(max_cond=100.0, full_rank=False))
     p["eta_frac"] = draw(step_fractions(0.05, 0.99))
     p["k"] = draw(st.integers(1, 300))
+    p["scale"] = draw(_scales)
     return p
 
 
 @check("linear.gd_iterate", strategy=_gd_iterate_params(), examples=12,
-       example={"n": 4, "d": 9, "rank": 4, "cond": 5.0, "eta_frac": 0.5, "k": 40, "seed": 1})
+       example={"n": 4, "d": 9, "rank": 4, "cond": 5.0, "eta_frac": 0.5, "k": 40, "scale": 1.7,
+                "seed": 1})
 def check_gd_iterate(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     """x_k of GD vs the closed form mode by mode (statement), and the difference of two
     trajectories vs the mode factor (1 − ηλ_j)^k times their initial difference."""
@@ -273,6 +281,7 @@ def check_gd_iterate(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
 def _gd_limit_params(draw: Any) -> dict[str, Any]:
     p = draw(least_squares_params(max_cond=10.0))
     p["eta_frac"] = draw(step_fractions(0.3, 0.9))
+    p["scale"] = draw(_scales)
     return p
 
 
@@ -292,7 +301,7 @@ _DELTA = 0.01
 
 
 @check("linear.gd_limit", strategy=_gd_limit_params(), examples=8,
-       example={"n": 5, "d": 12, "rank": 5, "cond": 4.0, "eta_frac": 0.6, "seed": 2})
+       example={"n": 5, "d": 12, "rank": 5, "cond": 4.0, "eta_frac": 0.6, "scale": 0.6, "seed": 2})
 def check_gd_limit(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     """(i) GD after K steps from four x_0 vs x_0 + A⁺(y − Ax_0) (statement), the range
     coordinates vs g_j/λ_j (mode_limit); (ii) the claimed stable region η < c on both sides:
@@ -508,6 +517,7 @@ def _convex_params(draw: Any) -> dict[str, Any]:
     p = draw(least_squares_params(max_cond=10.0, full_rank=False))
     p["eta_frac"] = draw(step_fractions(0.05, 0.99))
     p["init_scale"] = draw(st.floats(0.0, 10.0))
+    p["scale"] = draw(_scales)
     return p
 
 
@@ -518,7 +528,7 @@ _TIGHT = 0.01
 
 @check("linear.convex_norm_bound", strategy=_convex_params(), examples=10,
        example={"n": 5, "d": 10, "rank": 3, "cond": 5.0, "eta_frac": 0.9, "init_scale": 2.0,
-                "seed": 6})
+                "scale": 2.5, "seed": 6})
 def check_convex_norm_bound(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     """(i) On GD for a convex (rank-deficient, inconsistent) least squares, the claimed
     relation holds at every step (evaluated on the left-hand sides less their rounding);
