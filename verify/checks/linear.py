@@ -578,6 +578,7 @@ def check_convex_norm_bound(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
 @st.composite
 def _generalization_params(draw: Any) -> dict[str, Any]:
     p = draw(least_squares_params(min_n=4, max_cond=2.0, max_n=8, max_extra_d=8))
+    p["rank"] = draw(st.integers(max(2, p["n"] - 3), p["n"]))  # r = rank X ≠ n matters
     p["epsilon"] = draw(st.floats(0.5, 1.5))
     return p
 
@@ -586,16 +587,17 @@ def _noisy_design(p: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """X (n x d, singular values √n · geometric), its singular values and full Vᵀ."""
     X, _ = matrix_with_spectrum(p, scale=math.sqrt(p["n"]))
     _, sv, Vt = np.linalg.svd(X, full_matrices=True)
-    return X, sv, Vt
+    r = p.get("rank", p["n"])
+    return X, sv[:r], Vt
 
 
 def _random_target(p: dict[str, Any], Vt: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """A unit β* and its SVD coordinates a* = V_rᵀβ* (range) and ‖b*‖² (null space)."""
     beta = host_rng(p, 1).standard_normal(p["d"])
     beta /= np.linalg.norm(beta)
-    n = p["n"]
-    b_star = Vt[n:] @ beta
-    return beta, Vt[:n] @ beta, float(b_star @ b_star)
+    r = p.get("rank", p["n"])
+    b_star = Vt[r:] @ beta
+    return beta, Vt[:r] @ beta, float(b_star @ b_star)
 
 
 def _flow_mc(p: dict[str, Any], xp: Any, beta: np.ndarray, X: np.ndarray, R: int, K: int,
@@ -632,7 +634,7 @@ _GEN_TIMES = (0.25, 1.0, 3.0, 8.0)
 
 
 @check("linear.generalization_error", strategy=_generalization_params(), examples=4,
-       example={"n": 6, "d": 10, "rank": 6, "cond": 1.5, "epsilon": 1.0, "seed": 7})
+       example={"n": 6, "d": 10, "rank": 4, "cond": 1.5, "epsilon": 1.0, "seed": 7})
 def check_generalization_error(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     """Monte Carlo mean of e(t) over R noise draws vs the exact expectation (statement, and
     ‖b*‖² + Σ_j mode_j(t) from part mode) at four times, and E e(∞) vs ‖b*‖² + Σ mode_limit
@@ -660,7 +662,7 @@ def check_generalization_error(p: dict[str, Any], xp: Any, result: Any) -> Outco
     tt = to_xp(xp, times)[:, None]
     args = dict(a_star=to_xp(xp, a_star)[None, :], a=to_xp(xp, a_star)[None, :], sigma_j=to_xp(xp, sv)[None, :],
                 sigma=to_xp(xp, sv)[None, :], epsilon=eps, n=float(n), t=tt,
-                b_star_sq=b_sq, r=float(n))
+                b_star_sq=b_sq, r=float(len(sv)))
     stmt = to_numpy(claim(result, xp)(**args))
     modes = b_sq + np.sum(to_numpy(claim(result, xp, "mode")(**args)), axis=-1)
     lim = b_sq + float(np.sum(to_numpy(claim(result, xp, "mode_limit")(
@@ -689,6 +691,7 @@ def check_generalization_error(p: dict[str, Any], xp: Any, result: Any) -> Outco
 @st.composite
 def _early_params(draw: Any) -> dict[str, Any]:
     p = draw(least_squares_params(min_n=3, max_cond=30.0, max_n=8, max_extra_d=8))
+    p["rank"] = draw(st.integers(max(1, p["n"] - 3), p["n"]))  # r = rank X ≠ n matters
     p["epsilon"] = draw(st.floats(0.02, 0.3))
     return p
 
@@ -698,7 +701,7 @@ _T0_DELTA = 0.01
 
 
 @check("linear.early_stopping", strategy=_early_params(), examples=5,
-       example={"n": 6, "d": 10, "rank": 6, "cond": 20.0, "epsilon": 0.1, "seed": 8})
+       example={"n": 6, "d": 10, "rank": 4, "cond": 20.0, "epsilon": 0.1, "seed": 8})
 def check_early_stopping(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     """β* = v_1. (i) The claim E e(t) ≤ bound holds on the Monte Carlo lower confidence
     limits at t ∈ (0, 2T_0] (statement) and on the means against part bound; (ii) the bound
@@ -707,7 +710,7 @@ def check_early_stopping(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     bound_at_T_0 equals bound(T_0)."""
     n, eps = p["n"], p["epsilon"]
     X, sv, Vt = _noisy_design(p)
-    r = int(np.sum(sv > 1e-12 * sv[0]))
+    r = len(sv)
     beta = Vt[0]
     vals = dict(sigma_1=float(sv[0]), epsilon=eps, r=float(r), n=float(n))
     T0 = float(to_numpy(claim(result, xp, "T_0")(**vals)))
@@ -728,7 +731,7 @@ def check_early_stopping(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     t_end = 2 * T0
     h = t_end / K
     e, t = _flow_mc(p, xp, beta, X, R, K, h, points)
-    a_star = Vt[:n] @ beta
+    a_star = Vt[:r] @ beta
     bias = _gd_bias(a_star, sv, eps, n, h, t)
     holds = claim(result, xp)
     m = len(t) - 1
@@ -750,6 +753,25 @@ def check_early_stopping(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     outs.append(Outcome.at_least(float(tight) - float(over), 1.0, tol.Tolerance(0.0, "booleans"),
                                  quantity="claim holds at e(0) and fails at e(0)(1 + δ) (statement)",
                                  T_0=T0))
+    # (iv) the signal term is attained: without noise e(t) = e^{−2σ_1²t/n} for the flow, so at
+    # a noise level ε₀ whose linear term ε₀²rt/n is ≤ δ/10 of e(t), the claim must hold at
+    # e_GD(t) − bias and fail at (e_GD(t) + bias)(1 + 5δ): the exponent is pinned to ~δ.
+    e_nf, t_nf = _flow_mc({**p, "epsilon": 0.0}, xp, beta, X, 2, K, h, points)
+    e_nf, t_nf = e_nf[1:, 0], t_nf[1:]
+    keep = e_nf > 1e-3
+    if np.any(keep):
+        e_nf, t_nf = e_nf[keep], t_nf[keep]
+        b_nf = _gd_bias(a_star, sv, 0.0, n, h, t_nf) + tol.floating_point(1.0, ops=K * p["d"]).value
+        eps0 = math.sqrt(0.1 * _T0_DELTA * float(np.min(e_nf * n / (r * t_nf))))
+        v0 = {**vals, "epsilon": eps0}
+        lo = to_numpy(holds(E_e_t=to_xp(xp, e_nf - b_nf), t=to_xp(xp, t_nf), **v0))
+        hi = to_numpy(holds(E_e_t=to_xp(xp, (e_nf + b_nf) * (1 + 5 * _T0_DELTA)),
+                            t=to_xp(xp, t_nf), **v0))
+        outs.append(Outcome.at_least(float(np.mean(lo)) - float(np.mean(hi)), 1.0,
+                                     tol.Tolerance(0.0, "booleans"),
+                                     quantity="noise-free: claim holds at e(t) − bias, fails at "
+                                              "(e(t) + bias)(1 + 5δ) (statement)",
+                                     epsilon_0=eps0))
     return Outcome.all_of(outs)
 
 
@@ -874,7 +896,7 @@ def figure_generalization(p: dict[str, Any], xp: Any, result: Any) -> Any:
     pred = to_numpy(claim(result, xp)(a_star=to_xp(xp, a_star)[None, :],
                                       sigma_j=to_xp(xp, sv)[None, :], sigma=to_xp(xp, sv)[None, :],
                                       epsilon=p["epsilon"], n=float(n), t=to_xp(xp, tt)[:, None],
-                                      b_star_sq=b_sq, r=float(n)))
+                                      b_star_sq=b_sq, r=float(len(sv))))
     fig, ax = plt.subplots(figsize=(5, 3.4))
     ax.errorbar(t, e.mean(1), yerr=3 * e.std(1, ddof=1) / math.sqrt(e.shape[1]), fmt="o", ms=3,
                 label="GD, Monte Carlo (±3 SE)")
@@ -892,8 +914,7 @@ def figure_early_stopping(p: dict[str, Any], xp: Any, result: Any) -> Any:
 
     n = p["n"]
     X, sv, Vt = _noisy_design(p)
-    r = int(np.sum(sv > 1e-12 * sv[0]))
-    vals = dict(sigma_1=float(sv[0]), epsilon=p["epsilon"], r=float(r), n=float(n))
+    vals = dict(sigma_1=float(sv[0]), epsilon=p["epsilon"], r=float(len(sv)), n=float(n))
     T0 = float(to_numpy(claim(result, xp, "T_0")(**vals)))
     e, t = _flow_mc(p, xp, Vt[0], X, 500, 2000, 6 * T0 / 2000, 60)
     bound = to_numpy(claim(result, xp, "bound")(t=to_xp(xp, t), **vals))
