@@ -170,8 +170,14 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+# How to read a row: observed ≈ predicted within tolerance, or observed ≤ / ≥ the bound
+# (predicted) give or take the tolerance.
+_RELATION_SYMBOL = {"close": "≈", "at_most": "≤", "at_least": "≥"}
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from rich.console import Console  # noqa: PLC0415
+    from rich.markup import escape  # noqa: PLC0415
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
 
@@ -205,23 +211,35 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         print(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
     else:
         table = Table(title=f"implreg verify — backend {args.backend}")
-        for col in ("id", "result", "predicted", "observed", "tolerance", "examples", "s"):
-            table.add_column(col, no_wrap=True, justify="left" if col in ("id", "result") else "right")
-        table.add_column("compared", overflow="fold")
+        for col in ("id", "result", "predicted", "rel", "observed", "tolerance", "examples", "s"):
+            table.add_column(col, no_wrap=True,
+                             justify="left" if col in ("id", "result") else
+                             "center" if col == "rel" else "right")
+        table.add_column("certifies", overflow="fold")
+        table.add_column("compared (worst comparison)", overflow="fold")
         for r in reports:
             o = r.outcome
+            cert = ", ".join(r.certifies) or "—"
+            if r.uncertified:
+                cert += " [yellow](not: " + ", ".join(r.uncertified) + ")[/]"
             table.add_row(
                 r.id, "[green]pass[/]" if r.passed else "[bold red]FAIL[/]",
-                _fmt(None if o is None else o.predicted), _fmt(None if o is None else o.observed),
+                _fmt(None if o is None else o.predicted),
+                "" if o is None else _RELATION_SYMBOL.get(o.relation, o.relation),
+                _fmt(None if o is None else o.observed),
                 _fmt(None if o is None else o.tolerance), str(r.examples), f"{r.seconds:.1f}",
-                "" if o is None else o.quantity)
+                cert, "" if o is None else escape(o.quantity))
         con = Console() if sys.stdout.isatty() else Console(width=150)
         con.print(table)
         for r in reports:
             if not r.passed:
                 con.print(f"[bold red]{r.explain()}[/]")
         total = sum(r.seconds for r in reports)
-        con.print(f"{sum(r.passed for r in reports)}/{len(reports)} checks passed in {total:.1f}s")
+        n_claims = sum(len(r.certifies) + len(r.uncertified) for r in reports)
+        n_cert = sum(len(r.certifies) for r in reports)
+        con.print(f"{sum(r.passed for r in reports)}/{len(reports)} checks passed in {total:.1f}s; "
+                  f"{n_cert}/{n_claims} claims evaluated by their checks "
+                  "(rel: observed ≈ predicted, or observed ≤ / ≥ the bound, within tolerance)")
     if args.report:
         from verify.report import write_report  # noqa: PLC0415
 
