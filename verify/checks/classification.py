@@ -116,7 +116,7 @@ def _one_dimensional(gamma: float, xp: Any, K: int) -> tuple[float, float, float
 
 
 # ============================================================ the check
-@check("classification.max_margin", strategy=_max_margin_params(), examples=5,
+@check("classification.max_margin", strategy=_max_margin_params(), examples=3,
        example={"d": 3, "n_extra": 10, "margin": 0.5, "m2": 2.0, "spread": 1.5,
                 "eta_frac": 0.8, "seed": 0})
 def check_max_margin(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
