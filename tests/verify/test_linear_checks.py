@@ -197,3 +197,69 @@ def test_report_explains_a_failure() -> None:
     d = rep.to_dict()
     assert {"id", "passed", "predicted", "observed", "tolerance", "backend", "seconds"} <= set(d)
 
+
+
+# ------------------------------------------------------------------ tolerance widths
+def _comparisons(cid: str, monkeypatch: pytest.MonkeyPatch, result=None) -> list:
+    """The individual comparisons of a check on its explicit example."""
+    from verify.outcome import Outcome
+    from verify.registry import get_check
+    from verify.runner import TrackedResult
+
+    seen: list = []
+    real = Outcome.all_of.__func__
+
+    def capture(cls, outcomes):
+        outs = list(outcomes)
+        seen.extend(outs)
+        return real(cls, outs)
+
+    monkeypatch.setattr(Outcome, "all_of", classmethod(capture))
+    chk = get_check(cid)
+    out = chk.fn(dict(chk.example), np, TrackedResult(result or theory.get(cid)))
+    monkeypatch.undo()
+    assert out.passed, out
+    return seen or [out]
+
+
+@pytest.mark.parametrize("cid", ["linear.gd_limit", "linear.scaled_gd_limit", "linear.sgd_limit"])
+def test_limit_tolerance_is_pinned(cid: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slip of 3 tolerances in the limit (relative to its size) is rejected: a tolerance
+    10× looser than the derived one would let it pass, so this pins the width."""
+    outs = _comparisons(cid, monkeypatch)
+    stmt = [o for o in outs if "statement" in o.quantity or "x̂" in o.quantity or "H⁻¹" in o.quantity][0]
+    assert stmt.observed <= stmt.tolerance
+    assert stmt.tolerance < 1e-6  # rounding and ρ^K, not a loose allowance
+    # x_∞ has norm O(1)..O(10) on the examples: a relative slip of 30·tol moves it by ≥ 3 tol
+    slip = sp.Rational(int(30 * stmt.tolerance * 1e15) + 1, 10**15)
+    m = _with(cid, None, _rhs(lambda e: e * (1 + slip)))
+    assert not _comparisons_pass(cid, m)
+
+
+def _comparisons_pass(cid: str, result) -> bool:
+    from verify.registry import get_check
+    from verify.runner import TrackedResult
+
+    chk = get_check(cid)
+    return chk.fn(dict(chk.example), np, TrackedResult(result)).passed
+
+
+def test_expectation_tolerances_make_every_term_many_tolerances(monkeypatch: pytest.MonkeyPatch) -> None:
+    """generalization_error: with the exact-moment noise design the tolerance is the GD bias
+    plus rounding, so ‖b*‖² and the noise term are each ≥ 50 tolerances; the Gaussian
+    comparison uses a Student-t interval."""
+    outs = _comparisons("linear.generalization_error", monkeypatch)
+    stmt = [o for o in outs if "(statement)" in o.quantity and "Gaussian" not in o.quantity]
+    assert len(stmt) == 4
+    assert max(o.details["noise_term_in_tolerances"] for o in stmt) > 50
+    assert min(o.details["b_sq_in_tolerances"] for o in stmt) > 50
+    gauss = [o for o in outs if "Gaussian" in o.quantity]
+    assert len(gauss) == 1 and "Student t" in gauss[0].reason
+
+
+def test_exact_moment_noise_design() -> None:
+    from verify.checks.linear import _noise
+
+    xi = _noise({"seed": 3, "n": 5, "epsilon": 0.7}, 20, exact=True)
+    np.testing.assert_allclose(xi.mean(axis=0), 0.0, atol=1e-14)
+    np.testing.assert_allclose(xi.T @ xi / 20, 0.49 * np.eye(5), atol=1e-13)
