@@ -32,7 +32,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from verify.sweeps.core import Sweep, register
+from numerics.backend import BACKENDS
+from verify.sweeps.core import Axis, Sweep, register
 
 __all__ = ["SWEEP", "problem", "stability_cell", "threshold_curves"]
 
@@ -228,15 +229,17 @@ SWEEP = register(Sweep(
     "sgd_stability",
     stability_cell,
     grid={
-        "eta": tuple(round(0.1 * k, 6) for k in range(1, 25)),
-        "batch": (1, 2, 4, 8, 16),
-        "n": (16,),
-        "p": (4,),
-        "a": (1.0,),
-        "s": (1.0,),
-        "steps": (100,),
-        "replicas": (256,),
-        "backend": ("numpy",),
+        "eta": Axis(float, tuple(round(0.1 * k, 6) for k in range(1, 25)), gt=0,
+                    doc="learning rate η"),
+        "batch": Axis(int, (1, 2, 4, 8, 16), ge=1, le="n",
+                      doc="batch size B, drawn without replacement"),
+        "n": Axis(int, 16, ge=2, doc="samples; non-uniformity needs two"),
+        "p": Axis(int, 4, ge=1, doc="dimension"),
+        "a": Axis(float, 1.0, gt=0, doc="sharpness λ_max(H)"),
+        "s": Axis(float, 1.0, ge=0, doc="non-uniformity λ_max(Σ)^½"),
+        "steps": Axis(int, 100, ge=1, doc="SGD steps T, also the record interval"),
+        "replicas": Axis(int, 256, ge=1, doc="trajectories R per cell"),
+        "backend": Axis(str, "numpy", choices=BACKENDS, doc="array library"),
     },
     seeds=(0,),
     title="empirical SGD stability region over (η, B) on a sum of quadratics, "
