@@ -280,6 +280,8 @@ def test_sweep_definition_is_checked_against_its_domains() -> None:
         Axis(str, "a", ge=1)
     with pytest.raises(ValueError, match="'x' lists 1.0 twice"):
         Sweep("bad", cells.power_cell, grid={"x": (1.0, 1.0)})
+    with pytest.raises(ValueError, match=r"check_axes \('y',\) must be grid axes"):
+        Sweep("bad", cells.power_cell, grid={"x": (1.0,)}, check=print, check_axes=("y",))
 
 
 #: Every bad grid of the shipped sweeps, with the message that names axis, domain and value.
@@ -298,6 +300,9 @@ BAD_GRIDS = [
     ("sgd_stability", ["n=1"], r"'n' \(samples; non-uniformity needs two\) must be an int ≥ 2; got 1$"),
     ("sgd_stability", ["s=-1"], r"'s' .* must be a float ≥ 0; got -1.0$"),
     ("sgd_stability", ["a=0"], r"'a' .* must be a float > 0; got 0.0$"),
+    # Feasible s depends on the random instance: the sweep's check builds it before any cell.
+    ("sgd_stability", ["s=1,2"],
+     r"grid cells with a=1.0, s=2.0, n=16, p=4, seed=0 cannot run: s must be <= 1.75"),
     ("sgd_stability", ["steps=-1"], r"'steps' .*record interval\) must be an int ≥ 1; got -1$"),
     ("sgd_stability", ["steps=0"], r"'steps' .*record interval\) must be an int ≥ 1; got 0$"),
     ("sgd_stability", ["steps=2.5"], r"'steps' must be an integer; got '2.5'$"),
@@ -309,8 +314,8 @@ BAD_GRIDS = [
     ("sgd_stability", ["eta=0:1:x"], r"malformed range for 'eta': expected LO:HI:NUM"),
     ("sgd_stability", ["eta=0:inf:3"], r"malformed range for 'eta'"),
     ("sgd_stability", ["eta=0.1:1:1000000"], r"range for 'eta' asks for 1,000,000 values"),
-    ("sgd_stability", ["eta=0.1:1:100000", "replicas=1:100:100"],
-     rf"has 50,000,000 cells \(100,000 eta × 5 batch × 100 replicas × 1 seed\); at most "
+    ("sgd_stability", ["eta=0.1:1:10000", "replicas=1:100:100"],
+     rf"has 5,000,000 cells \(10,000 eta × 5 batch × 100 replicas × 1 seed\); at most "
      rf"{MAX_CELLS:,} per run$"),
     ("sgd_stability", ["seed=0,0"], r"seeds must be distinct; got 0 twice"),
     ("sgd_stability", ["eta=1", "eta=2"], r"--grid gives 'eta' twice"),

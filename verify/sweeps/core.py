@@ -254,6 +254,12 @@ class Sweep:
     version
         Part of every key: bump it when the cell function changes meaning, so stale
         records are not reused.
+    check, check_axes
+        A feasibility test that the axes' domains cannot state alone (e.g. a non-uniformity
+        that depends on the random instance): ``check(params, seed)`` raises ``ValueError``
+        for an infeasible cell, where ``params`` holds only the ``check_axes``. It runs once
+        per combination of those axes and seed, before any cell (:meth:`check_cells`), so it
+        must be cheap.
 
     Attributes
     ----------
@@ -291,6 +297,8 @@ class Sweep:
     axes: tuple[str, str] | None = None
     plot: Callable[..., Any] | None = None
     version: str = "1"
+    check: Callable[[dict[str, Any], int], None] | None = None
+    check_axes: tuple[str, ...] = ()
     types: Mapping[str, type] = field(default_factory=dict, init=False, repr=False, compare=False)
     domains: Mapping[str, Axis] = field(default_factory=dict, init=False, repr=False,
                                         compare=False)
@@ -333,6 +341,10 @@ class Sweep:
         object.__setattr__(self, "seeds", _check_seeds(self.seeds))
         if self.axes is not None and any(a not in grid for a in self.axes):
             raise ValueError(f"axes {self.axes} must be grid axes {sorted(grid)}")
+        if any(a not in grid for a in self.check_axes):
+            raise ValueError(f"check_axes {self.check_axes} must be grid axes {sorted(grid)}")
+        if self.check is not None and not callable(self.check):
+            raise TypeError(f"check must be callable; got {type(self.check).__name__}")
 
     def __repr__(self) -> str:
         dims = " × ".join(f"{k}[{len(v)}]" for k, v in self.grid.items())
@@ -399,6 +411,28 @@ class Sweep:
                 raise SweepError(_unknown("grid axis", k, [*self.grid, "seed"],
                                           f"of sweep {self.name!r}"))
         return {**self.grid, **self._checked(overrides, self.grid)}
+
+    def check_cells(self, grid: Mapping[str, Sequence[Any]] | None = None,
+                    seeds: Sequence[int] | None = None) -> None:
+        """Run :attr:`check` on every combination of :attr:`check_axes` and seed of the grid.
+
+        Raises
+        ------
+        SweepError
+            The first infeasible combination, with the check's reason.
+        """
+        if self.check is None:
+            return
+        g = self.resolve_grid(grid)
+        ss = self.seeds if seeds is None else _check_seeds(seeds)
+        for combo in itertools.product(*(g[k] for k in self.check_axes)):
+            params = dict(zip(self.check_axes, combo, strict=True))
+            for s in ss:
+                try:
+                    self.check(dict(params), s)
+                except ValueError as exc:
+                    where = ", ".join(f"{k}={v!r}" for k, v in params.items())
+                    raise SweepError(f"grid cells with {where}, seed={s} cannot run: {exc}") from None
 
     def cells(self, grid: Mapping[str, Sequence[Any]] | None = None,
               seeds: Sequence[int] | None = None) -> list[Cell]:
@@ -496,7 +530,8 @@ def parse_grid(items: Sequence[str], sweep: Sweep) -> tuple[dict[str, tuple[Any,
     ------
     SweepError
         A malformed item, an unknown or repeated key, a repeated value, a value of the
-        wrong type or outside its axis' domain, or more than :data:`MAX_CELLS` cells.
+        wrong type or outside its axis' domain, more than :data:`MAX_CELLS` cells, or
+        cells that the sweep's :attr:`Sweep.check` finds infeasible.
 
     Examples
     --------
@@ -523,6 +558,7 @@ def parse_grid(items: Sequence[str], sweep: Sweep) -> tuple[dict[str, tuple[Any,
         grid[key] = tuple(vals)
     grid = {k: v for k, v in sweep.resolve_grid(grid).items() if k in grid}
     _check_count(sweep, sweep.resolve_grid(grid), sweep.seeds if seeds is None else seeds)
+    sweep.check_cells(grid, seeds)
     return grid, seeds
 
 

@@ -294,7 +294,7 @@ def run_sweep(
     ------
     SweepError
         Before any cell runs: a grid value outside its axis' domain (see :class:`Axis`),
-        bad seeds, an output directory that cannot be written, an unreachable scheduler
+        cells the sweep's ``check`` finds infeasible, bad seeds, an output directory that cannot be written, an unreachable scheduler
         or one without workers.
 
     Notes
@@ -311,6 +311,7 @@ def run_sweep(
     redo = {"error"} if retry_failed else set()
     todo = [c for c in cells if c.key not in status or status[c.key] in redo]
     if todo:
+        sw.check_cells(grid, seeds)
         store.check_writable()
     if client is None and scheduler is not None:
         timeout = check_timeout(timeout)

@@ -35,7 +35,7 @@ from typing import Any
 from numerics.backend import BACKENDS
 from verify.sweeps.core import Axis, Sweep, register
 
-__all__ = ["SWEEP", "problem", "stability_cell", "threshold_curves"]
+__all__ = ["SWEEP", "feasible", "problem", "stability_cell", "threshold_curves"]
 
 # Trajectories whose norm passes this bound are frozen by the engine and flagged; from a
 # unit start that is a growth of 1e200 in ‖x‖², far beyond any rate the plot resolves.
@@ -50,6 +50,12 @@ def problem(params: dict[str, Any], seed: int) -> Any:
 
     seq = np.random.SeedSequence(seed).spawn(3)[0]
     return quadratic_ensemble(params["a"], params["s"], params["n"], params["p"], rng=seq)
+
+
+def feasible(params: dict[str, Any], seed: int) -> None:
+    """Raise ``ValueError`` if the instance of ``seed`` cannot have non-uniformity ``s``
+    (the largest feasible ``s`` depends on the random draw; the message gives it)."""
+    problem(params, seed)
 
 
 def stability_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -288,4 +294,6 @@ SWEEP = register(Sweep(
           "with derived thresholds",
     axes=("eta", "batch"),
     plot=plot_stability,
+    check=feasible,
+    check_axes=("a", "s", "n", "p"),
 ))
