@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -69,6 +70,8 @@ def _bad_paths(tmp_path):
 @pytest.mark.parametrize("kind", ["a directory", "under a file", "missing directory", "unwritable"])
 def test_bad_output_path_is_one_line_and_exit_2_before_running(tmp_path, capsys, no_suite,
                                                                flag, kind) -> None:
+    if kind == "unwritable" and not os.path.isdir("/proc"):
+        pytest.skip("needs Linux's /proc, which refuses new files even to root")
     f, cases = _bad_paths(tmp_path)
     path, match = cases[kind]
     assert main(["--tiny", flag, str(path)]) == 2
