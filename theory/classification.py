@@ -139,9 +139,13 @@ def max_margin() -> Result:
             "ṙ = −(1/t)Mr with M = Σ_s α_s z_s z_sᵀ, so r_k decays like k^{−p} with "
             "p = min(λ_min(M), 1, m_2 − 1) (m_2 = min over non-support vectors of z_iᵀθ̂, 1 from "
             "the logistic tail and the discrete step) = min(λ_min(M), m_2 − 1), since "
-            "λ_min(M) ≤ ûᵀMû = γ²Σ_sα_s = γ²‖θ̂‖² = 1 (part remainder_exponent); this rate is a "
-            "heuristic of the linearization, checked to within a factor 2 of the exponent. "
-            "KKT of the SVM: θ̂ = Zᵀα, α ≥ 0, Zθ̂ ≥ 1 (part kkt), α ⊙ (Zθ̂ − 1) = 0 (part "
+            "λ_min(M) ≤ ûᵀMû = γ²Σ_sα_s = γ²‖θ̂‖² = 1 (part remainder_exponent). That rate "
+            "only explains: it is a heuristic of the linearization, and at reachable k it "
+            "carries log factors (when λ_min(M) = 1 the two rates resonate; GD shows local "
+            "exponents 0.6–0.85 at k = 2^13..2^18 against p = 1), so no finite-k test with a "
+            "derived tolerance certifies it; the check certifies r_k → 0 (the remainder halves "
+            "over five octaves of k). "
+            "KKT of the SVM: θ̂ = Zᵀα, α ≥ 0, Zθ̂ ≥ 1 (part kkt), α ⊙ Zθ̂ − α = α ⊙ (Zθ̂ − 1) = 0 (part "
             "complementary_slackness); the dual function D(α) = 1ᵀα − ½‖Zᵀα‖² (part dual) "
             "is maximized at the SVM's α with D = ½‖θ̂‖² (strong duality). Part offset: "
             "z_sᵀw̃ = log(η/α_s) on each support vector s (Soudry et al.'s η e^{−z_sᵀw̃} = α_s). "
@@ -154,7 +158,7 @@ def max_margin() -> Result:
                 r"\arg\min\{\|\theta\|^2 : Z\theta \ge \mathbf{1}\}", d, 1)),
             "kkt": sp.Eq(theta_hat, Z.T * alpha),
             "complementary_slackness": sp.Eq(
-                sp.ZeroMatrix(n, 1), sp.HadamardProduct(alpha, Z * theta_hat - ones)),
+                sp.ZeroMatrix(n, 1), sp.HadamardProduct(alpha, Z * theta_hat) - alpha),
             "dual": sp.Eq(sp.MatrixSymbol(r"D(\alpha)", 1, 1),
                           ones.T * alpha - sp.Rational(1, 2) * alpha.T * Z * Z.T * alpha),
             "offset": sp.Eq(zw_s, sp.log(eta / alpha_s)),
@@ -163,7 +167,7 @@ def max_margin() -> Result:
             "remainder_exponent": sp.Min(lam_M, m2 - 1),
             "one_dimensional_offset": w1.subs(sp.Symbol("z", positive=True), 1 / margin),
         },
-        explains=("svm",),
+        explains=("svm", "remainder_exponent"),
         references=("Soudry, Hoffer, Nacson, Gunasekar, Srebro, JMLR 19(70), 2018, Theorem 3",
                     "Seed 002, 'Extension to logistic regression'"),
     )

@@ -49,13 +49,13 @@ MUTANTS = {
     "kkt ×1.1": ("kkt", _rhs(lambda e: _TEN * e)),
     "complementary slackness: margin 1.1": (
         "complementary_slackness",
-        _rhs(lambda e: sp.HadamardProduct(e.args[0], e.args[1] - sp.Rational(1, 10) * sp.OneMatrix(*e.args[1].shape)))),
+        _rhs(lambda e: e - sp.Rational(1, 10) * [a for a in e.atoms(sp.MatrixSymbol)
+                                                  if a.name == r"\alpha"][0])),
     "dual: ½ → 1": ("dual", _rhs(lambda e: e.xreplace({sp.Rational(-1, 2): sp.Integer(-1)}))),
     "offset ×1.1": ("offset", _rhs(lambda e: _TEN * e)),
     "norm growth ×1.1": ("norm_growth", lambda e: _TEN * e),
     "angle without ûᵀw̃": ("angle", lambda e: e.xreplace({_sym("w_par"): 0})),
     "angle ×1.1": ("angle", lambda e: _TEN * e),
-    "remainder exponent ×2.5": ("remainder_exponent", lambda e: sp.Rational(5, 2) * e),
     "1-D offset ×1.1": ("one_dimensional_offset", lambda e: _TEN * e),
 }
 

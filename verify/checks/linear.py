@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import sympy as sp
 from hypothesis import strategies as st
 
 from numerics import GD, SGD, LeastSquares, relu_features, run, to_numpy
@@ -57,28 +56,14 @@ def _plain(name: str) -> str:
 
 
 def claim(result: Any, xp: Any, part: str | None = None) -> Callable[..., Any]:
-    """The function evaluating a claim of ``result`` on arrays of ``xp``.
-
-    It goes through ``result.numeric(xp, part=part)`` (so the runner records the claim as
-    evaluated). Keyword arguments are matched to the function's arguments by name, with
-    LaTeX decoration ignored (``Psi`` for ``\\Psi``); unused keywords are dropped, so a
-    check can hand over the whole problem. Matrix arguments are arrays whose last two
-    axes are the matrix (column vectors ``(..., k, 1)``).
-
-    While ``Result.numeric`` evaluates scalar expressions only, a statement or part that is
-    a matrix expression or a ``Sum`` over an indexed family is evaluated by the private
-    :func:`_array_eval` below (a stop-gap until matrix support in ``Result.numeric``).
-    """
-    try:
-        fn = result.numeric(xp, part=part)
-    except (TypeError, NotImplementedError, KeyError, ValueError, AttributeError, SyntaxError) as exc:
-        if "has no part" in str(exc):
-            raise
-        obj = _raw(result, part)
-        return lambda **values: _array_eval(obj, xp, {_plain(k): v for k, v in values.items()})
-    names = getattr(fn, "arguments", None)
-    if names is None:
-        return fn
+    """The function evaluating a claim of ``result`` on arrays of ``xp``:
+    ``result.numeric(xp, part=part)`` (so the runner records the claim as evaluated), called
+    with keyword arguments matched to its arguments by name, LaTeX decoration ignored
+    (``theta_hat`` for ``\\hat{\\theta}``); unused keywords are dropped, so a check can hand
+    over the whole problem. Matrix arguments are arrays whose last two axes are the matrix
+    (column vectors ``(..., k, 1)``)."""
+    fn = result.numeric(xp, part=part)
+    names = getattr(fn, "arguments", ())
 
     def call(**values: Any) -> Any:
         plain = {_plain(k): v for k, v in values.items()}
@@ -93,101 +78,6 @@ def claim(result: Any, xp: Any, part: str | None = None) -> Callable[..., Any]:
         return fn(**args)
 
     return call
-
-
-def _raw(result: Any, part: str | None) -> sp.Basic:
-    r = getattr(result, "result", result)  # TrackedResult wraps the Result
-    obj = r.statement if part in (None, "statement") else r.parts[part]
-    return obj.rhs if isinstance(obj, sp.Equality) else obj
-
-
-_SCALAR = {sp.exp: "exp", sp.log: "log", sp.atan: "atan", sp.sqrt: "sqrt", sp.Abs: "abs"}
-
-
-def _array_eval(e: sp.Basic, xp: Any, env: Mapping[str, Any]) -> Any:
-    """Evaluate a SymPy matrix/scalar expression on arrays (batched over leading axes)."""
-    ev = lambda a: _array_eval(a, xp, env)  # noqa: E731
-    if isinstance(e, (sp.MatrixSymbol, sp.Symbol)):
-        v = env[_plain(e.name)]
-        return v if hasattr(v, "shape") else xp.asarray(float(v), dtype=xp.float64)
-    if e.is_Number:
-        return float(e)
-    if isinstance(e, sp.Transpose):
-        return xp.matrix_transpose(ev(e.arg))
-    if isinstance(e, sp.Inverse):
-        return xp.linalg.inv(ev(e.arg))
-    if isinstance(e, sp.MatMul):
-        scalar, mats = 1.0, []
-        for a in e.args:
-            (mats.append(a) if getattr(a, "is_Matrix", False) else None)
-            if not getattr(a, "is_Matrix", False):
-                scalar = scalar * ev(a)
-        return scalar * _matmul(mats, xp, env)
-    if isinstance(e, (sp.MatAdd, sp.Add)):
-        vals = [ev(a) for a in e.args]
-        out = vals[0]
-        for v in vals[1:]:
-            out = out + v
-        return out
-    if isinstance(e, sp.Mul):
-        out = 1.0
-        for a in e.args:
-            out = out * ev(a)
-        return out
-    if isinstance(e, sp.HadamardProduct):
-        out = 1.0
-        for a in e.args:
-            out = out * ev(a)
-        return out
-    if isinstance(e, sp.Pow):
-        b, p = ev(e.base), float(e.exp)
-        return b**p
-    if isinstance(e, sp.OneMatrix):
-        return xp.ones((int(_shape(e.rows, env)), int(_shape(e.cols, env))), dtype=xp.float64)
-    if isinstance(e, sp.ZeroMatrix):
-        return xp.zeros((int(_shape(e.rows, env)), int(_shape(e.cols, env))), dtype=xp.float64)
-    if isinstance(e, sp.Sum):
-        # Σ_{j=lo}^{hi} body: term by term; a family a[j] is the array's last axis with
-        # a[1] first, and an index outside it is an error (not a silent wrap-around).
-        body, (j, lo, hi) = e.function, e.limits[0]
-        lo_v, hi_v = _shape(lo, env), _shape(hi, env)
-        total: Any = 0.0
-        for jv in range(lo_v, hi_v + 1):
-            term = body.subs(j, jv)
-            vals = dict(env)
-            reps: dict[sp.Basic, sp.Symbol] = {}
-            for idx in term.atoms(sp.Indexed):
-                pos = int(idx.indices[0]) - 1
-                arr = env[_plain(str(idx.base))]
-                if not 0 <= pos < arr.shape[-1]:
-                    raise IndexError(f"{idx} is outside the family {idx.base} of length {arr.shape[-1]}")
-                name = f"idx_{_plain(str(idx.base))}_{pos}"
-                vals[_plain(name)] = arr[..., pos]
-                reps[idx] = sp.Symbol(name)
-            total = total + _array_eval(term.xreplace(reps), xp, vals)
-        return total
-    if isinstance(e, sp.Function) and type(e) in _SCALAR:
-        return getattr(xp, _SCALAR[type(e)])(ev(e.args[0]))
-    raise NotImplementedError(f"cannot evaluate {type(e).__name__} on arrays: {e}")
-
-
-def _matmul(mats: list[sp.Basic], xp: Any, env: Mapping[str, Any]) -> Any:
-    """M_1 M_2 ... M_k, with an inverse followed by factors evaluated by a solve."""
-    for i, a in enumerate(mats):
-        if isinstance(a, sp.Inverse) and i + 1 < len(mats):
-            rhs = xp.linalg.solve(_array_eval(a.arg, xp, env), _matmul(mats[i + 1:], xp, env))
-            return rhs if i == 0 else _matmul(mats[:i], xp, env) @ rhs
-    out = _array_eval(mats[0], xp, env)
-    for a in mats[1:]:
-        out = out @ _array_eval(a, xp, env)
-    return out
-
-
-def _shape(s: sp.Basic, env: Mapping[str, Any]) -> int:
-    if s.is_Number:
-        return int(s)
-    vals = {sym: float(env[_plain(sym.name)]) for sym in s.free_symbols}
-    return int(round(float(s.subs(vals))))
 
 
 def _col(xp: Any, v: np.ndarray) -> Any:
@@ -696,12 +586,14 @@ def check_generalization_error(p: dict[str, Any], xp: Any, result: Any) -> Outco
     # the limit: GD with step n/σ_1² contracts every mode by ≤ 1 − (σ_min/σ_1)² per step
     K_inf = int(math.ceil(math.log(1e-16) / math.log(1 - (sv[-1] / sv[0]) ** 2)))
     e_inf, _ = _flow_mc(p, xp, beta, X, 4 * n, K_inf, tau, points=1, exact=True)
-    tt = to_xp(xp, times)[:, None]
-    args = dict(a_star=to_xp(xp, a_star)[None, :], a=to_xp(xp, a_star)[None, :],
-                sigma_j=to_xp(xp, sv)[None, :], sigma=to_xp(xp, sv)[None, :], epsilon=eps,
-                n=float(n), t=tt, b_star_sq=b_sq, r=float(r))
-    stmt = np.ravel(to_numpy(claim(result, xp)(**args)))
-    modes = b_sq + np.sum(to_numpy(claim(result, xp, "mode")(**args)), axis=-1)
+    # the statement takes the families a*_j, σ_j along the last axis (j = 1..r); the mode
+    # part is one mode, broadcast here over (time, mode)
+    stmt = np.ravel(to_numpy(claim(result, xp)(
+        a_star=to_xp(xp, a_star), sigma=to_xp(xp, sv), epsilon=eps, n=float(n),
+        t=to_xp(xp, times), b_star_sq=b_sq, r=float(r))))
+    modes = b_sq + np.sum(to_numpy(claim(result, xp, "mode")(
+        a_star=to_xp(xp, a_star)[None, :], sigma_j=to_xp(xp, sv)[None, :], epsilon=eps,
+        n=float(n), t=to_xp(xp, times)[:, None])), axis=-1)
     lim = b_sq + float(np.sum(to_numpy(claim(result, xp, "mode_limit")(
         sigma_j=to_xp(xp, sv), epsilon=eps))))
     bias = _gd_bias(a_star, sv, eps, n, h, times)
@@ -944,9 +836,8 @@ def figure_generalization(p: dict[str, Any], xp: Any, result: Any) -> Any:
     tau = n / sv[0] ** 2
     e, t = _flow_mc(p, xp, beta, X, 500, 200, 0.05 * tau, 50)
     tt = np.linspace(0, t[-1], 200)
-    pred = to_numpy(claim(result, xp)(a_star=to_xp(xp, a_star)[None, :],
-                                      sigma_j=to_xp(xp, sv)[None, :], sigma=to_xp(xp, sv)[None, :],
-                                      epsilon=p["epsilon"], n=float(n), t=to_xp(xp, tt)[:, None],
+    pred = to_numpy(claim(result, xp)(a_star=to_xp(xp, a_star), sigma=to_xp(xp, sv),
+                                      epsilon=p["epsilon"], n=float(n), t=to_xp(xp, tt),
                                       b_star_sq=b_sq, r=float(len(sv))))
     fig, ax = plt.subplots(figsize=(5, 3.4))
     ax.errorbar(t, e.mean(1), yerr=3 * e.std(1, ddof=1) / math.sqrt(e.shape[1]), fmt="o", ms=3,
