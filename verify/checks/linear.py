@@ -33,8 +33,6 @@ from verify.strategies import (
     host_rng,
     least_squares_params,
     matrix_with_spectrum,
-    orthogonal,
-    seeds,
     spd_matrix,
     step_fractions,
     to_xp,
@@ -434,9 +432,12 @@ def _convex_params(draw: Any) -> dict[str, Any]:
     return p
 
 
-#: the tight instance: θ_0 = 0, θ̄ = v_1, η = 2(1 − δ)/λ_max gives ‖θ_1 − θ̄‖ = (1 − 2δ)‖θ_0 − θ̄‖
-#: and ‖θ_1‖ = (1 − δ)(‖θ_0‖ + 2‖θ̄‖); inflating either left-hand side by 1 + 4δ crosses the bound.
+#: the tight instance: θ̄ = v_1, θ_0 = −c v_1, η = 2(1 − δ)/λ_max: one GD step gives
+#: θ_1 = (2 + c − 2δ(1 + c))v_1, so ‖θ_1 − θ̄‖ = (1 − 2δ)‖θ_0 − θ̄‖ and
+#: ‖θ_1‖ = ‖θ_0‖ + 2‖θ̄‖ − 2δ(1 + c): both bounds attained to within 2δ(1 + c)/(2 + c) < 2δ;
+#: inflating either left-hand side by 1 + 4δ crosses the bound. c = ½ ≠ 1 tells ‖θ_0‖ from ‖θ̄‖.
 _TIGHT = 0.01
+_TIGHT_C = 0.5
 
 
 @check("linear.convex_norm_bound", strategy=_convex_params(), examples=6,
@@ -445,7 +446,7 @@ _TIGHT = 0.01
 def check_convex_norm_bound(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     """(i) On GD for a convex (rank-deficient, inconsistent) least squares, the claimed
     relation holds at every step (evaluated on the left-hand sides less their rounding);
-    (ii) both sides: on the instance where the bounds are attained to within 2δ (θ_0 = 0,
+    (ii) both sides: on the instance where the bounds are attained to within 2δ (θ_0 = −v_1/2,
     y = σ_1u_1, η = 2(1 − δ)/λ_max, first step), each left-hand side inflated by 1 + 4δ
     violates the claim — the constants cannot be loosened."""
     A, s, y, _ = _gd_problem(p, R=1)
@@ -466,11 +467,13 @@ def check_convex_norm_bound(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     U, sv, Vt = np.linalg.svd(A)
     At, yt = A, sv[0] * U[:, 0]
     eta_t = 2 * (1 - _TIGHT) / sv[0] ** 2
-    tr = run(LeastSquares(to_xp(xp, At), to_xp(xp, yt), reduction="sum"), GD(eta_t),
-             xp.zeros((1, p["d"]), dtype=xp.float64), 1, record=())
-    th1 = to_numpy(tr.x)[0]
     tb = Vt[0]
-    d1, d0, n1, n0, nbt = float(np.linalg.norm(th1 - tb)), 1.0, float(np.linalg.norm(th1)), 0.0, 1.0
+    th0 = -_TIGHT_C * tb
+    tr = run(LeastSquares(to_xp(xp, At), to_xp(xp, yt), reduction="sum"), GD(eta_t),
+             to_xp(xp, th0[None, :]), 1, record=())
+    th1 = to_numpy(tr.x)[0]
+    d1, d0 = float(np.linalg.norm(th1 - tb)), float(np.linalg.norm(th0 - tb))
+    n1, n0, nbt = float(np.linalg.norm(th1)), float(np.linalg.norm(th0)), 1.0
     f = 1 + 4 * _TIGHT
     inflated = [bool(to_numpy(holds(dist_t=f * d1, dist_0=d0, norm_t=n1, norm_0=n0, norm_bar=nbt))),
                 bool(to_numpy(holds(dist_t=d1, dist_0=d0, norm_t=f * n1, norm_0=n0, norm_bar=nbt)))]
