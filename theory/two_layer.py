@@ -132,6 +132,7 @@ def population_loss() -> Result:
         source=_SEED,
         statement=sp.Eq(Rsym, tidy, evaluate=False),
         symbols=(Rsym, m, m_star, norm_b, norm_bp, theta),
+        conditions=(sp.Q.symmetric(K), sp.Q.symmetric(Kss), theta <= sp.pi),
         notes=("K(U, W)_{jl} = k(u_j, w_l) = E_x σ(u_j·x)σ(w_l·x) (kernels.arccos1_gaussian, or "
                "/d for x ~ Unif(S^{d−1})). Mean-field scaling f = (1/m)Σ a_jσ(b_j·x) replaces a "
                "by a/m. Seed 000's eq. (14) writes the cross term with a*(b') under the "
@@ -243,7 +244,7 @@ def population_gradient() -> Result:
         source=_SEED,
         statement=sp.Eq(dRda, grad_a, evaluate=False),
         symbols=(dRda, dRdb, g1k, a_j, dim, m, m_star, theta, norm_bp),
-        conditions=(theta <= sp.pi,),
+        conditions=(sp.Q.symmetric(K), theta <= sp.pi),
         notes=("∇₁k is the gradient in the first argument; b̂ = b/‖b‖. Part 'grad_b' is "
                "∇_{b_j}R with G_j, G*_j the matrices of ∇₁k(b_j, ·) over the student and "
                "teacher neurons; part 'grad1_k' is ∇₁k(b, b') = α b' + β b̂ with α, β the parts "
