@@ -116,7 +116,7 @@ def test_edge_of_stability_threshold_is_tested_on_both_sides(c: sp.Expr) -> None
 
 def test_quenching_check_catches_the_flipped_relation() -> None:
     r = theory.get("two_layer.quenching_activation")
-    wrong = dataclasses.replace(r, statement=r.statement.reversedsign.reversed)
+    wrong = dataclasses.replace(r, statement=sp.Lt(*r.statement.args))
     assert not run_check(r.id, result=wrong, shrink=False).passed
 
 
