@@ -36,7 +36,7 @@ from verify import tolerance as tol
 from verify.checks.kernels import stable_angle
 from verify.outcome import Outcome
 from verify.registry import check, figure
-from verify.strategies import host_rng, seeds
+from verify.strategies import host_rng, seeds, to_xp
 
 _SCALINGS = ("conventional", "mean_field")
 
@@ -71,33 +71,11 @@ def _kernel_matrix(kfun: Any, U: np.ndarray, W: np.ndarray) -> np.ndarray:
 
 
 def _matrix_claim(result: Any, xp: Any, part: str | None, **arrays: Any) -> np.ndarray:
-    """Evaluate a matrix-valued claim of ``result`` at the given arrays.
-
-    Through ``result.numeric(xp, part=...)``; while the array printer has no matrix
-    support (it raises TypeError for matrix expressions), the same claim of the same Result
-    is lambdified by SymPy for NumPy here (one instance at a time, 2-D arrays)."""
-    try:
-        fn = result.numeric(xp, part=part)
-    except TypeError:
-        fn = None
-    if fn is not None:
-        return np.asarray(to_numpy(fn(**{k: xp.asarray(v) for k, v in arrays.items()})), float)
-    import sympy as sp  # noqa: PLC0415 (transitional path, see the docstring)
-
-    obj = result.statement if part is None else result.parts[part]
-    expr = obj.rhs if isinstance(obj, sp.Equality) else obj
-    args = sorted((s for s in expr.free_symbols | expr.atoms(sp.MatrixSymbol)
-                   if isinstance(s, (sp.Symbol, sp.MatrixSymbol))
-                   and not any(s in getattr(M, "shape", ()) for M in expr.atoms(sp.MatrixSymbol))),
-                  key=lambda s: s.name)
-    key = (id(obj), part)
-    if key not in _LAMBDIFIED:
-        _LAMBDIFIED[key] = (obj, sp.lambdify(args, expr, modules="numpy"))
-    f = _LAMBDIFIED[key][1]
-    return np.asarray(f(*[np.asarray(arrays[s.name], float) for s in args]), float)
-
-
-_LAMBDIFIED: dict[tuple[int, str | None], tuple[Any, Any]] = {}  # holds obj: ids stay unique
+    """Evaluate a matrix-valued claim of ``result`` at host arrays, through
+    ``result.numeric(xp, part=...)`` (matrices in the last two axes), back on the host."""
+    fn = result.numeric(xp, part=part)
+    return np.asarray(to_numpy(fn(**{k: to_xp(xp, np.asarray(v, float)) if isinstance(v, np.ndarray)
+                                    else v for k, v in arrays.items()})), float)
 
 
 def _fd(f: Any, x: np.ndarray, h: float) -> np.ndarray:
