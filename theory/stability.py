@@ -30,6 +30,20 @@ from theory._symbols import sym
 
 __all__: list[str] = []
 
+
+class _NamedMatrix(sp.MatrixSymbol):
+    """A matrix symbol whose name is a Python identifier (a keyword argument of
+    ``Result.numeric``) and whose LaTeX is the seed's notation (looked up by name, so a
+    rebuilt copy, e.g. a mutant's, prints the same)."""
+
+    _LATEX = {
+        "M_t": r"M_t", "M_t1": r"M_{t+1}", "S_t": r"\frac{1}{n}\sum_i H_i M_t H_i",
+        "Kbar": r"\overline{H \otimes H}", "T_eta": r"\mathcal{T}_{\eta}",
+    }
+
+    def _latex(self, printer: object) -> str:
+        return self._LATEX.get(self.name, self.name)
+
 _SEED000 = "seed 000 (Wu 2020, dynamical stability; Wu, Ma & E 2018)"
 _SEED001 = "seed 001 (Li 2024, linear stability)"
 _WME = "Wu, Ma & E (2018), How SGD selects the global minima in over-parameterized learning, NeurIPS"
@@ -200,7 +214,10 @@ def sgd_1d_moments() -> Result:
     if sp.simplify(eta_star[0] - nice) != 0:
         raise ArithmeticError(f"largest stable step {eta_star[0]} ≠ {nice}")
     eta_star = nice
-    statement = sp.And(sp.Eq(Ex_next, m1 * Ex), sp.Eq(Ex2_next, factor2 * Ex2))
+    # Both recursions as one column equation: numeric() returns the right-hand side
+    # (E x_{t+1}, E x_{t+1}²), which a check compares with simulated moments.
+    statement = sp.Eq(sp.ImmutableMatrix([Ex_next, Ex2_next]),
+                      sp.ImmutableMatrix([m1 * Ex, factor2 * Ex2]), evaluate=False)
     steps += [
         Step("x_{t+1} = (1 − ηa_𝓑)x_t, a_𝓑 independent of x_t: E a_𝓑 = a",
              sp.Eq(sp.Symbol("E[1 − ηa_𝓑]"), m1)),
@@ -342,12 +359,17 @@ def sgd_exact_threshold() -> Result:
     alpha, beta, steps = _second_moment_coefficients()
     c = _batch_factor()
     Hs = sp.MatrixSymbol("H", p, p)
-    Kbar = sp.MatrixSymbol(r"\overline{H \otimes H}", p**2, p**2)
     I = sp.Identity(p)
     A = I - eta * Hs
+    # The map on matrices (it acts on any M, symmetric or not: E[x_t y_tᵀ] evolves the same
+    # way), with S_t = (1/n)Σ_i H_i M_t H_i the per-sample term; its vec form is below.
+    Mt = _NamedMatrix("M_t", p, p)
+    St = _NamedMatrix("S_t", p, p)
+    Mnext = _NamedMatrix("M_t1", p, p)
+    statement = sp.Eq(Mnext, A * Mt * A + eta**2 * c * (St - Hs * Mt * Hs))
+    Kbar = _NamedMatrix("Kbar", p**2, p**2)
     T = sp.kronecker_product(A, A) + eta**2 * c * (Kbar - sp.kronecker_product(Hs, Hs))
-    Tsym = sp.MatrixSymbol(r"\mathcal{T}_{\eta}", p**2, p**2)
-    statement = sp.Eq(Tsym, T)
+    Tsym = _NamedMatrix("T_eta", p**2, p**2)
     # 1-D: T = (1 − ηa)² + η²cs²; ρ(T) = 1 at the closed form.
     T1 = (1 - eta * a) ** 2 + eta**2 * c * s**2
     roots = [r for r in sp.solve(sp.Eq(T1, 1), eta) if r != 0]
@@ -384,8 +406,8 @@ def sgd_exact_threshold() -> Result:
     if abs(ev - 1) > 1e-25:
         raise ArithmeticError(f"ρ(T(η*)) = {ev} ≠ 1")
     steps += [
-        Step("E[(I − ηH_𝓑)M(I − ηH_𝓑)] with E[H_𝓑MH_𝓑] = c(1/n)ΣH_iMH_i + (1 − c)HMH; vec(AMB) = (A ⊗ Bᵀ)vec M",
-             statement),
+        Step("E[(I − ηH_𝓑)M(I − ηH_𝓑)] with E[H_𝓑MH_𝓑] = c(1/n)ΣH_iMH_i + (1 − c)HMH", statement),
+        Step("vec form, vec(AMB) = (A ⊗ Bᵀ)vec M, with mean H_i ⊗ H_i", sp.Eq(Tsym, T)),
         Step("T_η = I − ηL + η²Q, L = H⊗I + I⊗H, Q = (1 − c)H⊗H + (c/n)ΣH_i⊗H_i ⪰ 0; ρ(T_η) = 1 ⟺ det(ηQ − L) = 0",
              sp.Eq(sp.Symbol("det(ηQ − L)"), 0)),
         Step("1-D: T = (1 − ηa)² + η²cs² = 1 solved for η", sp.Eq(sym("eta_star", r"\eta^*"), eta_1d)),
