@@ -330,7 +330,7 @@ def sgd_threshold() -> Result:
         source=_SEED000,
         statement=statement,
         symbols=(eta, n, B, p, a, s),
-        conditions=(B >= 1, B <= n, n >= 2),
+        conditions=(B >= 1, B <= n, n >= 2, sp.Q.symmetric(Hs), sp.Q.symmetric(Sig)),
         notes=("Stable (E‖x_t‖² non-increasing) if λ_max{(I − ηH)² + η²(n−B)/(B(n−1))Σ} ≤ 1 — a "
                "sufficient condition; the exact mean-square threshold is stability.sgd_exact_threshold "
                "and is never smaller. a = λ_max(H), s² = λ_max(Σ). The seed's '≈ √B/η' holds for n ≫ B. "
@@ -423,7 +423,7 @@ def sgd_exact_threshold() -> Result:
         source=_SEED000,
         statement=statement,
         symbols=(eta, n, B, p, a, s),
-        conditions=(B >= 1, B <= n, n >= 2),
+        conditions=(B >= 1, B <= n, n >= 2, sp.Q.symmetric(Hs)),
         notes=("Goes beyond the seed: its condition λ_max(P) ≤ 1 with P = T_η(I) is sufficient, because "
                "T_η is a positive map, so ρ(T_η) ≤ ‖T_η(I)‖ = λ_max(P); hence η*_exact ≥ η*_sufficient, "
                "with equality when the H_i commute (then T_η is diagonal on the diagonal of M). The stable "
@@ -458,6 +458,8 @@ def general_optimizer() -> Result:
         source=_SEED000,
         statement=statement,
         symbols=(rho1, lam2),
+        # Jensen: ‖E[B]v‖² ≤ E‖Bv‖², so ρ(E B)² ≤ λ_max(E[BᵀB]) for every optimizer.
+        conditions=(sp.Le(rho1**2, lam2),),
         notes=("Stated (the proof is the one-step bound E‖B_ξx‖² ≤ λ_max(E B_ξᵀB_ξ)‖x‖², iterated by the "
                "tower property; the numeric check carries the evidence). Corrections to the seed: "
                "(i) for non-symmetric A_ξ the first condition must be the spectral radius ρ, not "

@@ -561,7 +561,8 @@ def check_general_optimizer(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     The one-step matrices B_ξ are read off the simulated step; ρ = ρ(E B_ξ) and
     λ = λ_max(E[B_ξᵀB_ξ]) are their definitions. At three step sizes (found by bisection):
 
-    * λ at its minimum over η (< 1): the statement is true; the exact E‖x_t‖² (all ξ-paths) never increases,
+    * λ at its minimum over η, and a small η with ρ = 1 − δ/2 (λ < 1 at both): the statement
+      is true; the exact E‖x_t‖² (all ξ-paths) never increases,
       and R simulated replicas agree with it (Bernstein at the exact law);
     * λ = 1 + δ (ρ < 1): the statement is false; from the top eigenvector of E[BᵀB] one step
       increases E‖x‖² (exact, and R replicas above 1 beyond Bernstein's bound);
@@ -597,15 +598,21 @@ def check_general_optimizer(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     fp = _exact(1.0, ops=4 * t * d * d * m, cond=10.0)
     outs = []
     # (A) stable: exact second moments over all m^t paths, non-increasing; replicas agree.
-    Bm = maps(eta_a)
-    x0 = np.linalg.eigh(np.mean(np.swapaxes(Bm, 1, 2) @ Bm, 0))[1][:, -1]
-    paths = x0[None]
-    sq = [1.0]
-    for _ in range(t):
-        paths = np.einsum("kij,pj->pki", Bm, paths).reshape(-1, d)
-        sq.append(float(np.mean(np.sum(paths**2, 1))))
-    outs.append(_verdict(stmt(rho_mean=rho(eta_a), lambda_sq=lam(eta_a)), bool(np.all(np.diff(sq) <= float(fp))),
-                         quantity="statement true where E‖x_t‖² never increases", eta=eta_a))
+    # Also at a small step where ρ = 1 − δ/2 (λ < 1 there too): both conditions nearly tight.
+    rho_min_at = float(grid[int(np.argmin([rho(g) for g in grid]))])
+    small = ([_bisect(lambda e: -rho(e), -(1 - DELTA / 2), 0.0, rho_min_at)]
+             if rho(rho_min_at) < 1 - DELTA / 2 else [])
+    for eta in (*small, eta_a):
+        Bm = maps(eta)
+        x0 = np.linalg.eigh(np.mean(np.swapaxes(Bm, 1, 2) @ Bm, 0))[1][:, -1]
+        paths = x0[None]
+        sq = [1.0]
+        for _ in range(t):
+            paths = np.einsum("kij,pj->pki", Bm, paths).reshape(-1, d)
+            sq.append(float(np.mean(np.sum(paths**2, 1))))
+        outs.append(_verdict(stmt(rho_mean=rho(eta), lambda_sq=lam(eta)), bool(np.all(np.diff(sq) <= float(fp))),
+                             quantity="statement true where E‖x_t‖² never increases", eta=eta,
+                             rho=rho(eta), lam=lam(eta)))
     xs = to_numpy(run(model, SGD(eta_a, batch=1), to_xp(xp, np.tile(x0, (R, 1))), t, record=(),
                       rng=int(p["seed"]) % 2**31).x)
     _, sd, b = _law(np.sum(paths**2, 1))
