@@ -84,11 +84,23 @@ def _verdict(claimed: Any, observed: bool, *, quantity: str, **details: Any) -> 
                          quantity=quantity, **details)
 
 
-def _sides(below: float, above: float, scale: tol.Tolerance, *, quantity: str, **details: Any) -> list[Outcome]:
-    """Growth factor below the threshold ≤ 1 and above it > 1 (beyond rounding)."""
-    return [Outcome.at_most(below, 1.0, scale, quantity=f"{quantity} at (1 − δ)×threshold ≤ 1", **details),
+def _sides(below: float, above: float, scale: tol.Tolerance, *, at: float | None = None, quantity: str,
+           **details: Any) -> list[Outcome]:
+    """Growth factor below the threshold ≤ 1 and above it > 1 (beyond rounding); ``at``, the
+    factor at the claimed threshold itself, must be 1 (marginal) within rounding — this pins
+    the threshold exactly, the two sides show the direction."""
+    outs = [Outcome.at_most(below, 1.0, scale, quantity=f"{quantity} at (1 − δ)×threshold ≤ 1", **details),
             Outcome.at_least(above, 1.0 + float(scale), tol.Tolerance(0.0, "must exceed 1 + rounding: " + scale.reason),
                              quantity=f"{quantity} at (1 + δ)×threshold > 1", **details)]
+    if at is not None:
+        outs.append(Outcome.close(1.0, at, scale, quantity=f"{quantity} at the threshold = 1 (marginal)", **details))
+    return outs
+
+
+def _one_d_sides(H1: np.ndarray, eta_claim: float, B: int, xp: Any, *, quantity: str, **details: Any) -> list[Outcome]:
+    """E(1 − ηa_𝓑)² at (1 − δ, 1, 1 + δ) × a claimed largest stable η (1-D, exact)."""
+    q = [_one_d_factor(H1, f * eta_claim, B, xp) for f in (1 - DELTA, 1.0, 1 + DELTA)]
+    return _sides(q[0], q[2], _exact(4.0, ops=4 * H1.shape[0]), at=q[1], quantity=quantity, **details)
 
 
 # ====================================================================== problem builders
@@ -205,8 +217,10 @@ def check_gd_threshold(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
         norms[side] = nK / n0
         outs.append(_verdict(stable(lambda_max=lam[-1], eta=eta), nK <= n0 * (1 + float(fp)),
                              quantity=f"statement λ_max ≤ 2/η vs GD stable ({side})", eta=eta, K=K))
-    outs += _sides(norms["below"], norms["above"], _exact(1.0, ops=K * (d + 2), cond=2.0),
-                   quantity="‖x_K‖/‖x_0‖ of GD", K=K, delta=delta)
+    x1 = to_numpy(run(model, GD(thr), to_xp(xp, x0), 1, record=()).x)[0]
+    marginal = abs(float(x1 @ V[:, -1]) / float(x0[0] @ V[:, -1]))     # top mode at η = threshold
+    outs += _sides(norms["below"], norms["above"], _exact(1.0, ops=K * (d + 2), cond=2.0), at=marginal,
+                   quantity="GD growth (‖x_K‖/‖x_0‖; top-mode factor at the threshold)", K=K, delta=delta)
     return Outcome.all_of(outs)
 
 
@@ -258,8 +272,7 @@ def check_sgd_1d_moments(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     for t, q in ((1, np.mean(x1**2)), (2, np.mean(x2**2))):
         outs.append(_close(to_numpy(q_fn(x_0=x0, t=float(t), **subs)), q, fp, quantity=f"second_moment at t = {t}"))
     e_max = float(result.numeric(xp, part="eta_max")(a=a, s=s, n=float(n), B=float(B)))
-    outs += _sides(_one_d_factor(H1, (1 - DELTA) * e_max, B, xp), _one_d_factor(H1, (1 + DELTA) * e_max, B, xp),
-                   _exact(4.0, ops=4 * n), quantity="E(1 − ηa_𝓑)² (eta_max)", eta_max=e_max)
+    outs += _one_d_sides(H1, e_max, B, xp, quantity="E(1 − ηa_𝓑)² (eta_max)", eta_max=e_max)
     # Monte Carlo with the SGD optimizer: E x_t and E x_t², t = 1, 2.
     R = p["R"]
     xs = to_numpy(run(model, SGD(eta, batch=B), xp.full((R, 1), x0, dtype=xp.float64), 2, record=("x",),
@@ -340,31 +353,31 @@ def _threshold_params(draw: Any) -> dict[str, Any]:
 
 
 def _second_moment_sides(result: Any, xp: Any, part: str, p: dict[str, Any], rng: np.random.Generator) -> list[Outcome]:
-    """1-D both-sides tests of a claimed threshold in the (a, s) plane or in η."""
+    """1-D tests of a claimed threshold in η or in s: below / at / above (exact laws)."""
     n1 = p["n1"]
     B1 = n1 // 3                        # B/(n − B) ≤ ½: the spike ensembles below are feasible
     eta = p["u"]
     f = result.numeric(xp, part=part)
-    lo, hi = [], []
     if part == "eta_max_1d":
         H1 = _curvatures(rng, n1)
         a, s = _a_s(H1)
         e = float(f(a=a, s=s, n=float(n1), B=float(B1)))
-        return _sides(_one_d_factor(H1, (1 - DELTA) * e, B1, xp), _one_d_factor(H1, (1 + DELTA) * e, B1, xp),
-                      _exact(4.0, ops=4 * n1), quantity="E(1 − ηa_𝓑)² (eta_max_1d)", n=n1, B=B1)
+        return _one_d_sides(H1, e, B1, xp, quantity="E(1 − ηa_𝓑)² (eta_max_1d)", n=n1, batch=B1)
     if part == "necessary_nonuniformity":
         a = 1.0 / eta                   # the top direction's mean factor 1 − ηa vanishes
         s_claim = float(f(eta=eta, n=float(n1), B=float(B1)))
     else:                               # stable_region_s at a = u1/η
         a = p["u1"] / eta
         s_claim = float(f(a=a, eta=eta, n=float(n1), B=float(B1)))
-    for side, out in ((1 - DELTA, lo), (1 + DELTA, hi)):
+    q = []
+    for side in (1 - DELTA, 1.0, 1 + DELTA):
         H1 = _spike(a, side * s_claim, n1)
-        if H1 is None:
+        if H1 is None or not math.isfinite(s_claim):
             return [Outcome.failure(f"{part}: s = {side * s_claim:.4g} exceeds a√(n−1) = {a * math.sqrt(n1 - 1):.4g}, "
                                     "which no ensemble with a_i ≥ 0 reaches", a=a, eta=eta)]
-        out.append(_one_d_factor(H1, eta, B1, xp))
-    return _sides(lo[0], hi[0], _exact(4.0, ops=4 * n1), quantity=f"E(1 − ηa_𝓑)² ({part})", a=a, eta=eta, n=n1, B=B1)
+        q.append(_one_d_factor(H1, eta, B1, xp))
+    return _sides(q[0], q[2], _exact(4.0, ops=4 * n1), at=q[1], quantity=f"E(1 − ηa_𝓑)² ({part})", a=a, eta=eta,
+                  n=n1, B=B1)
 
 
 @check("stability.sgd_threshold", strategy=_threshold_params(), examples=5,
@@ -409,12 +422,13 @@ def check_sgd_threshold(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     # necessary_sharpness: identical H_i (s = 0: the condition is then also sufficient).
     a_claim = float(result.numeric(xp, part="necessary_sharpness")(eta=eta))
     top = []
-    for side in (1 - DELTA, 1 + DELTA):
-        H0 = spd_matrix(rng, d, 5.0)
-        H0 *= side * a_claim / np.linalg.eigvalsh(H0)[-1]
-        A = _step_matrices(SumOfQuadratics(to_xp(xp, np.repeat(H0[None], n, 0))), eta, batches, xp)
+    H0 = spd_matrix(rng, d, 5.0)
+    for side in (1 - DELTA, 1.0, 1 + DELTA):
+        Hi = H0 * (side * a_claim / np.linalg.eigvalsh(H0)[-1])
+        A = _step_matrices(SumOfQuadratics(to_xp(xp, np.repeat(Hi[None], n, 0))), eta, batches, xp)
         top.append(float(np.linalg.eigvalsh(np.mean(np.swapaxes(A, 1, 2) @ A, 0))[-1]))
-    outs += _sides(top[0], top[1], _exact(4.0, ops=4 * d * n), quantity="λ_max E[A_𝓑ᵀA_𝓑], identical H_i, a (necessary_sharpness)")
+    outs += _sides(top[0], top[2], _exact(4.0, ops=4 * d * n), at=top[1],
+                   quantity="λ_max E[A_𝓑ᵀA_𝓑], identical H_i, a (necessary_sharpness)")
     Hs = H * ((1 + DELTA) * a_claim)                                   # s > 0, a above the bound
     A = _step_matrices(SumOfQuadratics(to_xp(xp, Hs)), eta, batches, xp)
     lam_top = float(np.linalg.eigvalsh(np.mean(np.swapaxes(A, 1, 2) @ A, 0))[-1])
@@ -489,8 +503,9 @@ def check_sgd_exact_threshold(p: dict[str, Any], xp: Any, result: Any) -> Outcom
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if _rho(_moment_map(result, xp, H, mid, B)) <= 1 else (lo, mid)
     e_star = lo
-    rb, ra = (_rho(_observed_map(_step_matrices(model, f * e_star, batches, xp))) for f in (1 - DELTA, 1 + DELTA))
-    outs += _sides(rb, ra, _exact(4.0, ops=4 * n * d**4, cond=10.0), quantity="ρ of the observed moment map",
+    rb, r0, ra = (_rho(_observed_map(_step_matrices(model, f * e_star, batches, xp)))
+                  for f in (1 - DELTA, 1.0, 1 + DELTA))
+    outs += _sides(rb, ra, _exact(4.0, ops=4 * n * d**4, cond=10.0), at=r0, quantity="ρ of the observed moment map",
                    eta_star=e_star)
     # Monte Carlo: one SGD step from x, a non-symmetric functional of M_1.
     x = rng.standard_normal(d)
@@ -511,8 +526,7 @@ def check_sgd_exact_threshold(p: dict[str, Any], xp: Any, result: Any) -> Outcom
     H1 = _curvatures(rng, n1)
     a, s = _a_s(H1)
     e1 = float(result.numeric(xp, part="eta_max_1d")(a=a, s=s, n=float(n1), B=float(B1)))
-    outs += _sides(_one_d_factor(H1, (1 - DELTA) * e1, B1, xp), _one_d_factor(H1, (1 + DELTA) * e1, B1, xp),
-                   _exact(4.0, ops=4 * n1), quantity="E(1 − ηa_𝓑)² (eta_max_1d)", n=n1, B=B1)
+    outs += _one_d_sides(H1, e1, B1, xp, quantity="E(1 − ηa_𝓑)² (eta_max_1d)", n=n1, batch=B1)
     ratio, fr = _batch_variance_ratio(H1, B1, xp)
     outs.append(_close(to_numpy(result.numeric(xp, part="batch_factor")(n=float(n1), B=float(B1))), ratio, fr,
                        quantity="batch_factor vs Var(a_𝓑)/s²", n=n1, B=B1))
@@ -680,8 +694,11 @@ def check_preconditioned(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
         growth[side] = g
         outs.append(_verdict(stable(mu_max=mu_max, eta=eta), g <= 1 + float(_exact(1.0, ops=K * d, cond=kappa)),
                              quantity=f"statement μ_max ≤ 2/η vs preconditioned GD stable ({side})", eta=eta, K=K))
-    outs += _sides(growth["below"], growth["above"], _exact(1.0, ops=K * d, cond=kappa),
-                   quantity="‖x_K‖_D/‖x_0‖_D", K=K, delta=delta)
+    x1 = to_numpy(run(model, GD(thr, metric=to_xp(xp, D)), to_xp(xp, x0), 1, record=()).x)[0]
+    marginal = abs(float((x1 @ Dh) @ W[:, -1]) / float((x0[0] @ Dh) @ W[:, -1]))  # top mode at the threshold
+    outs += _sides(growth["below"], growth["above"], _exact(1.0, ops=K * d, cond=kappa), at=marginal,
+                   quantity="preconditioned GD growth (‖x_K‖_D/‖x_0‖_D; top-mode factor at the threshold)",
+                   K=K, delta=delta)
     return Outcome.all_of(outs)
 
 
