@@ -291,7 +291,8 @@ def sgd_threshold() -> Result:
     I = sp.Identity(p)
     P = (I - eta * Hs) ** 2 + eta**2 * c * Sig
     lhs = sp.MatrixSymbol(r"\mathbb{E}[\|x_{t+1}\|^2 \mid x_t]", 1, 1)
-    statement = sp.Eq(lhs, x.T * P * x)
+    # Written as the sum xᵀ(I − ηH)²x + η²c·xᵀΣx (= xᵀPx): each term a product of matrices.
+    statement = sp.Eq(lhs, x.T * (I - eta * Hs) ** 2 * x + eta**2 * c * (x.T * Sig * x))
     # Necessary conditions: v the top eigenvector of H gives (1 − ηa)² + η²c vᵀΣv ≤ 1.
     u = sp.Symbol("u", positive=True)  # u = ηa
     nec_u = sp.solve_univariate_inequality((1 - u) ** 2 <= 1, u, relational=True)
