@@ -496,13 +496,15 @@ def check_sgd_exact_threshold(p: dict[str, Any], xp: Any, result: Any) -> Outcom
     fp = _exact(float(np.max(np.abs(M))) * (1 + eta) ** 2, ops=4 * n * d * d)
     outs = [_close(pred, obs, fp, quantity="statement M_{t+1} vs E[(I − ηH_𝓑)M(I − ηH_𝓑)] (all batches)")]
     # Threshold: bisection for ρ(claimed map) = 1, then the observed map on both sides.
+    from scipy.optimize import brentq  # noqa: PLC0415
+
+    def excess(e: float) -> float:
+        return _rho(_moment_map(result, xp, H, e, B)) - 1.0
+
     lo, hi = 0.0, eta
-    while _rho(_moment_map(result, xp, H, hi, B)) <= 1 and hi < 1e3:
+    while excess(hi) <= 0 and hi < 1e3:
         lo, hi = hi, 2 * hi
-    for _ in range(50):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if _rho(_moment_map(result, xp, H, mid, B)) <= 1 else (lo, mid)
-    e_star = lo
+    e_star = brentq(excess, lo if lo > 0 else hi * 1e-6, hi, xtol=1e-15, rtol=4 * EPS) if excess(hi) > 0 else hi
     rb, r0, ra = (_rho(_observed_map(_step_matrices(model, f * e_star, batches, xp)))
                   for f in (1 - DELTA, 1.0, 1 + DELTA))
     outs += _sides(rb, ra, _exact(4.0, ops=4 * n * d**4, cond=10.0), at=r0, quantity="ρ of the observed moment map",
