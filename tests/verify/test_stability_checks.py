@@ -223,3 +223,18 @@ def test_hutchinson_variance_is_the_derived_one() -> None:
     q = np.einsum("ki,ij,kj->k", z, H, z)
     assert math.isclose(q.var(), 2 * (np.sum(H * H) - np.sum(np.diag(H) ** 2)), rel_tol=1e-12)
     assert np.max(np.abs(q - np.trace(H))) <= np.sum(np.abs(H - np.diag(np.diag(H)))) + 1e-12
+
+
+def test_marginal_factor_at_the_threshold_has_a_rounding_tolerance() -> None:
+    """η_max 2·10⁻¹³ too large moves E(1 − ηa_𝓑)² at the claimed threshold by ≈ 7·10⁻¹³, a few
+    times the rounding tolerance (≈ 2·10⁻¹³): it is rejected, and would not be with a
+    tolerance 10× looser."""
+    p = {"n": 5, "B": 2, "u": 1.0, "x0": 1.5, "R": 20000, "seed": 0}
+    xp = numerics.get_namespace("numpy")
+    import verify.checks.stability as mod
+    from verify.runner import TrackedResult
+
+    r = theory.get("stability.sgd_1d_moments")
+    assert mod.check_sgd_1d_moments(p, xp, TrackedResult(r)).passed
+    wrong = _with_part("stability.sgd_1d_moments", "eta_max", lambda e: (1 + sp.Float(2e-13, 30)) * e)
+    assert not mod.check_sgd_1d_moments(p, xp, TrackedResult(wrong)).passed
