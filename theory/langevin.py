@@ -68,8 +68,7 @@ def boltzmann() -> Result:
                "with γ rather than √γ; for the Langevin iteration with noise √(2ηT)ξ the "
                "temperature is exactly T. For finite η the iteration's stationary law differs "
                "at O(η): on U = a x²/2 its variance is T/(a(1 − ηa/2)) instead of T/a "
-               "(the check accounts for it). The unnormalized density e^{−U/T} is not a "
-               "separate claim: any constant multiple of it is equally right."),
+               "(the check accounts for it). Z = ∫e^{−U/T}dx is the partition function."),
         derivation=(
             Step("Fokker–Planck: ∂_t p = ∂_x(U'p + T ∂_x p); probability flux of p = e^{−U/T}",
                  sp.Eq(sp.Symbol("J"), flux)),

@@ -51,21 +51,17 @@ def _boltzmann_params(draw: Any) -> dict[str, Any]:
             "seed": draw(seeds)}
 
 
-def _density(result: Any, xp: Any, U: np.ndarray, T: float, grid: np.ndarray,
-             part: str | None) -> np.ndarray:
-    """The claimed density on ``grid``: the statement with Z = ∫ statement(Z = 1) (then
-    used as it stands, not renormalized), or the unnormalized part divided by its integral."""
+def _density(result: Any, xp: Any, U: np.ndarray, T: float, grid: np.ndarray) -> np.ndarray:
+    """The claimed density on ``grid``: the statement with its symbol Z given its meaning,
+    the partition function Z = ∫e^{−U/T}dx (quadrature of the potential), used as it stands
+    (not renormalized: a claim off by a constant factor does not integrate to one)."""
     from scipy.integrate import trapezoid  # noqa: PLC0415
 
-    if part is None:
-        f = result.numeric(xp)
-        Z = float(trapezoid(to_numpy(f(U_x=xp.asarray(U), T=T, Z=1.0)), grid))
-        return to_numpy(f(U_x=xp.asarray(U), T=T, Z=Z))
-    g = to_numpy(result.numeric(xp, part=part)(U_x=xp.asarray(U), T=T))
-    return g / float(trapezoid(g, grid))
+    Z = float(trapezoid(np.exp(-U / T), grid))
+    return to_numpy(result.numeric(xp)(U_x=xp.asarray(U), T=T, Z=Z))
 
 
-def _energy_outcome(result: Any, xp: Any, p: dict[str, Any], part: str | None,
+def _energy_outcome(result: Any, xp: Any, p: dict[str, Any],
                     energies: np.ndarray, well: Any, T: float, eta: float, m: int) -> Outcome:
     """Mean energy E U of R independent stationary replicas on a harmonic well vs its value
     under the claimed density (quadrature), times the Euler chain's exact factor
@@ -75,7 +71,7 @@ def _energy_outcome(result: Any, xp: Any, p: dict[str, Any], part: str | None,
     s = math.sqrt(T / well.a)
     grid = np.linspace(-14 * s, 14 * s, 8001)
     U = to_numpy(well.loss(xp.asarray(grid[:, None])))
-    dens = _density(result, xp, U, T, grid, part)
+    dens = _density(result, xp, U, T, grid)
     pred = float(trapezoid(U * dens, grid))
     R = energies.size
     mc = tol.monte_carlo(float(np.std(energies, ddof=1)), R, m=m)
@@ -83,7 +79,7 @@ def _energy_outcome(result: Any, xp: Any, p: dict[str, Any], part: str | None,
     # so its E U is the Boltzmann one × 1/(1 − ηa/2) (no residual bias).
     chain = pred / (1 - eta * well.a / 2)
     return Outcome.close(chain, float(np.mean(energies)), mc,
-                         quantity=f"harmonic well: E U under the {part or 'statement'} density "
+                         quantity=f"harmonic well: E U under the statement density "
                                   f"(× 1/(1 − ηa/2), the Euler chain's exact law) vs R = {R} replicas")
 
 
@@ -91,8 +87,8 @@ def _energy_outcome(result: Any, xp: Any, p: dict[str, Any], part: str | None,
        example={"T": 0.5, "k": 2.0, "barrier": 1.0, "tau_ratio": 1.3, "seed": 0})
 def check_boltzmann(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     """(1) 1-D two-well potential, R independent replicas' final states (no autocorrelation):
-    Kolmogorov–Smirnov distance to the claimed CDF (the statement, with Z by quadrature,
-    integrated as it stands). Critical value: the asymptotic KS quantile √(log(2m/α)/2)/√R
+    Kolmogorov–Smirnov distance to the claimed CDF (the statement with Z = ∫e^{−U/T}, the
+    partition function, integrated as it stands: a CDF not ending at 1 counts). Critical value: the asymptotic KS quantile √(log(2m/α)/2)/√R
     plus the Euler bias (variance inflation 1/(1 − ηa/2) of the chain on the sharpest well).
 
     (2) The temperature: on a harmonic well U = a x²/2 (a chosen so Z = √(2πT/a) is far from
@@ -113,7 +109,7 @@ def check_boltzmann(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     lo, hi = -pot.c - 12 * math.sqrt(T / pot.a), pot.c + 12 * pot.k * math.sqrt(T / pot.a)
     grid = np.linspace(lo, hi, 20001)
     U = to_numpy(pot.loss(xp.asarray(grid[:, None])))
-    dens = _density(result, xp, U - U.min(), T, grid, None)
+    dens = _density(result, xp, U - U.min(), T, grid)
     cdf = cumulative_trapezoid(dens, grid, initial=0.0)
     xs = np.sort(x)
     F = np.interp(xs, grid, cdf)
@@ -131,7 +127,7 @@ def check_boltzmann(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     return Outcome.all_of([
         Outcome.at_most(ks, 0.0, t, quantity="two wells: KS distance to the statement's CDF",
                         steps=steps),
-        _energy_outcome(result, xp, p, None, energies, well, T, eta_h, m),
+        _energy_outcome(result, xp, p, energies, well, T, eta_h, m),
     ])
 
 
