@@ -39,6 +39,18 @@ def _int_at_least(minimum: int, what: str):
 _positive_int = _int_at_least(1, "positive")
 _nonnegative_int = _int_at_least(0, "non-negative")
 
+#: Cap of ``--examples``: a check takes 0.01–1 s an example, so 10⁶ examples is already
+#: hours to days of work; more is a typo.
+MAX_EXAMPLES = 10**6
+
+
+def _examples(text: str) -> int:
+    v = _positive_int(text)
+    if v > MAX_EXAMPLES:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_EXAMPLES:,} examples per check (about 0.01–1 s each); got {v:,}")
+    return v
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, no usage dump
@@ -68,8 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="numpy (default), array_api_strict, torch or cupy")
     q.add_argument("--seed", type=_nonnegative_int, default=None,
                    help="seed Hypothesis' search (default: derandomized, reproducible)")
-    q.add_argument("--examples", type=_positive_int, default=None,
-                   help="Hypothesis examples per check (default: each check's own)")
+    q.add_argument("--examples", type=_examples, default=None,
+                   help=f"Hypothesis examples per check, at most {MAX_EXAMPLES:,} "
+                        "(default: each check's own)")
     q.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     q.add_argument("--report", metavar="DIR", default=None,
                    help="write a Markdown report with LaTeX statements and figures to DIR")
@@ -121,10 +134,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
     table = Table(title=f"implreg results ({len(rows)})", show_lines=False)
     table.add_column("id", style="bold cyan", no_wrap=True)
     table.add_column("title")
+    table.add_column("source", style="dim")
     table.add_column("how", style="dim")
     for r in rows:
-        table.add_row(r["id"], r["title"], r["how"])
-    Console().print(table)
+        table.add_row(r["id"], r["title"], r["source"], r["how"])
+    (Console() if sys.stdout.isatty() else Console(width=160)).print(table)
     return 0
 
 
@@ -140,7 +154,7 @@ def _cmd_derive(args: argparse.Namespace) -> int:
         if r.conditions:
             print(r"\text{if } " + r.conditions_latex())
         for name in r.parts:
-            print(f"% {name}")
+            print(f"% {name}" + (" (explains; not a claim)" if name in r.explains else ""))
             print(r.latex(part=name))
     elif fmt == "sympy":
         print(sp.sstr(r.statement))
@@ -187,6 +201,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     ids = resolve(args.selectors)
     get_namespace(args.backend)  # fail early, with the library's install hint
+    if args.report:
+        _writable_dir(args.report, "--report")
     err = Console(stderr=True)
     reports = []
     with Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
@@ -248,6 +264,33 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _probe_write(directory: Path, flag: str, path: str) -> None:
+    """Create and remove a file in ``directory``: the only test of writability that holds
+    for root and for special file systems (``os.access`` says yes to both)."""
+    import tempfile  # noqa: PLC0415
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".implreg-probe-"):
+            pass
+    except OSError as exc:
+        raise CLIError(f"{flag}: cannot write in {str(directory)!r} for {path!r} "
+                       f"({exc.strerror or exc})") from None
+
+
+def _writable_dir(path: str, flag: str) -> Path:
+    """Check before any work that ``path`` is, or can be made, a writable directory."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"{flag} {path!r} is a file; give a directory")
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise CLIError(f"{flag}: {str(probe)!r} is a file, so {path!r} cannot be made")
+    _probe_write(probe, flag, path)
+    return out
+
+
 def _writable_file(path: str, suffixes: tuple[str, ...] | None, flag: str) -> Path:
     """Check before any work that ``path`` can be written as a file."""
     out = Path(path)
@@ -258,8 +301,14 @@ def _writable_file(path: str, suffixes: tuple[str, ...] | None, flag: str) -> Pa
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise CLIError(f"{flag}: directory {str(parent)!r} does not exist")
-    if not os.access(parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
-        raise CLIError(f"{flag}: {path!r} is not writable")
+    if out.exists():
+        try:
+            with open(out, "ab"):
+                pass
+        except OSError as exc:
+            raise CLIError(f"{flag}: {path!r} is not writable ({exc.strerror or exc})") from None
+    else:
+        _probe_write(parent, flag, path)
     return out
 
 
@@ -346,11 +395,7 @@ def _cmd_figure(args: argparse.Namespace) -> int:
 
     theory.entry(args.id)  # unknown id -> suggestion
     xp = get_namespace(args.backend)
-    out = Path(args.out)
-    if out.suffix.lower() not in (".png", ".pdf", ".svg"):
-        raise CLIError(f"--out must end in .png, .pdf or .svg; got {str(out)!r}")
-    if not out.parent.exists():
-        raise CLIError(f"directory {str(out.parent)!r} does not exist")
+    out = _writable_file(args.out, (".png", ".pdf", ".svg"), "--out")
     if not draw_figure(args.id, xp, out):
         raise CLIError(f"{args.id} has no figure")
     print(f"figure written to {out}", file=sys.stderr)
@@ -390,6 +435,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except ValueError as exc:  # bad values caught by the library's own validation
         print(f"implreg: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a write that failed despite the checks made before the work
+        print(f"implreg: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("implreg: interrupted", file=sys.stderr)

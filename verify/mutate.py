@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
+from sympy.assumptions.assume import AppliedPredicate
 from sympy.core.function import AppliedUndef
 
 __all__ = ["Mutant", "MutantRun", "PowerReport", "mutants", "measure_power", "measure_many"]
@@ -159,7 +160,9 @@ def _node_mutations(node: sp.Basic, inside_exponent: bool) -> Iterator[tuple[str
         mats = [a for a in node.args if isinstance(a, sp.MatrixExpr)]
         if len(mats) >= 2:
             scal = [a for a in node.args if not isinstance(a, sp.MatrixExpr)]
-            yield "transpose", f"factors of {sp.sstr(node)} reversed", sp.MatMul(*scal, *reversed(mats))
+            rev = list(reversed(mats))
+            if all(a.shape[1] == b.shape[0] for a, b in zip(rev, rev[1:])):  # still well-typed
+                yield "transpose", f"factors of {sp.sstr(node)} reversed", sp.MatMul(*scal, *rev)
     if isinstance(node, AppliedUndef) and len(node.args) >= 2:
         a = list(node.args)
         a[0], a[1] = a[1], a[0]
@@ -254,6 +257,20 @@ def _sample_symbol(s: sp.Symbol, rnd: random.Random) -> sp.Basic:
     return sp.Float(v, 30)
 
 
+def _matrix_kinds(conditions: Sequence[sp.Basic]) -> dict[sp.MatrixSymbol, set[str]]:
+    """Matrix properties stated among a result's conditions (``Q.symmetric(H)``,
+    ``Q.positive_definite(H)``, ``Q.diagonal(D)``): random points honour them, so a mutant
+    that only differs for matrices the result excludes (H → Hᵀ for a symmetric H) counts as
+    equivalent."""
+    out: dict[sp.MatrixSymbol, set[str]] = {}
+    for c in conditions:
+        preds = c.args if isinstance(c, sp.And) else (c,)
+        for q in preds:
+            if isinstance(q, AppliedPredicate) and q.arguments and isinstance(q.arguments[0], sp.MatrixSymbol):
+                out.setdefault(q.arguments[0], set()).add(q.function.name)
+    return out
+
+
 class _Point:
     """One random assignment of every symbol, matrix and undefined function of a result."""
 
@@ -278,15 +295,26 @@ class _Point:
                 self.subs[s] = sp.Integer(rnd.randint(2, 3))
             if self._conditions_hold(result):
                 break
+        kinds = _matrix_kinds(result.conditions)
         self.mats = {}
         for m in sorted(mats, key=str):
             r, c = (int(sp.sympify(d).xreplace(self.subs)) for d in m.shape)
-            self.mats[m] = sp.Matrix(r, c, [sp.Float(rnd.gauss(0, 1), 30) for _ in range(r * c)])
+            G = sp.Matrix(r, c, [sp.Float(rnd.gauss(0, 1), 30) for _ in range(r * c)])
+            kind = kinds.get(m, set())
+            if r == c and "diagonal" in kind:
+                G = sp.diag(*[sp.Float(rnd.uniform(0.3, 2.0), 30) for _ in range(r)])
+            elif r == c and "positive_definite" in kind:
+                G = G * G.T + sp.eye(r) * sp.Float(0.5, 30)
+            elif r == c and "symmetric" in kind:
+                G = (G + G.T) / 2
+            self.mats[m] = G
         self.indexed: dict[sp.Basic, sp.Basic] = {}
         self.functions: dict[Any, Callable] = {}
 
     def _conditions_hold(self, result: Any) -> bool:
         for c in result.conditions:
+            if isinstance(c, AppliedPredicate):
+                continue  # a matrix property: honoured when the matrices are drawn
             try:
                 v = c.xreplace(self.subs)
                 if v is sp.false or (isinstance(v, sp.core.relational.Relational)
@@ -364,6 +392,8 @@ def _same(a: tuple, b: tuple) -> bool | None:
     """True if two signatures agree, False if not, None if they cannot be compared."""
     if a[0] != b[0]:
         return False
+    if all(v is None for v in b[1]) and any(u is not None for u in a[1]):
+        return None  # the mutant is nowhere defined: ill-typed, not a wrong claim
     compared = 0
     for u, v in zip(a[1], b[1]):
         if u is None or v is None:

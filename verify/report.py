@@ -115,14 +115,18 @@ def write_report(reports: list[Any], directory: Path, *, backend: str) -> Path:
         "",
         f"{now} · backend `{backend}` · {_versions()} · {passed}/{len(reports)} checks passed",
         "",
-        "| id | result | predicted | observed | tolerance | examples | seconds |",
-        "|---|---|---|---|---|---|---|",
+        "| id | result | predicted | rel | observed | tolerance | examples | seconds | certifies |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+    rel = {"close": "≈", "at_most": "≤", "at_least": "≥"}
     for r in reports:
         o = r.outcome
-        cells = ["—"] * 3 if o is None else [f"{o.predicted:.4g}", f"{o.observed:.4g}", f"{o.tolerance:.3g}"]
+        cells = ["—"] * 4 if o is None else [f"{o.predicted:.4g}", rel.get(o.relation, o.relation),
+                                            f"{o.observed:.4g}", f"{o.tolerance:.3g}"]
         lines.append(f"| [`{r.id}`](#{r.id.replace('.', '')}) | {'pass' if r.passed else '**FAIL**'} | "
-                     + " | ".join(cells) + f" | {r.examples} | {r.seconds:.2f} |")
+                     + " | ".join(cells) + f" | {r.examples} | {r.seconds:.2f} | "
+                     + (", ".join(r.certifies) or "—")
+                     + (f" (not: {', '.join(r.uncertified)})" if r.uncertified else "") + " |")
     for r in reports:
         res = theory.get(r.id)
         lines += ["", f"## {r.id}", "", f"**{res.title}**", "", f"*Source:* {res.source}", "",
@@ -136,6 +140,9 @@ def write_report(reports: list[Any], directory: Path, *, backend: str) -> Path:
         o = r.outcome
         lines += ["", f"**Check: {'passed' if r.passed else 'FAILED'}** on `{r.backend}`, "
                       f"{r.examples} example(s), {r.seconds:.2f} s."]
+        lines.append("- certifies (claims the check evaluated): " + (", ".join(r.certifies) or "none")
+                     + (f"; **not evaluated**: {', '.join(r.uncertified)}" if r.uncertified else "")
+                     + (f"; explanatory parts: {', '.join(res.explains)}" if res.explains else ""))
         if o is not None:
             lines += [f"- compared: {o.quantity or 'value'} ({o.relation_text})",
                       f"- predicted {o.predicted:.6g}, observed {o.observed:.6g}, tolerance {o.tolerance:.3g}",
