@@ -61,8 +61,10 @@ def nuclear_norm() -> Result:
         source=_SRC,
         statement=sp.Eq(W, Wstar),
         symbols=(m1, m2, n),
+        conditions=(sp.Q.symmetric(Wstar),),
         notes=("W_* = argmin ‖W‖_* s.t. ⟨A_i, W⟩ = y_i. Exact (as α → 0) when the A_i are "
-               "symmetric and commute and the problem is square with U_0 = V_0; then "
+               "symmetric and commute and the problem is square with U_0 = V_0 (so W_* is "
+               "symmetric, stated as a condition); then "
                "U_t = V_t for all t and W = UUᵀ is PSD. For general (non-commuting) Gaussian "
                "A_i the checks report the measured gap to the nuclear-norm solution."),
         references=("Gunasekar et al., NeurIPS 2017, Theorem 1; Razin & Cohen, NeurIPS 2020",),

@@ -282,6 +282,7 @@ def limiting_flow() -> Result:
         source=_SEED001,
         statement=statement,
         symbols=(delta, D, tau, eta, gnorm, fluct, u1, u2, v1, v2),
+        conditions=(sp.Q.symmetric(P),),
         notes=("Stated (Li, Wang, Arora 2022, Cor. 5.2). Conventions: step "
                "x ← x − η∇½(f_i − y_i − ε)², ε ~ Unif{±δ}, L = (1/2n)Σ(f_i − y_i)², τ = η²k. "
                "The seed writes the step with ∇(f − y − ε)² (no ½): that doubles the step, "
