@@ -355,7 +355,8 @@ def check_limiting_flow(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     * statement: Tr ∇²L at the projections onto Γ, extrapolated to η → 0 (Richardson, the
       O(η) bias removed), equals Tr(Y_τ). The drop Tr(Y_0) − Tr(Y_τ) is many tolerances, so
       δ²/4 → δ²/8 or 1.1·δ²/4 fails.
-    * quadratic_excess: 4E‖x − Π_Γx‖²/η, extrapolated to η → 0, vs the claim / η.
+    * quadratic_excess (explanatory, see the result's notes): 4E‖x − Π_Γx‖²/η extrapolated
+      to η → 0 and the heuristic's 2δ²·rank are reported in the details, not decided.
     * trace_rate: along the claimed velocity v at Y_0, d/dτ Tr = ∇Tr·v (central difference of
       the quadratic Tr, exact up to rounding) vs −(δ²/4)‖P_Γ∇Tr‖².
     * quadratic_rate_d2: the closed form at a random point of R⁴ vs ∇Tr·v for d = 2, n = 1."""
@@ -389,9 +390,9 @@ def check_limiting_flow(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     return Outcome.all_of([
         Outcome.close(tr[-1], A, t_flow + rk4,
                       quantity=f"Tr ∇²L(Π_Γx) at τ = η²K, η → 0, vs Tr(Y_τ) (start {tr[0]:.4g})",
-                      drop=float(tr[0] - tr[-1]), means=[float(np.mean(r["trace"])) for r in runs]),
-        Outcome.close(excess_claim, excess_ratio, t_excess,
-                      quantity="4E‖x − Π_Γx‖²/η, η → 0, vs quadratic_excess/η"),
+                      drop=float(tr[0] - tr[-1]), means=[float(np.mean(r["trace"])) for r in runs],
+                      normal_over_eta=excess_ratio, normal_tolerance=float(t_excess),
+                      quadratic_excess_over_eta=excess_claim),
         Outcome.close(rate, dtr, fp_rate, quantity="d/dτ Tr along the flow at Y_0 vs trace_rate"),
         d2,
     ])
@@ -444,8 +445,9 @@ def check_sparse_recovery(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     evaluated at the LP optimum) and w reaches w*; GD from the same init stops far from it.
 
     Threshold: a tenth of ‖w_ℓ2 − w*‖ (the distance of the nearest non-sparse benchmark) —
-    a qualitative claim about which interpolant is selected, not a rate; the same tenth
-    (relative to ‖w_ℓ2‖₁ − ‖w*‖₁) for the ℓ1 norms."""
+    a qualitative claim about which interpolant is selected, not a rate; for the ℓ1 norm a
+    tenth of the ℓ1 excess of the nearer benchmark (min-ℓ2 or GD). Not certified: the rate
+    at which the label-noise iterate approaches w* (the threshold is declared, not derived)."""
     out = _sparse_run(p, xp)
     w_star = out["w_star"]
     l1 = to_numpy(min_l1_interpolant(_asarray(xp, out["Z"]), _asarray(xp, out["y"])))
@@ -455,8 +457,10 @@ def check_sparse_recovery(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     lp = tol.Tolerance(1e-7 * max(1.0, float(np.abs(w_star).sum())), "LP solver feasibility 1e-7")
     pred = _f(claim(result, xp)(w_min=float(np.abs(l1).sum())))
     n1_ln = float(np.max(np.abs(out["w_ln"]).sum(axis=1)))
-    thr1 = tol.Tolerance(0.1 * (float(np.abs(l2).sum()) - float(np.abs(l1).sum())),
-                         "a tenth of ‖w_ℓ2‖₁ − min ‖w‖₁ (selection, not rate)")
+    n1_min = float(np.abs(l1).sum())
+    excess = min(float(np.abs(l2).sum()), float(np.abs(out["w_gd"]).sum())) - n1_min
+    thr1 = tol.Tolerance(0.1 * excess, "a tenth of the ℓ1 excess of the nearer benchmark "
+                                       "(min-ℓ2 interpolant or GD's limit): selection, not rate")
     d_ln = float(np.max(np.linalg.norm(out["w_ln"] - w_star, axis=1)))
     d_gd = float(np.linalg.norm(out["w_gd"] - w_star))
     return Outcome.all_of([

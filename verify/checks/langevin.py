@@ -180,8 +180,8 @@ def _gaussian_mass(H: np.ndarray, T: float, U_min: float, box: float = 0.0) -> f
 
 def _laplace_outcomes(result: Any, xp: Any, rng: np.random.Generator) -> list[Outcome]:
     """laplace_mass vs the quadrature of a Gaussian well (non-diagonal H, U_min ≠ 0) for
-    d = 1, 2, 3; degenerate_ratio (d = 3, m = 1, a box of length V_m along the flat
-    direction) vs the quadrature ratio, at two temperatures (so the T^{−m/2} is pinned)."""
+    d = 1, 2, 3; degenerate_ratio (d = 3, m = 1 and 2 flat directions over a box of volume
+    V_m) vs the quadrature ratio, at two temperatures (so the T^{−m/2} is pinned)."""
     outs = []
     mass = result.numeric(xp, part="laplace_mass")
     for d in (1, 2, 3):
@@ -193,17 +193,18 @@ def _laplace_outcomes(result: Any, xp: Any, rng: np.random.Generator) -> list[Ou
         outs.append(Outcome.close(pred, quad, tol.Tolerance(1e-9 * quad, "trapezoid on ±12σ: 1e-9"),
                                   quantity=f"laplace_mass vs ∫e^(−U/T), d = {d}"))
     ratio = result.numeric(xp, part="degenerate_ratio")
-    B = rng.standard_normal((2, 2))
-    Hp = B @ B.T + 0.5 * np.eye(2)
-    H3 = np.diag([float(rng.uniform(0.5, 2.0)), 1.0, 1.0])
-    H3[1:, 1:] = Hp
-    V = float(rng.uniform(1.0, 3.0))
-    for T in (0.25, 1.0):
-        quad = _gaussian_mass(Hp, T, 0.0, box=V) / _gaussian_mass(H3, T, 0.0)
-        pred = float(to_numpy(ratio(T=T, V_m=V, det_H=float(np.linalg.det(H3)),
-                                    det_H_perp=float(np.linalg.det(Hp)), m=1.0)))
-        outs.append(Outcome.close(pred, quad, tol.Tolerance(1e-8 * quad, "trapezoid on ±12σ: 1e-8"),
-                                  quantity=f"degenerate_ratio vs quadrature, T = {T}"))
+    B = rng.standard_normal((3, 3))
+    H3 = B @ B.T + 0.5 * np.eye(3)          # the non-degenerate well, d = 3
+    for m in (1, 2):                         # m flat directions (m = 1 alone is symmetric in T, det H_⊥)
+        C = rng.standard_normal((3 - m, 3 - m))
+        Hp = C @ C.T + 0.5 * np.eye(3 - m)
+        V = float(rng.uniform(1.0, 3.0))
+        for T in (0.25, 1.0):
+            quad = _gaussian_mass(Hp, T, 0.0, box=V) / _gaussian_mass(H3, T, 0.0)
+            pred = float(to_numpy(ratio(T=T, V_m=V, det_H=float(np.linalg.det(H3)),
+                                        det_H_perp=float(np.linalg.det(Hp)), m=float(m))))
+            outs.append(Outcome.close(pred, quad, tol.Tolerance(1e-8 * quad, "trapezoid on ±12σ: 1e-8"),
+                                      quantity=f"degenerate_ratio vs quadrature, m = {m}, T = {T}"))
     return outs
 
 
