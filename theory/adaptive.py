@@ -278,13 +278,14 @@ def adam_vs_sgd_norm() -> Result:
         statement=sp.Gt(na, nm),
         symbols=(na, nm, nn),
         notes=("Numeric claim (seed 003, 'SGD vs Adam'). The excess is exactly the null-space "
-               "part: ‖x‖² = ‖A⁺y‖² + ‖P_N x‖² for any interpolant (part pythagoras). "
+               "part: ‖x‖ = √(‖A⁺y‖² + ‖P_N x‖²) for any interpolant (part pythagoras, with the "
+               "bare norm on the left so that numeric() evaluates the whole identity). "
                "Exception: when the metric stays isotropic, H_k = c_k I (e.g. one sample whose "
                "features all have the same magnitude), Adam's steps are multiples of the "
                "gradient, stay in R(Aᵀ), and Adam reaches A⁺y exactly. The seed's network "
                "table (larger ‖θ_end‖ and Lipschitz bound for Adam) is reproduced in miniature "
                "by the figure of this result; it is not a theorem."),
-        parts={"pythagoras": sp.Eq(na**2, nm**2 + nn**2)},
+        parts={"pythagoras": sp.Eq(na, sp.sqrt(nm**2 + nn**2))},
         references=("Seed 003, 'SGD vs Adam' and the Adam/SGD table",
                     "Wilson et al., NeurIPS 2017"),
     )
