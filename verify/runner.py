@@ -204,11 +204,9 @@ def run_check(
     if examples is not None and examples < 1:
         raise ValueError(f"examples must be >= 1; got {examples}")
     with_result = takes_result(chk.fn)
-    tracked = None
-    if with_result:
-        import theory  # noqa: PLC0415
+    import theory  # noqa: PLC0415
 
-        tracked = TrackedResult(theory.get(id) if result is None else result)
+    tracked = TrackedResult(theory.get(id) if result is None else result)
     n_examples = chk.examples if examples is None else examples
     if derandomize is None:
         derandomize = seed is None
@@ -261,6 +259,7 @@ def run_check(
         shown = Outcome.all_of(outcomes) if outcomes else None
     certifies: list[str] = []
     uncertified: list[str] = []
+    # a check that is not handed the result certifies none of its claims
     if tracked is not None:
         claims = tuple(tracked.result.claims)
         certifies = [c for c in claims if c in tracked.evaluated]
