@@ -161,7 +161,8 @@ def metric_view() -> Result:
         source=_SEED003,
         statement=statement,
         symbols=(d, gamma, lam_H),
-        conditions=(),
+        # H is a metric and ∇²f a Hessian: transposes of either are the same matrix
+        conditions=(sp.Q.symmetric(H), sp.Q.positive_definite(H), sp.Q.symmetric(hessf)),
         notes=("H symmetric positive definite. The seed's statement for a variable H_k holds "
                "step by step (the change of variables changes with k). Sharpness after the "
                "change of variables is λ_max(H^{−1/2}∇²fH^{−1/2}) = λ_max(H⁻¹∇²f) (similar "

@@ -388,7 +388,7 @@ def check_sharpness_vs_lr(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     th0 = r["theta"][:S, ...]
     outs = _gd_threshold_sides(result, "threshold", r["model"], th0, a[0], r["vector"][:S, ...], xp,
                                lambda aa, ee: stmt(a=aa, eta=ee))
-    forced = 2.0 * (1 - _DELTA_GD) / etas < r["a0"].min()
+    forced = to_numpy(thr(eta=xp.asarray(etas))) < r["a0"].min()   # GD must leave a_0
     m = etas.size + int(forced.sum())
     rows = []
     for j, e in enumerate(etas):
@@ -483,9 +483,9 @@ def check_batch_size(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     sharpness threshold on both sides (linearized GD at the GD minima), the s-threshold on
     both sides (1-D SGD, n = 16, B = 4), and dthreshold_dB against a central difference of
     the threshold in 50-digit arithmetic."""
-    r = _batch_experiment(p, xp)
-    model = r.pop("model") if "model" in r else None
-    r = {k: v for k, v in r.items() if k != "model"}
+    full = _batch_experiment(p, xp)
+    model = full["model"]
+    r = {k: v for k, v in full.items() if k != "model"}
     if any(v["diverged"].any() for v in r.values()):
         return Outcome.failure("a replica diverged")
     Bs = sorted(r)
@@ -512,8 +512,7 @@ def check_batch_size(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
         rows.append([B, float(v["a"].mean()), float(v["s"].mean()), s_star,
                      float(v["train"].mean() * 100), float(v["test"].mean() * 100)])
     g = r[n]
-    outs += _gd_threshold_sides(result, "sharpness_threshold", model if model is not None else
-                                _batch_experiment(p, xp)["model"], g["theta"], g["a"], g["vector"], xp,
+    outs += _gd_threshold_sides(result, "sharpness_threshold", model, g["theta"], g["a"], g["vector"], xp,
                                 lambda aa, ee: stmt(a=aa, s=0.0 * aa, eta=ee, n=float(n), B=1.0))
     outs += _sgd_threshold_sides(result, "threshold", 16, 4, eta, {"B": 4.0, "n": 16.0, "eta": eta},
                                  p, xp, 40, lambda s: stmt(a=1.0 / eta, s=s, eta=eta, n=16.0, B=4.0),
@@ -641,7 +640,7 @@ def check_adam_vs_sgd(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
 
 # ======================================================================== figures
 @figure("data.sharpness_vs_lr")
-def figure_sharpness_vs_lr(p: dict[str, Any], xp: Any) -> Any:
+def figure_sharpness_vs_lr(p: dict[str, Any], xp: Any, result: Any) -> Any:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     r = _lr_experiment(p, xp)
@@ -650,7 +649,8 @@ def figure_sharpness_vs_lr(p: dict[str, Any], xp: Any) -> Any:
     ax.errorbar(etas, a.mean(1), yerr=a.std(1, ddof=1), fmt="o", capsize=3,
                 label="GD on digits: final sharpness (mean ± std over seeds)")
     grid = np.geomspace(etas.min() / 1.5, etas.max() * 1.5, 50)
-    ax.loglog(grid, 2 / grid, "k--", label="2/η")
+    ax.loglog(grid, to_numpy(result.numeric(xp, part="threshold")(eta=xp.asarray(grid))), "k--",
+              label="threshold 2/η")
     seed_eta = np.array([0.01, 0.05, 0.1, 0.5, 1.0])
     ax.loglog(seed_eta, [53.5, 39.3, 19.6, 3.9, 1.9], "s", mfc="none", label="seed 000: FashionMNIST")
     ax.axhline(r["a0"].mean(), color="gray", lw=0.8, label="initial sharpness")
@@ -696,7 +696,7 @@ def figure_batch_size(p: dict[str, Any], xp: Any, result: Any) -> Any:
         (line,) = ax.plot(r[B]["a"], r[B]["s"], "o", label=f"B = {B}" + (" (GD)" if B == p["n_train"] else ""))
         if B < p["n_train"]:
             ax.axhline(float(thr(B=float(B), n=float(p["n_train"]), eta=p["eta"])), color=line.get_color(), ls="--", lw=0.8)
-    ax.axvline(2 / p["eta"], color="k", ls=":", label="2/η")
+    ax.axvline(float(result.numeric(xp, part="sharpness_threshold")(eta=p["eta"])), color="k", ls=":", label="2/η")
     ax.set_xlabel("sharpness a")
     ax.set_ylabel("non-uniformity s")
     ax.set_title("sharpness–non-uniformity diagram (dashed: s*(B))\n" + _sizes(p), fontsize=7)
