@@ -380,9 +380,15 @@ def check_adam_vs_sgd_norm(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
                                   quantity=f"c‖x‖ − √((c‖A⁺y‖)² + (c‖P_N x‖)²), c = {c:g}"))
     gt = to_numpy(result.numeric(xp)(norm_adam=nx - floor, norm_min=nmin + floor))
     if p["isotropic"]:
+        # H_k = c_kI: Adam reaches A⁺y (the result's stated exception): the other side of
+        # the strict inequality, which must fail at ‖x‖ − floor against ‖A⁺y‖
+        eq = to_numpy(result.numeric(xp)(norm_adam=nx - floor, norm_min=nmin))
         outs.append(Outcome.at_most(float(np.max(n_null)), 0.0, tol.Tolerance(
             float(np.max(floor)), "‖Ax − y‖/σ_min + rounding"),
             quantity="isotropic metric: ‖P_N x_Adam‖"))
+        outs.append(Outcome.at_most(int(np.sum(eq)), 0, tol.Tolerance(
+            0.0, "isotropic metric: ‖x‖ = ‖A⁺y‖ within the floor, so the strict inequality "
+            "must fail at ‖x‖ − floor"), quantity="isotropic problems where the statement holds"))
     else:
         outs.append(Outcome.at_least(int(np.sum(gt)), R, tol.Tolerance(
             0.0, "every problem: ‖x‖ − floor > ‖A⁺y‖ + floor, floor = ‖Ax − y‖/σ_min + rounding"),

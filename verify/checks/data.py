@@ -522,7 +522,7 @@ def check_batch_size(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     # rounding at h = 2^-26 (B ± h exact in float64).
     h = 2.0**-26
     d = result.numeric(xp, part="dthreshold_dB")
-    for B in (8, 64, 120):
+    for B in (2, n // 2, n - 2):          # inside 1 ≤ B < n
         sp_ = [result.evalf({"B": B + dh, "n": n, "eta": eta}, part="threshold", n=50) ** 2
                for dh in (h, -h)]
         fd = float((sp_[0] - sp_[1]) / (2 * h))
@@ -537,7 +537,7 @@ def check_batch_size(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     return res
 
 
-@check("data.random_labels", example={**_BASE, "seeds": 6, "eta": 0.4, "steps": 1000,
+@check("data.random_labels", example={**_BASE, "n_test": 1669, "seeds": 6, "eta": 0.4, "steps": 1000,
                                        "epsilon": 0.05, "directions": 6, "r_max": 20.0, "alpha": 0.05})
 def check_random_labels(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     """Natural vs random labels (p = 1) from the same initialisations: both fit the training
@@ -561,9 +561,15 @@ def check_random_labels(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
                       tol.monte_carlo(float(np.std(acc, ddof=1)), S, alpha=ALPHA_SEEDS),
                       quantity="test accuracy with random labels vs chance_accuracy"),
     ]
-    wins = to_numpy(result.numeric(xp)(r_natural=r["radius"][nat], r_random=r["radius"][rnd]))
+    stmt = result.numeric(xp)
+    wins = to_numpy(stmt(r_natural=r["radius"][nat], r_random=r["radius"][rnd]))
     outs.append(Outcome.sign_test(int(np.sum(wins)), S, alpha=p["alpha"],
                                   quantity="seeds where r_natural > r_random holds"))
+    # the other side of a strict relation: at a tie (the same network's radius on both
+    # sides) it must not hold
+    ties = to_numpy(stmt(r_natural=r["radius"][nat], r_random=r["radius"][nat]))
+    outs.append(Outcome.at_most(float(np.sum(ties)), 0.0, tol.Tolerance(
+        0.0, "a strict inequality fails at equality"), quantity="seeds where it holds at a tie"))
     rad = result.numeric(xp, part="quadratic_radius")
     grid, bis, rmax = 32, 40, 4.0
     for q, e in ((3.7, 0.05), (0.45, 0.013)):
