@@ -183,11 +183,13 @@ def _gd_threshold_sides(result: Any, part: str, model: MLP, th: Any, a: np.ndarr
 
 def _sgd_threshold_sides(result: Any, part: str, n: int, B: int, eta: float,
                          args: dict[str, float], p: dict[str, Any], xp: Any, stream: int,
-                         statement: Callable[[float], Any], m: int) -> list[Outcome]:
+                         statement: Callable[[float], Any], m: int, N: int = _N_MC) -> list[Outcome]:
     r"""The SGD threshold ``part`` on both sides: curvatures with mean a = 1/η (so
     (1 − ηa)² = 0) and spread s = (1 ∓ δ)·s*; E x₁² after one SGD step must be < 1 below
     and > 1 above at confidence 1 − α (one-sided Student-t bound), and the statement must
-    hold below and fail above."""
+    hold below and fail above. With n = 2, B = 1 every batch gives the same x₁² (η|h_i − a|
+    = ηs for both samples): the comparison is then exact up to rounding, and it pins the
+    constants of (n − 1) and (n − B)."""
     s_star = float(result.numeric(xp, part=part)(**args))
     outs: list[Outcome] = []
     rng = host_rng(p, stream)
@@ -196,8 +198,8 @@ def _sgd_threshold_sides(result: Any, part: str, n: int, B: int, eta: float,
             outs.append(Outcome.failure(f"{part} = {s_star!r} is not a positive number"))
             break
         h = _population(1.0 / eta, f * s_star, n, rng)
-        F, sd = _sgd_1d_second_moment(h, eta, B, p, xp, stream + (side == "above"))
-        t = tol.monte_carlo(sd, _N_MC, alpha=ALPHA_MC, m=m, one_sided=True)
+        F, sd = _sgd_1d_second_moment(h, eta, B, p, xp, stream + (side == "above"), N=N)
+        t = tol.monte_carlo(sd, N, alpha=ALPHA_MC, m=m, one_sided=True) + tol.floating_point(F, ops=10)
         q = f"{part} at n = {n}, B = {B}: E x₁² at s = (1 {'−' if side == 'below' else '+'} δ)s*"
         if side == "below":
             outs.append(Outcome.at_most(F + t.value, 1.0, tol.Tolerance(0.0, "upper bound: " + t.reason),
@@ -219,13 +221,16 @@ def _stability_factor_mc(result: Any, p: dict[str, Any], xp: Any, stream: int) -
     η = 1.9/a the bias term (1 − ηa)² = 0.81 dominates."""
     a, s = 5.0, 10.0
     fac = result.numeric(xp, part="stability_factor")
-    cases = [(128, 8, 1.0 / a), (16, 4, 1.0 / a), (128, 8, 1.9 / a)]
+    # (n, B, η, replicas); n = 2, B = 1 at ηa = 1: x₁² = η²s² for both batches (exact)
+    cases = [(128, 8, 1.0 / a, _N_MC), (16, 4, 1.0 / a, _N_MC), (128, 8, 1.9 / a, _N_MC),
+             (2, 1, 1.0 / a, 1000), (3, 2, 1.9 / a, _N_MC)]
     outs = []
-    for j, (n, B, eta) in enumerate(cases):
+    for j, (n, B, eta, N) in enumerate(cases):
         h = _population(a, s, n, host_rng(p, stream + 10 * j))
-        F, sd = _sgd_1d_second_moment(h, eta, B, p, xp, stream + 1 + j)
+        F, sd = _sgd_1d_second_moment(h, eta, B, p, xp, stream + 1 + j, N=N)
         pred = float(fac(a=a, s=s, eta=eta, n=float(n), B=float(B)))
-        outs.append(Outcome.close(pred, F, tol.monte_carlo(sd, _N_MC, alpha=ALPHA_MC, m=len(cases)),
+        outs.append(Outcome.close(pred, F, tol.monte_carlo(sd, N, alpha=ALPHA_MC, m=len(cases))
+                                  + tol.floating_point(F, ops=10),
                                   quantity=f"E x₁² vs stability_factor (n = {n}, B = {B}, ηa = {eta * a:g})"))
     return outs
 
@@ -458,6 +463,8 @@ def check_escape(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     # above the with-replacement √B/η) and where it does not (n = 8192: the large-n form)
     outs += _sgd_threshold_sides(result, "threshold", 16, 4, eta, {"B": 4.0, "n": 16.0, "eta": eta},
                                  p, xp, 20, lambda s: stmt(s=s, eta=eta, n=16.0, B=4.0), m=4)
+    outs += _sgd_threshold_sides(result, "threshold", 2, 1, eta, {"B": 1.0, "n": 2.0, "eta": eta},
+                                 p, xp, 24, lambda s: stmt(s=s, eta=eta, n=2.0, B=1.0), m=4, N=1000)
     outs += _sgd_threshold_sides(result, "threshold_large_n", 8192, 4, eta, {"B": 4.0, "eta": eta},
                                  p, xp, 30, lambda s: stmt(s=s, eta=eta, n=8192.0, B=4.0), m=4)
     res = Outcome.all_of(outs)
@@ -517,6 +524,9 @@ def check_batch_size(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     outs += _sgd_threshold_sides(result, "threshold", 16, 4, eta, {"B": 4.0, "n": 16.0, "eta": eta},
                                  p, xp, 40, lambda s: stmt(a=1.0 / eta, s=s, eta=eta, n=16.0, B=4.0),
                                  m=2)
+    outs += _sgd_threshold_sides(result, "threshold", 2, 1, eta, {"B": 1.0, "n": 2.0, "eta": eta},
+                                 p, xp, 44, lambda s: stmt(a=1.0 / eta, s=s, eta=eta, n=2.0, B=1.0),
+                                 m=2, N=1000)
     # dthreshold_dB: d(s*²)/dB against (s*²(B + h) − s*²(B − h))/(2h) in 50-digit arithmetic:
     # truncation h²·|∂³s*²|/6 ≤ 1e-17 relative and rounding 1e-50/h are far below the float64
     # rounding at h = 2^-26 (B ± h exact in float64).
