@@ -178,11 +178,27 @@ class Result:
         return "\n".join(out)
 
     def python(self, part: str | None = None) -> str:
-        """The statement as Python source (SymPy's ``pycode`` with NumPy names)."""
-        obj = self._get(part)
-        if isinstance(obj, sp.Equality):
-            obj = obj.rhs
-        return sp.pycode(obj, fully_qualified_modules=True)
+        """A runnable, self-contained NumPy function for the statement (or a named part).
+
+        The source starts with ``import numpy as np`` (and any helper it needs, defined
+        inline) and defines ``def <id>[_<part>](...)`` whose arguments follow the
+        conventions of :meth:`numeric`: matrices are ``(..., rows, cols)`` arrays multiplied
+        with ``@``, ``M⁻¹ B`` is ``np.linalg.solve(M, B)``, names are Python identifiers.
+
+        Examples
+        --------
+        >>> import theory
+        >>> src = theory.get("linear.gd_limit").python()
+        >>> "np.linalg.solve(" in src and "def linear_gd_limit(A, x_0, y):" in src
+        True
+        """
+        from theory._printing import python_source  # noqa: PLC0415
+
+        fname = (self.id + ("" if part in (None, "statement") else "." + part)).replace(".", "_")
+        return python_source(self._get(part), self._where(part), fname, self.title)
+
+    def _where(self, part: str | None) -> str:
+        return self.id + ("" if part in (None, "statement") else f"[{part}]")
 
     # ------------------------------------------------------------------ numbers
     def _get(self, part: str | None) -> sp.Basic:
@@ -196,19 +212,73 @@ class Result:
             ) from None
 
     def numeric(self, xp: Any = None, *, part: str | None = None) -> Callable[..., Any]:
-        r"""A function evaluating the statement on arrays of the namespace ``xp``.
+        r"""A function evaluating the statement (or a part) on arrays of the namespace ``xp``.
 
-        The function takes keyword arguments named after the result's symbols. For an
-        equation it returns the right-hand side; for a relation, a boolean array.
-        Python scalars are converted with ``xp.asarray`` (float64); the function is
-        built once per namespace with SymPy's ``lambdify`` and cached.
+        The function is built once per namespace and part (SymPy's ``lambdify`` with
+        ``cse=True`` after the rewrites of :func:`theory._printing.stabilize`) and cached.
 
         Parameters
         ----------
         xp
-            An array-API namespace; NumPy if omitted.
+            An array-API namespace (``numpy``, ``array_api_strict``, ...); NumPy if omitted.
         part
-            Evaluate a named part instead of the statement.
+            Evaluate a named part instead of the statement (``"statement"`` is the statement).
+
+        Returns
+        -------
+        evaluate
+            A function of keyword arguments only. ``evaluate.arguments`` is the tuple of
+            their names, ``evaluate.symbols`` maps each name to its SymPy object and
+            ``evaluate.kinds`` to ``"scalar"``, ``"matrix"``, ``"indexed"`` or ``"function"``.
+
+        Notes
+        -----
+        Argument conventions:
+
+        * **Names.** One keyword per free symbol, ``MatrixSymbol``, ``IndexedBase`` and
+          undefined function, named after it. A LaTeX name becomes a Python identifier by
+          :func:`theory._printing.identifier` (``\hat{x}`` → ``x_hat``, ``a^{*}`` →
+          ``a_star``, ``\lambda`` → ``lambda_``); the SymPy name is accepted too (as a
+          ``**{...}`` key). Two objects of one claim with one name (a matrix ``a`` and an
+          indexed ``a``) are told apart by a suffix (``a_indexed``).
+        * **Scalars.** Python numbers become float64 0-d arrays; arrays broadcast.
+        * **Matrices.** The last two axes are the matrix (a column vector is ``(..., k, 1)``),
+          leading axes are a batch and broadcast, so ``@``, ``linalg.solve`` and
+          ``matrix_transpose`` act per replica. A scalar argument's batch shape ``(...)``
+          aligns with a matrix's leading axes. Sizes that appear only in matrix shapes
+          (``n, d`` of ``MatrixSymbol("A", n, d)``) are not arguments: they are read from
+          the arrays and their consistency is checked (``ValueError`` naming the argument).
+          The value of a matrix expression is such an array; ``M⁻¹ B`` is
+          ``linalg.solve(M, B)`` and ``B M⁻¹`` a transposed solve (``inv`` only for a lone
+          inverse); ``M**p`` for non-integer ``p`` uses ``eigh`` (``M`` symmetric positive
+          definite); ``Identity(n)`` and ``ZeroMatrix`` take their size from the operands.
+        * **Sums and products.** An ``IndexedBase`` ``a`` is an array whose *last* axis
+          carries the index, from 1: ``Sum(f(a[j]), (j, 1, d))`` is ``sum(f(a), axis=-1)``
+          and ``a`` must have ``d`` entries on that axis (checked); ``a[j + 1]`` takes the
+          shifted entries; ``a[j]`` with a free ``j`` is ``a[..., j - 1]``. Terms that do not
+          depend on the index broadcast against it. A nested ``Sum`` raises.
+        * **Undefined functions** (``Function("k")(x, y)``) are callable arguments, called
+          with the arrays of their arguments.
+        * **Values.** ``Eq`` → its right-hand side; relations and ``And``/``Or`` → boolean
+          arrays; ``Tuple`` → a tuple of arrays (an ``Eq`` inside → its right-hand side);
+          an explicit ``sympy.Matrix`` → an array ``(..., rows, cols)``; ``gamma``,
+          ``loggamma``, ``factorial``, ``binomial``, ``elliptic_k``, ``elliptic_e`` →
+          array-API code in :mod:`theory._special`.
+
+        A construct that cannot be printed raises one
+        :class:`theory._printing.UnprintableError` naming the construct and the result.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import theory
+        >>> f = theory.get("linear.gd_limit").numeric(np)
+        >>> f.arguments
+        ('A', 'x_0', 'y')
+        >>> A = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 1.0]])
+        >>> x = f(A=A, x_0=np.zeros((3, 1)), y=np.array([[1.0], [2.0]]))
+        >>> x.shape, bool(np.allclose(A @ x, [[1.0], [2.0]]))
+        ((3, 1), True)
         """
         if xp is None:
             import numpy as xp  # noqa: PLC0415 (theory never imports NumPy at module level)
@@ -220,54 +290,71 @@ class Result:
         return self._cache[key]
 
     def _compile(self, xp: Any, part: str | None) -> Callable[..., Any]:
-        from theory._printing import array_api_lambdify  # noqa: PLC0415
+        from theory._printing import compile_claim  # noqa: PLC0415
 
         obj = self._get(part)
-        if isinstance(obj, sp.Equality):
-            obj = obj.rhs
-        if isinstance(obj, (sp.MatrixBase, sp.MatrixExpr)):
-            raise TypeError(f"{self.id}: numeric() evaluates scalar expressions only")
-        args = sorted(_free_symbols(obj), key=lambda s: s.name)
-        fn = array_api_lambdify(args, obj, xp)
-        names = tuple(s.name for s in args)
-        rid = self.id
-
-        def evaluate(**kwargs: Any) -> Any:
-            missing = [n for n in names if n not in kwargs]
-            extra = [n for n in kwargs if n not in names]
-            if missing or extra:
-                raise TypeError(
-                    f"{rid}{'' if part is None else f'[{part}]'} takes keyword arguments "
-                    f"{list(names)}; missing {missing}, unexpected {extra}"
-                )
-            vals = []
-            for n in names:
-                v = kwargs[n]
-                # Python numbers become float64 arrays; arrays (of xp, or NumPy arrays
-                # handed to another namespace) go through xp.asarray, keeping their dtype.
-                if isinstance(v, (int, float)):
-                    v = xp.asarray(float(v), dtype=xp.float64)
-                else:
-                    v = xp.asarray(v)
-                vals.append(v)
-            return fn(*vals)
-
+        evaluate = compile_claim(obj, xp, self._where(part))
         evaluate.__name__ = (self.id + ("" if part is None else "." + part)).replace(".", "_")
-        evaluate.__doc__ = f"{self.id}: {sp.sstr(obj)}"
-        evaluate.arguments = names  # type: ignore[attr-defined]
+        evaluate.__doc__ = f"{self.id}: {sp.sstr(obj.rhs if isinstance(obj, sp.Equality) else obj)}"
         return evaluate
 
-    def evalf(self, subs: Mapping[str, Any], *, part: str | None = None, n: int = 30) -> sp.Basic:
-        """Evaluate with mpmath at ``n`` digits: the high-precision reference for checks."""
+    def evalf(self, subs: Mapping[str, Any], *, part: str | None = None, n: int = 30) -> Any:
+        """Evaluate with mpmath at ``n`` digits: the high-precision reference for checks.
+
+        ``subs`` maps symbol names (SymPy's, or the identifiers of :meth:`numeric`) to
+        numbers; an ``IndexedBase`` takes a sequence (its entries 1, 2, ...), a
+        ``MatrixSymbol`` a nested sequence. A ``Tuple`` gives a tuple.
+        """
+        from theory._printing import identifier  # noqa: PLC0415
+
         obj = self._get(part)
         if isinstance(obj, sp.Equality):
             obj = obj.rhs
-        by_name = {s.name: s for s in self.symbols}
+        by_name: dict[str, Any] = {}
+        for s in self.symbols:
+            by_name[s.name] = s
+        if isinstance(obj, sp.Basic):
+            for b in obj.atoms(sp.IndexedBase):
+                by_name.setdefault(b.label.name, b)
+            for m in obj.atoms(sp.MatrixSymbol):
+                by_name.setdefault(m.name, m)
+        by_name.update({identifier(k): v for k, v in list(by_name.items())
+                        if identifier(k) not in by_name})
         unknown = [k for k in subs if k not in by_name]
         if unknown:
             raise KeyError(f"{self.id} has no symbols {unknown}; it has {sorted(by_name)}")
-        return obj.evalf(n, subs={by_name[k]: sp.Float(v, n) if isinstance(v, float) else v
-                                  for k, v in subs.items()})
+
+        def num(v: Any) -> Any:
+            return sp.Float(v, n) if isinstance(v, float) else sp.sympify(v)
+
+        scalars = {}
+        for k, v in subs.items():
+            s = by_name[k]
+            if isinstance(s, (sp.IndexedBase, sp.MatrixSymbol)):
+                continue
+            scalars[s] = num(v)
+
+        def one(e: Any) -> Any:
+            if isinstance(e, sp.Equality):
+                e = e.rhs
+            if isinstance(e, (sp.Tuple, tuple)):
+                return tuple(one(x) for x in e)
+            e = e.xreplace(scalars) if isinstance(e, sp.Basic) else e
+            for k, v in subs.items():
+                s = by_name[k]
+                if isinstance(s, sp.MatrixSymbol):
+                    e = e.xreplace({s: sp.ImmutableMatrix([[num(x) for x in row] for row in v])})
+            if any(isinstance(by_name[k], sp.IndexedBase) for k in subs):
+                e = e.doit()
+                for k, v in subs.items():
+                    b = by_name[k]
+                    if isinstance(b, sp.IndexedBase):
+                        e = e.xreplace({b[i + 1]: num(x) for i, x in enumerate(v)})
+            if isinstance(e, sp.MatrixExpr):
+                e = e.doit()
+            return e.evalf(n)
+
+        return one(obj)
 
 
 def _free_symbols(obj: sp.Basic) -> set[sp.Symbol]:
