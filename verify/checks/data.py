@@ -114,6 +114,15 @@ def _seed_table(result: Any, header: list[str]) -> str:
 _BASE = {"n_train": 128, "n_test": 300, "width": 32, "init_scale": 0.5, "seed": 0}
 
 
+def _real(v: Any) -> np.ndarray:
+    """A claim's value on the host as float64; a complex value (a square root of a negative
+    number in a wrong formula) becomes NaN, which every comparison rejects."""
+    v = np.asarray(to_numpy(v))
+    if np.iscomplexobj(v):
+        return np.where(v.imag != 0, np.nan, v.real).astype(np.float64)
+    return v.astype(np.float64)
+
+
 def _population(a: float, s: float, n: int, rng: np.random.Generator) -> np.ndarray:
     """n per-sample curvatures with mean exactly a and population std exactly s."""
     z = rng.standard_normal(n)
@@ -140,7 +149,7 @@ def _invert_decreasing(fn: Callable[[np.ndarray], np.ndarray], target: np.ndarra
     lo_, hi_ = np.full(target.shape, math.log(lo)), np.full(target.shape, math.log(hi))
     for _ in range(200):
         mid = (lo_ + hi_) / 2
-        above = np.asarray(fn(np.exp(mid)), dtype=float) > target
+        above = _real(fn(np.exp(mid))) > target
         lo_, hi_ = np.where(above, mid, lo_), np.where(above, hi_, mid)
     return np.exp((lo_ + hi_) / 2)
 
@@ -156,8 +165,8 @@ def _gd_threshold_sides(result: Any, part: str, model: MLP, th: Any, a: np.ndarr
     thr = result.numeric(xp, part=part)
     outs: list[Outcome] = []
     S = a.size
-    eta_ok = _invert_decreasing(lambda e: to_numpy(thr(eta=e)), (1 + _DELTA_GD) * a)
-    eta_bad = _invert_decreasing(lambda e: to_numpy(thr(eta=e)), (1 - _DELTA_GD) * a)
+    eta_ok = _invert_decreasing(lambda e: thr(eta=e), (1 + _DELTA_GD) * a)
+    eta_bad = _invert_decreasing(lambda e: thr(eta=e), (1 - _DELTA_GD) * a)
     etas = xp.asarray(np.concatenate([eta_ok, eta_bad]))
     th2 = xp.concat([th, th], axis=0)
     d0 = xp.concat([v, v], axis=0)
@@ -191,7 +200,7 @@ def _sgd_threshold_sides(result: Any, part: str, n: int, B: int, eta: float,
     hold below and fail above. With n = 2, B = 1 every batch gives the same x₁² (η|h_i − a|
     = ηs for both samples): the comparison is then exact up to rounding, and it pins the
     constants of (n − 1) and (n − B)."""
-    s_star = float(result.numeric(xp, part=part)(**args))
+    s_star = float(_real(result.numeric(xp, part=part)(**args)))
     outs: list[Outcome] = []
     rng = host_rng(p, stream)
     for side, f in (("below", 1 - _DELTA_SGD), ("above", 1 + _DELTA_SGD)):
@@ -230,7 +239,7 @@ def _stability_factor_mc(result: Any, p: dict[str, Any], xp: Any, stream: int) -
     for j, (n, B, eta, N) in enumerate(cases):
         h = _population(a, s, n, host_rng(p, stream + 10 * j))
         F, sd = _sgd_1d_second_moment(h, eta, B, p, xp, stream + 1 + j, N=N)
-        pred = float(fac(a=a, s=s, eta=eta, n=float(n), B=float(B)))
+        pred = float(_real(fac(a=a, s=s, eta=eta, n=float(n), B=float(B))))
         outs.append(Outcome.close(pred, F, tol.monte_carlo(sd, N, alpha=ALPHA_MC, m=len(cases))
                                   + tol.floating_point(F, ops=10),
                                   quantity=f"E x₁² vs stability_factor (n = {n}, B = {B}, ηa = {eta * a:g})"))
