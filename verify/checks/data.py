@@ -16,7 +16,8 @@ What is certified, and how (layout: problem builders, certification pieces, chec
   (1 − ηa)² + η²(n−B)/(B(n−1))s² (``stability_factor``): one SGD step on a 1-D sum of
   quadratics with prescribed curvatures (a, s exact), E x₁² by Monte Carlo over N replicas
   (Student t, false alarm ``ALPHA_MC``), at batch sizes where (n−B)/(B(n−1)) and 1/B differ
-  by 25 % (B = 4 of n = 16) and where they nearly agree (n = 8192: the large-n form);
+  by 25 % (B = 4 of n = 16), at n = 2, B = 1 (every batch gives the same x₁²: exact, it pins
+  the constants of n − 1 and n − B) and where they nearly agree (n = 8192: the large-n form);
 * statements (relations) on both sides: true where the dynamics was observed stable, false
   where it was observed unstable, and true at the measured minima (one-sided Student-t
   bound of the mean over seeds, level ``ALPHA_SEEDS``);
