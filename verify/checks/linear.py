@@ -891,39 +891,3 @@ def figure_double_descent(p: dict[str, Any], xp: Any, result: Any) -> Any:
     fig.tight_layout()
     return fig
 
-
-# ============================================================ kept for verify/checks/adaptive.py
-# (its metric_view check on main builds its problem with these; remove once it no longer does)
-@st.composite
-def _scaled_params(draw: Any) -> dict[str, Any]:
-    p = draw(least_squares_params(max_cond=4.0, max_n=6, max_extra_d=8))
-    p["h_cond"] = draw(st.floats(1.0, 10.0))
-    p["diagonal"] = draw(st.booleans())
-    p["eta_frac"] = draw(step_fractions(0.3, 0.9))
-    return p
-
-
-def _metric(p: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
-    d = p["d"]
-    if p["diagonal"]:
-        return np.geomspace(1.0, p["h_cond"], d)[rng.permutation(d)]
-    return spd_matrix(rng, d, p["h_cond"])
-
-
-def _projection(A: np.ndarray, b: np.ndarray, x0: np.ndarray, H: np.ndarray) -> np.ndarray:
-    """The KKT solve of min ‖x − x_0‖²_H s.t. Ax = b (host)."""
-    Hm = np.diag(H) if H.ndim == 1 else H
-    n, d = A.shape
-    Kkt = np.block([[Hm, -A.T], [A, np.zeros((n, n))]])
-    return np.array([np.linalg.solve(Kkt, np.concatenate([Hm @ x, b]))[:d]
-                     for x in np.atleast_2d(x0)])
-
-
-def _scaled_rate(A: np.ndarray, H: np.ndarray, eta: float, scale: float
-                 ) -> tuple[float, float, float]:
-    Hm = np.diag(H) if H.ndim == 1 else H
-    w, Q = np.linalg.eigh(Hm)
-    Hmh = (Q / np.sqrt(w)) @ Q.T
-    mu = np.linalg.eigvalsh(scale * Hmh @ A.T @ A @ Hmh)
-    mu = mu[mu > 1e-12 * mu.max()]
-    return float(np.max(np.abs(1 - eta * mu))), float(mu.max()), float(w.min())
