@@ -387,7 +387,12 @@ def early_stopping() -> Result:
         conditions=(2 * sigma_1**2 > r * eps**2,),
         notes=("Seed 000 writes E e(t) ≲ e^{−2σ₁²t/n} + ε²t; with the constants kept the bound is "
                "exact as an inequality with ε²(r/n)t (r = rank X = n when n < d). At T_0 the bound "
-               "equals (rε²/(2σ₁²))(1 + log(2σ₁²/(rε²))): one log, where the seed prints log²."),
+               "equals (rε²/(2σ₁²))(1 + log(2σ₁²/(rε²))): one log, where the seed prints log². "
+               "The exponential term is attained (without noise E e(t) = e^{−2σ₁²t/n}); the "
+               "linear term is not: ε²Σ_j(1 − e^{−σ_j²t/n})²/σ_j² ≤ c·ε²rt/n already with "
+               "c = max_x (1 − e^{−x})²/x ≈ 0.407, so the bound stays true with the linear term "
+               "scaled by any factor ≥ 0.41 — numerics can pin its exponential term and T_0, "
+               "not the constant of its linear term."),
         derivation=(
             Step("per mode: (1 − e^{−x})² ≤ min(1, x)²", sp.Le((1 - sp.exp(-x)) ** 2, sp.Min(1, x) ** 2)),
             Step("min(1/σ², σ²t²/n²) ≤ t/n, summed over r modes", sp.Le(sp.Min(1 / sigma**2, sigma**2 * t**2 / n**2), t / n)),
