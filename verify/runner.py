@@ -22,9 +22,13 @@ __all__ = ["CheckReport", "TrackedResult", "run_check", "run_checks"]
 def takes_result(fn: Callable[..., Any]) -> bool:
     """Whether a check or figure function takes the Result as its third argument."""
     try:
-        return len(inspect.signature(fn).parameters) >= 3
+        params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return False
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        return True
+    return sum(p.kind in kinds for p in params) >= 3
 
 
 class _TrackedParts(Mapping):
