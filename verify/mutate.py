@@ -36,16 +36,19 @@ practicing programmer", *Computer* 11(4), 1978 (mutation analysis). Y. Jia and M
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import random
 import signal
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import mpmath
 import sympy as sp
 from sympy.assumptions.assume import AppliedPredicate
 from sympy.core.function import AppliedUndef
@@ -271,6 +274,71 @@ def _matrix_kinds(conditions: Sequence[sp.Basic]) -> dict[sp.MatrixSymbol, set[s
     return out
 
 
+def _mp_scalar(e: sp.Basic) -> Any:
+    v = sp.sympify(e).doit().evalf(30)
+    if not v.is_number:
+        raise _Unevaluable(f"not a number: {sp.sstr(v)[:60]}")
+    return mpmath.mpc(complex(v)) if not v.is_real else mpmath.mpf(str(v))
+
+
+def _mp_eval(e: sp.Basic, mats: dict[str, Any]) -> Any:
+    """A matrix (or scalar) expression with numbers for its scalars, evaluated in mpmath:
+    products, sums, transposes, inverses, integer and fractional matrix powers, traces,
+    determinants, Hadamard products, entries; other nodes of scalars by SymPy's evalf."""
+    E = sp.matrices.expressions
+    if isinstance(e, sp.MatrixSymbol):
+        return mats[e.name]  # by name: the shapes were substituted, the symbol changed
+    if not e.atoms(sp.MatrixSymbol) and not isinstance(e, sp.MatrixExpr):
+        return _mp_scalar(e)
+    if isinstance(e, sp.MatrixBase):
+        return mpmath.matrix([[_mp_eval(x, mats) for x in e.row(i)] for i in range(e.rows)])
+    if isinstance(e, E.Identity):
+        return mpmath.eye(int(e.rows))
+    if isinstance(e, E.ZeroMatrix):
+        return mpmath.zeros(int(e.rows), int(e.cols))
+    if isinstance(e, (sp.MatAdd, sp.Add)):
+        out = _mp_eval(e.args[0], mats)
+        for a in e.args[1:]:
+            out = out + _mp_eval(a, mats)
+        return out
+    if isinstance(e, (sp.MatMul, sp.Mul)):
+        out = _mp_eval(e.args[0], mats)
+        for a in e.args[1:]:
+            out = out * _mp_eval(a, mats)
+        return out
+    if isinstance(e, sp.Transpose):
+        return _mp_eval(e.arg, mats).T
+    if isinstance(e, sp.Inverse):
+        return mpmath.inverse(_mp_eval(e.arg, mats))
+    if isinstance(e, (sp.MatPow, sp.Pow)):
+        base, k = _mp_eval(e.args[0], mats), e.args[1]
+        if not isinstance(base, mpmath.matrix):
+            return mpmath.power(base, _mp_eval(k, mats))
+        if k.is_Integer:
+            return base ** int(k) if int(k) >= 0 else mpmath.inverse(base) ** (-int(k))
+        return mpmath.powm(base, _mp_scalar(k))
+    if isinstance(e, E.Trace):
+        A = _mp_eval(e.arg, mats)
+        return mpmath.fsum(A[i, i] for i in range(A.rows))
+    if isinstance(e, E.Determinant):
+        return mpmath.det(_mp_eval(e.arg, mats))
+    if isinstance(e, sp.HadamardProduct):
+        out = _mp_eval(e.args[0], mats)
+        for a in e.args[1:]:
+            b = _mp_eval(a, mats)
+            out = mpmath.matrix([[out[i, j] * b[i, j] for j in range(out.cols)] for i in range(out.rows)])
+        return out
+    if isinstance(e, E.MatrixElement):
+        A = _mp_eval(e.parent, mats)
+        return A[int(e.i), int(e.j)]
+    if isinstance(e, sp.Function) and len(e.args) == 1 and hasattr(mpmath, type(e).__name__):
+        v = _mp_eval(e.args[0], mats)
+        if isinstance(v, mpmath.matrix) and v.rows == v.cols == 1:
+            v = v[0, 0]
+        return getattr(mpmath, type(e).__name__)(v)
+    raise _Unevaluable(f"no numeric evaluation of {type(e).__name__}")
+
+
 class _Point:
     """One random assignment of every symbol, matrix and undefined function of a result."""
 
@@ -333,6 +401,22 @@ class _Point:
 
     def value(self, expr: sp.Basic) -> list[complex]:
         e = expr
+        if isinstance(e, sp.Basic) and e.atoms(sp.MatrixSymbol):
+            # Matrices numerically, at 30 digits (mpmath): SymPy's exact matrix algebra on
+            # Float entries (a Jordan form for H^{-1/2}) can take hours.
+            e = e.replace(lambda x: isinstance(x, AppliedUndef), self._undef)
+            e = e.xreplace(self.subs)
+            with mpmath.workdps(30):
+                v = _mp_eval(e, {m.name: mpmath.matrix(G.tolist()) for m, G in self.mats.items()})
+                vals = [v[i, j] for i in range(v.rows) for j in range(v.cols)] \
+                    if isinstance(v, mpmath.matrix) else [v]
+                out = []
+                for z in vals:
+                    z = complex(z)
+                    if not (math.isfinite(z.real) and math.isfinite(z.imag)):
+                        raise _Unevaluable("not finite")
+                    out.append(z)
+            return out
         if isinstance(e, sp.Basic):
             e = e.replace(lambda x: isinstance(x, AppliedUndef), self._undef)
             e = e.xreplace({**self.subs, **self.mats})
@@ -382,10 +466,31 @@ def _signature(obj: sp.Basic, points: Sequence[_Point]) -> tuple[tuple[str, ...]
     vals: list[list[complex] | None] = []
     for pt in points:
         try:
-            vals.append([z for e in exprs for z in pt.value(e)])
-        except Exception:  # noqa: BLE001 (outside the domain at this point)
+            with _time_limit(_POINT_SECONDS):
+                vals.append([z for e in exprs for z in pt.value(e)])
+        except Exception:  # noqa: BLE001 (outside the domain, or too slow, at this point)
             vals.append(None)
     return names, vals
+
+
+#: Seconds SymPy may spend evaluating one claim at one random point; a point past it is
+#: left out of the comparison (as a point outside the domain would be).
+_POINT_SECONDS = 5.0
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`_Timeout` after ``seconds`` (SIGALRM; no limit off the main thread)."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def _same(a: tuple, b: tuple) -> bool | None:

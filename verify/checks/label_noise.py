@@ -1,8 +1,7 @@
 """Checks of the ``label_noise.*`` results: Hessian traces, the regularizer series, and
 label-noise SGD on the quadratically overparametrized model.
 
-Sections: evaluating claims (a stop-gap for constructs the array printer does not print
-yet), problem builders, checks, figures.
+Sections: evaluating claims, problem builders, checks, figures.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ import math
 from typing import Any
 
 import numpy as np
-import sympy as sp
 from hypothesis import strategies as st
 
 from numerics import GD, run, to_numpy
@@ -33,83 +31,11 @@ _asarray = to_xp  # host array -> float64 array of xp
 
 
 # ============================================================== evaluating claims
-class _MatmulPrinter:
-    """Lazily built NumPy printer writing matrix products with ``@`` (batched)."""
-
-    cls: Any = None
-
-    @classmethod
-    def get(cls) -> Any:
-        if cls.cls is None:
-            from sympy.printing.numpy import NumPyPrinter  # noqa: PLC0415
-
-            class P(NumPyPrinter):
-                def _print_MatMul(self, expr: Any) -> str:
-                    c, ms = expr.as_coeff_matrices()
-                    body = " @ ".join(f"({self._print(m)})" for m in ms)
-                    return body if c == 1 else f"({self._print(c)}) * ({body})"
-
-                def _print_Transpose(self, expr: Any) -> str:
-                    return f"numpy.swapaxes({self._print(expr.arg)}, -1, -2)"
-
-                def _print_Inverse(self, expr: Any) -> str:
-                    return f"numpy.linalg.inv({self._print(expr.arg)})"
-
-            cls.cls = P
-        return cls.cls
-
-
-def _fallback(expr: Any, xp: Any) -> Any:
-    """Evaluate ``expr`` (the right-hand side of a claim) on NumPy: Sums over an indexed
-    family are expanded (the family's label is an argument, index 1..n the last axis;
-    an index out of range gives NaN), matrix products become ``@``."""
-    if isinstance(expr, sp.Equality):
-        expr = expr.rhs
-
-    cache: dict[tuple[str, ...], Any] = {}
-    plain = not (expr.has(sp.Sum) or expr.atoms(sp.Indexed))
-
-    def evaluate(**values: Any) -> Any:
-        host = {k: (np.asarray(to_numpy(v), dtype=np.float64) if not isinstance(v, (int, float))
-                    else float(v)) for k, v in values.items()}
-        if plain and tuple(sorted(host)) in cache:
-            args, fn = cache[tuple(sorted(host))]
-            return xp.asarray(np.asarray(fn(*(host[s.name] for s in args)), dtype=np.float64))
-        e = expr
-        if e.has(sp.Sum):
-            scalars = {s: host[s.name] for s in e.free_symbols
-                       if isinstance(s, sp.Symbol) and isinstance(host.get(s.name), float)}
-            e = e.subs({s: int(v) if float(v).is_integer() else v for s, v in scalars.items()})
-            e = e.doit()
-        sub: dict[Any, Any] = {}
-        for ix in e.atoms(sp.Indexed):
-            arr = host[ix.base.label.name]
-            k = int(ix.indices[0])
-            sub[ix] = float(arr[..., k - 1]) if 1 <= k <= arr.shape[-1] else math.nan
-        e = e.xreplace({k: sp.Float(v) for k, v in sub.items()})
-        args = sorted((s for s in e.free_symbols | e.atoms(sp.MatrixSymbol)
-                       if getattr(s, "name", None) in host), key=lambda s: s.name)
-        fn = sp.lambdify(args, e, modules="numpy", printer=_MatmulPrinter.get())
-        if plain:
-            cache[tuple(sorted(host))] = (args, fn)
-        return xp.asarray(np.asarray(fn(*(host[s.name] for s in args)), dtype=np.float64))
-
-    return evaluate
-
-
 def claim(result: Any, xp: Any, part: str | None = None) -> Any:
-    """``result.numeric(xp, part=part)``; where the array printer cannot yet compile or call
-    the claim (a Sum over an indexed family, whose label is not an argument yet; a matrix
-    statement) the same expression is evaluated by :func:`_fallback`. Either way the claim
-    is recorded as evaluated."""
-    obj = result.statement if part in (None, "statement") else result.parts[part]
-    try:
-        fn = result.numeric(xp, part=part)
-    except (TypeError, SyntaxError, NameError, NotImplementedError, ValueError):
-        return _fallback(obj, xp)
-    if not obj.atoms(sp.Indexed):
-        return fn
-    return _fallback(obj, xp)
+    """``result.numeric(xp, part=part)``: the claim as an array function (Sums over an
+    indexed family take the family as an array, index 1..n on the last axis; matrices as
+    arrays whose last two axes are the matrix)."""
+    return result.numeric(xp, part=part)
 
 
 def _f(x: Any) -> float:
@@ -149,13 +75,39 @@ def _gaussian_model_on_gamma(p: dict[str, Any], xp: Any) -> tuple[Any, Any, np.n
     return model, project_to_manifold(model, theta0), X
 
 
+def _certificate_margin(Z: np.ndarray, w_star: np.ndarray) -> float:
+    """min t s.t. (Zᵀν)_S = sign(w*_S), |(Zᵀν)_j| ≤ t off the support S (an LP). w* is the
+    unique min-ℓ1 interpolant when t < 1 and Z_S has full column rank (dual certificate)."""
+    from scipy.optimize import linprog  # noqa: PLC0415
+
+    n = Z.shape[0]
+    S = w_star != 0
+    if np.linalg.matrix_rank(Z[:, S]) < int(S.sum()):
+        return np.inf
+    A_eq = np.hstack([Z[:, S].T, np.zeros((int(S.sum()), 1))])
+    off = Z[:, ~S].T
+    A_ub = np.vstack([np.hstack([off, -np.ones((off.shape[0], 1))]),
+                      np.hstack([-off, -np.ones((off.shape[0], 1))])])
+    c = np.zeros(n + 1)
+    c[-1] = 1.0
+    res = linprog(c, A_ub=A_ub, b_ub=np.zeros(A_ub.shape[0]), A_eq=A_eq, b_eq=np.sign(w_star[S]),
+                  bounds=[(None, None)] * (n + 1), method="highs")
+    return float(res.x[-1]) if res.success else np.inf
+
+
 def _sparse_problem(p: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """±1 measurements of a k-sparse ±1 vector, drawn (from the seed's stream) until w* is
+    the unique min-ℓ1 interpolant with a dual-certificate margin ≥ 0.05 (the regime of the
+    claim; ±1 designs are degenerate for some draws)."""
     rng = host_rng(p)
     n, d, k = p["n"], p["d"], p["k"]
-    Z = rng.choice([-1.0, 1.0], (n, d))
-    w_star = np.zeros(d)
-    w_star[rng.choice(d, k, replace=False)] = rng.choice([-1.0, 1.0], k)
-    return Z, Z @ w_star, w_star
+    for _ in range(100):
+        Z = rng.choice([-1.0, 1.0], (n, d))
+        w_star = np.zeros(d)
+        w_star[rng.choice(d, k, replace=False)] = rng.choice([-1.0, 1.0], k)
+        if _certificate_margin(Z, w_star) <= 0.95:
+            return Z, Z @ w_star, w_star
+    raise ValueError(f"no draw with a unique min-ℓ1 interpolant for n = {n}, d = {d}, k = {k}")
 
 
 def _label_noise_runs(model: Any, start: Any, p: dict[str, Any], xp: Any) -> list[dict[str, Any]]:

@@ -168,7 +168,7 @@ def _gaussian_mass(H: np.ndarray, T: float, U_min: float, box: float = 0.0) -> f
     """∫ e^{−(U_min + ½xᵀHx)/T} dx by the trapezoid rule on a grid (d ≤ 3), times a flat
     direction of length ``box`` if given (a degenerate minimum)."""
     d = H.shape[0]
-    s = math.sqrt(T / float(np.linalg.eigvalsh(H).min()))
+    s = math.sqrt(T / float(np.linalg.eigvalsh(H).min()))   # the widest direction
     g = np.linspace(-12 * s, 12 * s, {1: 201, 2: 81, 3: 61}[d])
     X = np.stack(np.meshgrid(*([g] * d), indexing="ij"), axis=-1)
     q = np.einsum("...i,ij,...j->...", X, H, X)
@@ -178,6 +178,13 @@ def _gaussian_mass(H: np.ndarray, T: float, U_min: float, box: float = 0.0) -> f
     return float(f) * (box if box else 1.0)
 
 
+def _spd(rng: np.random.Generator, d: int) -> np.ndarray:
+    """A non-diagonal SPD matrix with eigenvalues in [0.5, 2] (so the trapezoid grid, set by
+    the widest direction, resolves the narrowest: h ≤ 0.8σ_min, error ~e^{−2π²σ²/h²} ≪ 1e-12)."""
+    Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    return (Q * rng.uniform(0.5, 2.0, d)) @ Q.T
+
+
 def _laplace_outcomes(result: Any, xp: Any, rng: np.random.Generator) -> list[Outcome]:
     """laplace_mass vs the quadrature of a Gaussian well (non-diagonal H, U_min ≠ 0) for
     d = 1, 2, 3; degenerate_ratio (d = 3, m = 1 and 2 flat directions over a box of volume
@@ -185,19 +192,16 @@ def _laplace_outcomes(result: Any, xp: Any, rng: np.random.Generator) -> list[Ou
     outs = []
     mass = result.numeric(xp, part="laplace_mass")
     for d in (1, 2, 3):
-        B = rng.standard_normal((d, d))
-        H = B @ B.T + 0.5 * np.eye(d)
+        H = _spd(rng, d)
         T, U_min = float(rng.uniform(0.3, 2.0)), float(rng.uniform(-1.0, 1.0))
         quad = _gaussian_mass(H, T, U_min)
         pred = float(to_numpy(mass(T=T, U_min=U_min, d=float(d), det_H=float(np.linalg.det(H)))))
         outs.append(Outcome.close(pred, quad, tol.Tolerance(1e-9 * quad, "trapezoid on ±12σ: 1e-9"),
                                   quantity=f"laplace_mass vs ∫e^(−U/T), d = {d}"))
     ratio = result.numeric(xp, part="degenerate_ratio")
-    B = rng.standard_normal((3, 3))
-    H3 = B @ B.T + 0.5 * np.eye(3)          # the non-degenerate well, d = 3
+    H3 = _spd(rng, 3)                        # the non-degenerate well, d = 3
     for m in (1, 2):                         # m flat directions (m = 1 alone is symmetric in T, det H_⊥)
-        C = rng.standard_normal((3 - m, 3 - m))
-        Hp = C @ C.T + 0.5 * np.eye(3 - m)
+        Hp = _spd(rng, 3 - m)
         V = float(rng.uniform(1.0, 3.0))
         for T in (0.25, 1.0):
             quad = _gaussian_mass(Hp, T, 0.0, box=V) / _gaussian_mass(H3, T, 0.0)
