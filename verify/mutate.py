@@ -93,6 +93,10 @@ def _children(node: sp.Basic) -> tuple[sp.Basic, ...]:
 
 def _walk(node: sp.Basic, path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], sp.Basic]]:
     yield path, node
+    if isinstance(node, sp.MatrixBase):  # an explicit matrix: its entries, in row order
+        for i, a in enumerate(node):
+            yield from _walk(a, (*path, i))
+        return
     if isinstance(node, sp.Indexed):
         # the label is a name; the indices are expressions
         for i, a in enumerate(node.args[1:], start=1):
@@ -113,6 +117,10 @@ def _replace(node: sp.Basic, path: tuple[int, ...], new: sp.Basic) -> sp.Basic:
     if not path:
         return new
     i, rest = path[0], path[1:]
+    if isinstance(node, sp.MatrixBase):
+        flat = list(node)
+        flat[i] = _replace(flat[i], rest, new)
+        return sp.ImmutableMatrix(node.rows, node.cols, flat)
     args = list(node.args)
     args[i] = _replace(args[i], rest, new)
     return node.func(*args)
@@ -516,7 +524,10 @@ def _same(a: tuple, b: tuple) -> bool | None:
 
 # ----------------------------------------------------------------------------- mutants
 def _claim_object(result: Any, claim: str) -> sp.Basic:
-    return result.statement if claim == "statement" else result.parts[claim]
+    obj = result.statement if claim == "statement" else result.parts[claim]
+    if isinstance(obj, sp.MatrixBase) and not isinstance(obj, sp.ImmutableMatrix):
+        obj = sp.ImmutableMatrix(obj)  # hashable, so rewrites can be told apart
+    return obj
 
 
 def _with_claim(result: Any, claim: str, new: sp.Basic) -> Any:

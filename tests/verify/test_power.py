@@ -132,3 +132,13 @@ def test_a_check_failing_on_the_real_result_is_reported(swap_check) -> None:
     swap_check(lambda p, xp, result: Outcome.failure("always"))
     rep = measure_power("stability.gd_threshold", max_mutants=5)
     assert not rep.baseline_passed and rep.total == 0
+
+
+def test_explicit_matrices_are_mutated() -> None:
+    y = sp.Symbol("y")
+    a = sp.Symbol("a", positive=True)
+    r = Result(id="toy.table", title="t", source="test",
+               statement=sp.Eq(y, a), symbols=(a, y),
+               parts={"table": sp.Matrix([[1, 2], [3, a]])})
+    ms = mutants(r, max_mutants=None)
+    assert any(m.claim == "table" for m in ms)
