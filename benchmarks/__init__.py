@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,6 +60,12 @@ def _configs() -> dict[str, dict[str, Any]]:
 
 CONFIGS = ("full", "quick", "tiny")
 
+#: How long ``--quick`` takes, measured (``time python -m benchmarks --quick`` on a shared
+#: 2-core machine: 708 s wall at load average ~8, 197 s of CPU, of which timing the whole
+#: ``implreg verify`` took 207 s wall), so that the help does not promise less than the run.
+QUICK_DURATION = ("12 minutes measured on a busy 2-core machine, 3.3 of them CPU time, so "
+                  "about 4 when idle; --skip-verify saves about 30 %")
+
 
 def _gpu_row() -> Any:
     from benchmarks._util import Row  # noqa: PLC0415
@@ -78,7 +86,8 @@ def run_suite(config: str = "full", *, skip_verify: bool = False, sections: Sequ
     Parameters
     ----------
     config
-        ``"full"`` (a few minutes), ``"quick"`` or ``"tiny"`` (seconds; used by the tests).
+        ``"full"`` (longer than ``"quick"``), ``"quick"`` (see :data:`QUICK_DURATION`) or
+        ``"tiny"`` (seconds; used by the tests).
     skip_verify
         Do not time the whole ``implreg verify``.
     sections
@@ -148,20 +157,23 @@ def _fmt(v: Any, unit: str) -> str:
 def render(report: dict[str, Any], console: Any = None) -> None:
     """Print the report as a rich table (and the machine it ran on)."""
     from rich.console import Console  # noqa: PLC0415
+    from rich.markup import escape  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
 
     con = console or (Console() if sys.stdout.isatty() else Console(width=160))
     m = report["machine"]
-    table = Table(title=f"implreg benchmarks ({report['config']}) — {m['nproc']} × {m['cpu']}, "
-                        f"NumPy {m['numpy']}, BLAS {m['blas']}")
+    # Text from the measurements is escaped: rich reads "[torch]" in an install hint
+    # ("pip install 'implreg[torch]'") as a markup tag and drops it.
+    table = Table(title=escape(f"implreg benchmarks ({report['config']}) — {m['nproc']} × "
+                               f"{m['cpu']}, NumPy {m['numpy']}, BLAS {m['blas']}"))
     for col in ("section", "benchmark", "value", "target", "status"):
         table.add_column(col, no_wrap=col != "benchmark",
                          justify="right" if col == "value" else "left")
     table.add_column("detail", overflow="fold")
     for r in report["rows"]:
         status = {True: "[green]meets[/]", False: "[bold red]short[/]", None: ""}[r["ok"]]
-        table.add_row(r["section"], r["name"], _fmt(r["value"], r["unit"]), r["target"],
-                      status, r["detail"])
+        table.add_row(escape(r["section"]), escape(r["name"]), escape(_fmt(r["value"], r["unit"])),
+                      escape(r["target"]), status, escape(r["detail"]))
     con.print(table)
     con.print(f"suite ran in {report['seconds']:.0f} s")
 
@@ -186,7 +198,7 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                                           description="implreg's performance suite")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_const", const="quick", dest="config",
-                      help="smaller sizes and fewer repeats (about a minute)")
+                      help=f"smaller sizes and fewer repeats ({QUICK_DURATION})".replace("%", "%%"))
     size.add_argument("--tiny", action="store_const", const="tiny", dest="config",
                       help="the smoke configuration of the tests (seconds)")
     p.add_argument("--skip-verify", action="store_true",
@@ -201,21 +213,49 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     return p
 
 
+def _check_output(path: str, flag: str) -> Path:
+    """Check, writing nothing, that ``path`` can be written as a file: not a directory,
+    in an existing directory where a file can be created (probed by creating and removing
+    one: ``os.access`` says yes to root even on a read-only file system)."""
+    out = Path(path)
+    if out.is_dir():
+        raise ValueError(f"{flag} {path!r} is a directory; give a file name")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        what = "is a file" if parent.exists() else "does not exist"
+        raise ValueError(f"{flag}: directory {str(parent)!r} {what}")
+    try:
+        if out.exists():
+            with open(out, "ab"):
+                pass
+        else:
+            with tempfile.NamedTemporaryFile(dir=parent, prefix=".implreg-probe-"):
+                pass
+    except OSError as exc:
+        raise ValueError(f"{flag}: cannot write {path!r} ({exc.strerror or exc})") from None
+    return out
+
+
 def run_from_args(args: argparse.Namespace) -> int:
-    """Run the suite as parsed by :func:`build_parser`; print the table, write the JSON."""
-    for opt in ("json", "markdown"):
-        path = getattr(args, opt, None)
-        if path is not None and not Path(path).parent.exists():
-            raise ValueError(f"--{opt}: directory {str(Path(path).parent)!r} does not exist")
+    """Run the suite as parsed by :func:`build_parser`; print the table, write the JSON.
+
+    Output paths are checked before the suite runs, so a typo costs seconds, not the run.
+    """
+    paths = {opt: _check_output(getattr(args, opt), f"--{opt}")
+             for opt in ("json", "markdown") if getattr(args, opt, None) is not None}
+    if len(paths) == 2 and os.path.abspath(paths["json"]) == os.path.abspath(paths["markdown"]):
+        raise ValueError(f"--json and --markdown both name {args.json!r}; give two files")
+    if args.config == "quick":
+        print(f"benchmarks: the quick suite takes {QUICK_DURATION}", file=sys.stderr)
     report = run_suite(args.config, skip_verify=args.skip_verify, sections=args.section,
                        progress=lambda msg: print(f"benchmarks: {msg} ...", file=sys.stderr))
     render(report)
-    if args.json is not None:
-        Path(args.json).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
-                                   encoding="utf-8")
+    if "json" in paths:
+        paths["json"].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
+                                 encoding="utf-8")
         print(f"benchmarks: JSON written to {args.json}", file=sys.stderr)
-    if getattr(args, "markdown", None) is not None:
-        Path(args.markdown).write_text(to_markdown(report), encoding="utf-8")
+    if "markdown" in paths:
+        paths["markdown"].write_text(to_markdown(report), encoding="utf-8")
         print(f"benchmarks: Markdown written to {args.markdown}", file=sys.stderr)
     return 0
 

@@ -12,12 +12,18 @@ __all__ = [
     "check_finite",
     "check_ndim",
     "check_psd",
+    "check_symmetric",
     "check_probability",
+    "check_array",
+    "check_same_namespace",
 ]
 
 
 def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
     """``value`` as a float, or ``ValueError`` if it is not a finite positive number."""
+    shape = getattr(value, "shape", None)
+    if shape is not None and tuple(shape) != ():
+        raise TypeError(f"{name} must be a real number; got an array of shape {tuple(shape)}")
     if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
         raise TypeError(f"{name} must be a real number; got {type(value).__name__}")
     v = float(value)
@@ -57,6 +63,33 @@ def check_batch(batch: Any, n: int) -> int:
     return b
 
 
+def check_array(name: str, x: Any) -> Any:
+    """``x`` must be an array of an array-API namespace (not a list, a string or a number);
+    returns its namespace."""
+    from array_api_compat import array_namespace  # noqa: PLC0415
+
+    if not hasattr(x, "shape") or isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be an array; got {type(x).__name__} "
+                        "(convert it with xp.asarray(...) of the backend you use)")
+    try:
+        return array_namespace(x)
+    except TypeError as exc:
+        raise TypeError(f"{name} must be an array of an array-API namespace; {exc}") from None
+
+
+def check_same_namespace(**arrays: Any) -> Any:
+    """All arrays from one namespace (NumPy and array_api_strict do not mix); returns it."""
+    from array_api_compat import array_namespace  # noqa: PLC0415
+
+    present = {k: v for k, v in arrays.items() if v is not None}
+    try:
+        return array_namespace(*present.values())
+    except TypeError:
+        kinds = ", ".join(f"{k} from {type(v).__module__.split('.')[0]}" for k, v in present.items())
+        raise TypeError(f"arrays from different namespaces cannot be mixed: {kinds}; "
+                        "convert them with one backend's xp.asarray") from None
+
+
 def check_ndim(name: str, x: Any, ndims: tuple[int, ...]) -> None:
     """``x.ndim`` must be one of ``ndims``."""
     if not hasattr(x, "shape"):
@@ -72,6 +105,19 @@ def check_finite(name: str, x: Any, xp: Any) -> None:
         raise ValueError(f"{name} must be finite; it contains NaN or infinity")
 
 
+def check_symmetric(name: str, H: Any, xp: Any, *, rtol: float | None = None) -> tuple[float, float]:
+    """``H`` must equal its transpose to ``rtol·max|H|`` (default ``100·d·eps``: rounding of
+    a matrix formed in floating point). Returns the tolerance and ``max|H|``."""
+    d = H.shape[-1]
+    eps = xp.finfo(H.dtype).eps
+    tol = 100 * d * eps if rtol is None else rtol
+    scale = float(xp.max(xp.abs(H))) if math.prod(H.shape) else 0.0
+    asym = float(xp.max(xp.abs(H - xp.matrix_transpose(H)))) if math.prod(H.shape) else 0.0
+    if asym > tol * max(scale, 1e-300):
+        raise ValueError(f"{name} must be symmetric; max |H - Hᵀ| = {asym:.3g}")
+    return tol, scale
+
+
 def check_psd(name: str, H: Any, xp: Any, *, rtol: float | None = None) -> None:
     """``H`` (..., d, d) must be symmetric positive semi-definite.
 
@@ -82,12 +128,7 @@ def check_psd(name: str, H: Any, xp: Any, *, rtol: float | None = None) -> None:
     d = H.shape[-1]
     if H.shape[-2] != d:
         raise ValueError(f"{name} must be square in its last two axes; got shape {tuple(H.shape)}")
-    eps = xp.finfo(H.dtype).eps
-    tol = 100 * d * eps if rtol is None else rtol
-    scale = float(xp.max(xp.abs(H))) if math.prod(H.shape) else 0.0
-    asym = float(xp.max(xp.abs(H - xp.matrix_transpose(H)))) if math.prod(H.shape) else 0.0
-    if asym > tol * max(scale, 1e-300):
-        raise ValueError(f"{name} must be symmetric; max |H - Hᵀ| = {asym:.3g}")
+    tol, scale = check_symmetric(name, H, xp, rtol=rtol)
     lam_min = float(xp.min(xp.linalg.eigvalsh(H)))
     if lam_min < -tol * max(scale, 1e-300):
         raise ValueError(f"{name} must be positive semi-definite; smallest eigenvalue {lam_min:.3g}")

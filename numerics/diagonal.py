@@ -208,8 +208,15 @@ def q_potential(w: Any, alpha: float) -> Any:
     alpha = check_positive("alpha", alpha)
     xp = array_namespace(w)
     zz = w / alpha**2
-    asinh = xp.log(zz / 2 + xp.sqrt(1 + zz * zz / 4))
-    return alpha**2 * xp.sum(2 - xp.sqrt(4 + zz * zz) + zz * asinh, axis=-1)
+    # Stable forms: asinh itself (log(z/2 + √(1 + z²/4)) cancels to log 0 for z ≪ −1), and
+    # 2 − √(4 + z²) = −z²/(2 + √(4 + z²)) (no cancellation near 0), with √(4 + z²) written
+    # |z|·√(1 + 4/z²) for |z| > 2 so that z² cannot overflow.
+    az = xp.abs(zz)
+    big = az > 2
+    zb = xp.where(big, az, xp.ones_like(az))
+    zs = xp.where(big, xp.zeros_like(zz), zz)
+    root = xp.where(big, zb * xp.sqrt(1 + 4 / (zb * zb)), xp.sqrt(4 + zs * zs))
+    return alpha**2 * xp.sum(zz * xp.asinh(zz / 2) - zz * (zz / (2 + root)), axis=-1)
 
 
 def _host(X: Any, y: Any) -> tuple[Any, Any, Any]:

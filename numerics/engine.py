@@ -14,7 +14,7 @@ from typing import Any
 
 from array_api_compat import array_namespace
 
-from numerics._validation import check_int, check_positive
+from numerics._validation import check_array, check_finite, check_int, check_positive
 from numerics.random import default_rng
 
 __all__ = ["Trajectory", "run", "DivergenceError"]
@@ -151,17 +151,28 @@ def run(
     -------
     Trajectory
     """
-    xp = array_namespace(x0)
+    xp = check_array("x0", x0)
     steps = check_int("steps", steps, minimum=0)
     record_every = check_int("record_every", record_every, minimum=1)
     bound = check_positive("bound", bound)
     check_every = check_int("check_every", check_every, minimum=1)
+    if isinstance(record, str):  # one name, not its letters
+        record = (record,)
     x = xp.asarray(x0, copy=True)
     squeeze = x.ndim == 1
     if squeeze:
         x = x[None, :]
     if x.ndim != 2:
         raise ValueError(f"x0 must have shape (R, d) or (d,); got {tuple(x0.shape)}")
+    dim = getattr(model, "p", getattr(model, "d", None))
+    if isinstance(dim, int) and x.shape[-1] != dim:
+        hint = (f" (a (d,) vector is one replica; for R replicas of a scalar use shape (R, 1))"
+                if squeeze else "")
+        raise ValueError(f"x0 must have {dim} coordinates per replica (the model's dimension); "
+                         f"got shape {tuple(x0.shape)}{hint}")
+    if x.shape[0] == 0:
+        raise ValueError(f"x0 must hold at least one replica; got shape {tuple(x0.shape)}")
+    check_finite("x0", x, xp)
     if isinstance(record, Mapping):
         recorders = dict(record)
     else:

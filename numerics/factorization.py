@@ -17,7 +17,7 @@ from array_api_compat import array_namespace
 
 from numerics._validation import check_finite, check_int, check_ndim, check_positive
 
-__all__ = ["MatrixSensing", "min_nuclear_norm", "min_nuclear_norm_commuting"]
+__all__ = ["min_entropy_commuting", "MatrixSensing", "min_nuclear_norm", "min_nuclear_norm_commuting"]
 
 
 class MatrixSensing:
@@ -167,6 +167,47 @@ def min_nuclear_norm_commuting(A: Any, y: Any, Q: Any) -> Any:
     if np.max(np.abs(off)) > 1e-10 * max(1.0, np.max(np.abs(Ah))):
         raise ValueError("A_i are not diagonal in the basis Q (the measurements do not commute)")
     x = np.asarray(min_l1_interpolant(diag, yh))
+    return xp.asarray((Qh * x) @ Qh.T)
+
+
+def min_entropy_commuting(A: Any, y: Any, Q: Any, alpha: float) -> Any:
+    r"""The finite-α limit of gradient flow on :math:`UV^T` from :math:`U_0 = V_0 = \alpha I`
+    when :math:`A_i = Q\operatorname{diag}(a_i)Q^T` commute.
+
+    In the basis Q the flow stays diagonal, :math:`W = Q\operatorname{diag}(x)Q^T` with
+    :math:`x = s\odot s`, :math:`\dot s = -s\odot(a^Tr)`, so
+    :math:`\log(x/\alpha^2) = -2\int a^Tr\in\operatorname{range}(a^T)`: the limit satisfies
+    the KKT conditions of :math:`\min_{x\ge0}\sum_j x_j\log(x_j/\alpha^2) - x_j` s.t.
+    :math:`\langle a_i, x\rangle = y_i` (Gunasekar et al. 2017, proof of Theorem 1). Solved
+    through its smooth dual :math:`\min_\nu\sum_j\alpha^2e^{(a^T\nu)_j} - \nu^Ty`,
+    :math:`x = \alpha^2e^{a^T\nu}` (SciPy trust-exact with the exact Hessian). As
+    :math:`\alpha\to0` it tends to :func:`min_nuclear_norm_commuting`. Host computation.
+    """
+    import numpy as np  # noqa: PLC0415
+    from scipy.optimize import minimize  # noqa: PLC0415
+
+    from numerics.backend import to_numpy  # noqa: PLC0415
+
+    alpha = check_positive("alpha", alpha)
+    xp, Ah, yh = _host3(A, y)
+    Qh = np.asarray(to_numpy(Q), dtype=np.float64)
+    a = np.einsum("ji,njk,ki->ni", Qh, Ah, Qh)
+    log_a2 = 2 * np.log(alpha)
+
+    def f(nu: Any) -> float:
+        return float(np.sum(np.exp(a.T @ nu + log_a2)) - nu @ yh)
+
+    def g(nu: Any) -> Any:
+        return a @ np.exp(a.T @ nu + log_a2) - yh
+
+    def h(nu: Any) -> Any:
+        return (a * np.exp(a.T @ nu + log_a2)) @ a.T
+
+    nu = np.zeros(a.shape[0])
+    for _ in range(3):
+        nu = minimize(f, nu, jac=g, hess=h, method="trust-exact",
+                      options={"gtol": 1e-13, "maxiter": 5000}).x
+    x = np.exp(a.T @ nu + log_a2)
     return xp.asarray((Qh * x) @ Qh.T)
 
 

@@ -14,6 +14,7 @@ the limiting flow :math:`dY/d\tau = -(\delta^2/4)P_\Gamma\nabla\operatorname{Tr}
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from array_api_compat import array_namespace
@@ -21,7 +22,7 @@ from array_api_compat import array_namespace
 from numerics._validation import check_batch, check_int, check_positive
 from numerics.optim import Rule, sample_batches
 
-__all__ = ["LabelNoiseSGD", "trace_flow", "project_to_manifold"]
+__all__ = ["LabelNoiseSGD", "trace_flow", "project_to_manifold", "tangent_projector", "trace_grad"]
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,19 @@ def _tangent(model: Any, x: Any, g: Any) -> Any:
     return g - (xp.matrix_transpose(J) @ s)[..., 0]
 
 
+def tangent_projector(model: Any, x: Any) -> Any:
+    r""":math:`P_\Gamma = I - J^T(JJ^T)^{-1}J`, the orthogonal projection on the tangent space
+    of Γ at ``x`` (``(R, p, p)``; J the ``(R, n, p)`` Jacobian of the outputs)."""
+    xp = array_namespace(x)
+    J = model.jacobian(x)
+    G = J @ xp.matrix_transpose(J)
+    eye = xp.eye(x.shape[-1], dtype=x.dtype)
+    return eye[None, ...] - xp.matrix_transpose(J) @ xp.linalg.solve(G, J)
+
+
 def trace_flow(model: Any, y0: Any, *, delta: float, tau: float, steps: int,
-               record_every: int = 0) -> tuple[Any, Any]:
+               record_every: int = 0,
+               velocity: Callable[[Any, Any], Any] | None = None) -> tuple[Any, Any]:
     r"""Integrate :math:`dY/d\tau = -\frac{\delta^2}{4}P_\Gamma\nabla\operatorname{Tr}\nabla^2L(Y)`
     from ``y0`` (projected onto Γ first) up to ``tau`` with ``steps`` RK4 steps, each followed by
     :func:`project_to_manifold`.
@@ -119,6 +131,11 @@ def trace_flow(model: Any, y0: Any, *, delta: float, tau: float, steps: int,
     The model provides ``jacobian``, ``residual`` and ``trace_grad`` (the Euclidean gradient
     of :math:`\operatorname{Tr}\nabla^2L`; for the quadratic model
     :math:`8c\,(\sum_i x_i^2)\odot(u, v)`).
+
+    ``velocity(P, g)``, if given, replaces the right-hand side: it receives the tangent
+    projector ``(R, p, p)`` and the gradient of the trace as a column ``(R, p, 1)`` and
+    returns dY/dτ as ``(R, p, 1)`` (a claimed flow, e.g. ``Result.numeric`` of
+    ``label_noise.limiting_flow``, integrated as it stands).
 
     Returns
     -------
@@ -134,6 +151,8 @@ def trace_flow(model: Any, y0: Any, *, delta: float, tau: float, steps: int,
     c = -(delta**2) / 4
 
     def field(y: Any) -> Any:
+        if velocity is not None:
+            return velocity(tangent_projector(model, y), trace_grad(model, y)[..., None])[..., 0]
         return c * _tangent(model, y, trace_grad(model, y))
 
     y = project_to_manifold(model, y0)

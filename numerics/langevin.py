@@ -18,7 +18,7 @@ from array_api_compat import array_namespace
 from numerics._validation import check_batch, check_int, check_positive
 from numerics.optim import Rule, sample_batches
 
-__all__ = ["Langevin", "TwoWellPotential"]
+__all__ = ["HarmonicWell", "Langevin", "TwoWellPotential"]
 
 
 @dataclass(frozen=True)
@@ -143,3 +143,39 @@ class TwoWellPotential:
         :math:`\{\|x - m_f\|^2/k^2 < \|x - m_s\|^2\}` (an Apollonius ball for k > 1)."""
         _, _, Us, Uf = self._parts(x)
         return Uf < Us
+
+
+class HarmonicWell:
+    r""":math:`U(x) = \tfrac a2\|x\|^2`: the Euler–Maruyama chain of :class:`Langevin` on it is
+    linear, with stationary law :math:`N(0, \tfrac{T}{a(1 - \eta a/2)}I)` exactly (so its
+    O(η) bias is known).
+
+    Parameters
+    ----------
+    d
+        Dimension.
+    a
+        Curvature, > 0.
+    """
+
+    def __init__(self, d: int, *, a: float) -> None:
+        self.d = check_int("d", d, minimum=1)
+        self.a = check_positive("a", a)
+
+    def __repr__(self) -> str:
+        return f"HarmonicWell(d={self.d}, a={self.a:g})"
+
+    def _check(self, x: Any) -> Any:
+        if x.ndim != 2 or x.shape[-1] != self.d:
+            raise ValueError(f"x must have shape (R, d={self.d}); got {tuple(x.shape)}")
+        return array_namespace(x)
+
+    def loss(self, x: Any) -> Any:
+        """U(x), ``(R,)``."""
+        xp = self._check(x)
+        return 0.5 * self.a * xp.sum(x * x, axis=-1)
+
+    def grad(self, x: Any) -> Any:
+        """a·x, ``(R, d)``."""
+        self._check(x)
+        return self.a * x

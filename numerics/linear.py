@@ -15,7 +15,7 @@ from array_api_compat import array_namespace, is_numpy_namespace
 
 from numerics._validation import check_finite, check_ndim
 
-__all__ = ["LeastSquares", "relu_features", "min_norm_fit"]
+__all__ = ["LeastSquares", "Preconditioned", "relu_features", "min_norm_fit"]
 
 
 class LeastSquares:
@@ -187,6 +187,58 @@ class LeastSquares:
         r = self.residual(x)  # (R, n)
         A = self.A if self.A.ndim == 3 else self.A[None, ...]
         return (self.c * self.n) * (A * r[..., None])
+
+
+class Preconditioned:
+    r"""A model whose gradients are premultiplied by :math:`H^{-1}`, for any invertible ``H``.
+
+    GD (or SGD) on ``Preconditioned(model, H)`` is the scaled method
+    :math:`x_{k+1} = x_k - \eta H^{-1}\hat g_k` of seed 003 (``linear.scaled_gd_limit``,
+    ``linear.sgd_limit``) with a metric that need not be symmetric: the rules' own ``metric``
+    option accepts symmetric positive definite ``H`` only, and with a symmetric ``H`` the
+    order of a product (``H`` against ``Hᵀ``, ``H⁻¹Aᵀ`` against ``AᵀH⁻¹``) cannot be seen.
+
+    Parameters
+    ----------
+    model
+        A model with ``loss``, ``grad`` and (for SGD) ``batch_grad`` and ``n``.
+    H
+        An invertible ``(d, d)`` array of the model's namespace.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = Preconditioned(LeastSquares(np.eye(2, 3), np.ones(2), reduction="sum"),
+    ...                    np.diag([1.0, 2.0, 4.0]))
+    >>> m.grad(np.zeros((1, 3)))
+    array([[-1. , -0.5,  0. ]])
+    """
+
+    def __init__(self, model: Any, H: Any) -> None:
+        xp = array_namespace(H)
+        check_ndim("H", H, (2,))
+        d = getattr(model, "d", H.shape[-1])
+        if H.shape != (d, d):
+            raise ValueError(f"H must be ({d}, {d}) for a model of dimension {d}; got {tuple(H.shape)}")
+        check_finite("H", H, xp)
+        self.model, self.xp, self.d = model, xp, d
+        self.n = getattr(model, "n", None)
+        # Rows of g times H^{-T}: (H^{-1} g)^T = g^T H^{-T}.
+        self._right = xp.matrix_transpose(xp.linalg.inv(H))
+
+    def __repr__(self) -> str:
+        return f"Preconditioned({self.model!r})"
+
+    def loss(self, x: Any) -> Any:
+        return self.model.loss(x)
+
+    def grad(self, x: Any) -> Any:
+        r""":math:`H^{-1}\nabla L(x)`, row-wise."""
+        return self.model.grad(x) @ self._right
+
+    def batch_grad(self, x: Any, idx: Any) -> Any:
+        r""":math:`H^{-1}\widehat{\nabla L}_{\mathcal B}(x)`, row-wise."""
+        return self.model.batch_grad(x, idx) @ self._right
 
 
 def relu_features(X: Any, W: Any) -> Any:

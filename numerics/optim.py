@@ -17,7 +17,14 @@ from typing import Any
 
 from array_api_compat import array_namespace
 
-from numerics._validation import check_batch, check_positive
+from numerics._validation import (
+    check_array,
+    check_batch,
+    check_finite,
+    check_positive,
+    check_symmetric,
+    check_same_namespace,
+)
 
 __all__ = ["GD", "SGD", "Rule", "apply_metric", "sample_batches"]
 
@@ -41,15 +48,21 @@ def sample_batches(rng: Any, n: int, batch: int, replicas: int, *, replace: bool
 
 
 def _metric_inverse(metric: Any | None) -> Any | None:
+    """The inverse of a fixed metric: a positive diagonal ``(d,)`` or a symmetric positive
+    definite ``(d, d)`` (symmetry to rounding, as :func:`check_psd`); NaN or infinity and
+    non-symmetric matrices are refused (a metric defines a norm; for a general invertible
+    preconditioner wrap the model, ``numerics.linear.Preconditioned``)."""
     if metric is None:
         return None
-    xp = array_namespace(metric)
+    xp = check_array("metric", metric)
+    check_finite("metric", metric, xp)
     if metric.ndim == 1:
         if not bool(xp.all(metric > 0)):
             raise ValueError("metric (diagonal) must have positive entries")
         return 1.0 / metric
     if metric.ndim != 2 or metric.shape[0] != metric.shape[1]:
         raise ValueError(f"metric must be (d,) or (d, d); got shape {tuple(metric.shape)}")
+    check_symmetric("metric", metric, xp)
     lam = xp.linalg.eigvalsh(metric)
     if not bool(xp.all(lam > 0)):
         raise ValueError(
@@ -58,12 +71,23 @@ def _metric_inverse(metric: Any | None) -> Any | None:
     return xp.linalg.inv(metric)
 
 
+def _check_metric_size(metric: Any | None, model: Any, x: Any) -> None:
+    if metric is None:
+        return
+    check_same_namespace(metric=metric, x0=x)
+    d = x.shape[-1]
+    if metric.shape[-1] != d:
+        raise ValueError(f"metric must be of size d = {d} (the iterate's dimension); "
+                         f"got shape {tuple(metric.shape)}")
+
+
 class Rule:
     """Base class of update rules (for ``isinstance`` and a shared ``init``)."""
 
     stochastic = False
 
     def init(self, model: Any, x: Any) -> Any:
+        _check_metric_size(getattr(self, "metric", None), model, x)
         return None
 
     def step(self, model: Any, x: Any, state: Any, rng: Any) -> tuple[Any, Any]:
@@ -136,6 +160,7 @@ class SGD(Rule):
 
     def init(self, model: Any, x: Any) -> Any:
         check_batch(self.batch, model.n)
+        _check_metric_size(self.metric, model, x)
         return None
 
     def step(self, model: Any, x: Any, state: Any, rng: Any) -> tuple[Any, Any]:

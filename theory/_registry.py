@@ -213,6 +213,10 @@ def topics() -> list[str]:
 
 
 def _unknown_message(name: str, known: list[str], what: str) -> str:
+    lower = {k.lower(): k for k in known}
+    if name.lower() in lower:  # a case-only slip (LINEAR.GD_LIMIT)
+        return (f"unknown {what} {name!r}; did you mean {lower[name.lower()]}? "
+                "(ids are lower case; `implreg list` shows every id)")
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
     if not close:  # match on the part after the dot as well ("gd_limit" -> linear.gd_limit)
         tails = {k.split(".", 1)[-1]: k for k in known}

@@ -37,6 +37,26 @@ eps = sym("epsilon", r"\varepsilon", positive=True)  # same symbol as in theory.
 lam_H = sym("lambda_max_H", r"\lambda_{\max}(H^{-1/2}\nabla^2 f\,H^{-1/2})", positive=True)
 
 
+class _Matrix(sp.MatrixSymbol):
+    """A matrix symbol whose name is a Python identifier (it becomes an argument of
+    ``Result.numeric``) and which prints as the paper's notation in LaTeX.
+
+    The LaTeX form is looked up by name, so a matrix rebuilt from its arguments (a
+    mutant, a pickle) keeps it."""
+
+    _LATEX: dict[str, str] = {}
+
+    def _latex(self, printer: object) -> str:
+        return self._LATEX.get(self.name, self.name)
+
+
+def _matrix(name: str, latex: str, rows: sp.Expr, cols: sp.Expr) -> sp.MatrixSymbol:
+    if not name.isidentifier():
+        raise ValueError(f"matrix symbol name must be a Python identifier; got {name!r}")
+    _Matrix._LATEX[name] = latex
+    return _Matrix(name, rows, cols)
+
+
 def _chain_rule_2d() -> tuple[list[Step], sp.Matrix]:
     """GD on g(v) = f(Sv), S = H^{-1/2} symmetric, mapped back through x = Sv (d = 2)."""
     v1, v2 = sp.symbols("v_1 v_2", real=True)
@@ -126,10 +146,13 @@ def metric_view() -> Result:
                       sp.Tuple(kappa, kappa_s)))
     d = sym("d", integer=True, positive=True)
     H = sp.MatrixSymbol("H", d, d)
-    xk = sp.MatrixSymbol("x_{k}", d, 1)
-    xk1 = sp.MatrixSymbol("x_{k+1}", d, 1)
-    gradf = sp.MatrixSymbol(r"{\nabla f(x_k)}", d, 1)
-    hessf = sp.MatrixSymbol(r"{\nabla^2 f}", d, d)
+    xk = _matrix("x_k", "x_{k}", d, 1)
+    xk1 = _matrix("x_k1", "x_{k+1}", d, 1)
+    gradf = _matrix("grad_f", r"{\nabla f(x_k)}", d, 1)
+    hessf = _matrix("hess_f", r"{\nabla^2 f}", d, d)
+    hess_fH = _matrix("hess_f_H", r"{\nabla^2 f_H}", d, d)
+    grad_fH = _matrix("grad_f_H", r"{\nabla f_H(v)}", d, 1)
+    grad_f_at = _matrix("grad_f_at", r"{\nabla f(H^{-1/2}v)}", d, 1)
     Hmh = sp.MatPow(H, sp.Rational(-1, 2))
     statement = sp.Eq(xk1, xk - gamma * H.I * gradf)
     return Result(
@@ -138,7 +161,8 @@ def metric_view() -> Result:
         source=_SEED003,
         statement=statement,
         symbols=(d, gamma, lam_H),
-        conditions=(),
+        # H is a metric and ∇²f a Hessian: transposes of either are the same matrix
+        conditions=(sp.Q.symmetric(H), sp.Q.positive_definite(H), sp.Q.symmetric(hessf)),
         notes=("H symmetric positive definite. The seed's statement for a variable H_k holds "
                "step by step (the change of variables changes with k). Sharpness after the "
                "change of variables is λ_max(H^{−1/2}∇²fH^{−1/2}) = λ_max(H⁻¹∇²f) (similar "
@@ -150,9 +174,8 @@ def metric_view() -> Result:
                f"{sp.sstr(kappa)} to {sp.sstr(kappa_s)}."),
         derivation=tuple(steps),
         parts={
-            "hessian": sp.Eq(sp.MatrixSymbol(r"{\nabla^2 f_H}", d, d), Hmh * hessf * Hmh),
-            "reparametrized_gradient": sp.Eq(sp.MatrixSymbol(r"{\nabla f_H(v)}", d, 1),
-                                             Hmh * sp.MatrixSymbol(r"{\nabla f(H^{-1/2}v)}", d, 1)),
+            "hessian": sp.Eq(hess_fH, Hmh * hessf * Hmh),
+            "reparametrized_gradient": sp.Eq(grad_fH, Hmh * grad_f_at),
             "step_limit": 2 / lam_H,
             "seed_condition_before": kappa,
             "seed_condition_after": kappa_s,
@@ -256,13 +279,14 @@ def adam_vs_sgd_norm() -> Result:
         statement=sp.Gt(na, nm),
         symbols=(na, nm, nn),
         notes=("Numeric claim (seed 003, 'SGD vs Adam'). The excess is exactly the null-space "
-               "part: ‖x‖² = ‖A⁺y‖² + ‖P_N x‖² for any interpolant (part pythagoras). "
+               "part: ‖x‖ = √(‖A⁺y‖² + ‖P_N x‖²) for any interpolant (part pythagoras, with the "
+               "bare norm on the left so that numeric() evaluates the whole identity). "
                "Exception: when the metric stays isotropic, H_k = c_k I (e.g. one sample whose "
                "features all have the same magnitude), Adam's steps are multiples of the "
                "gradient, stay in R(Aᵀ), and Adam reaches A⁺y exactly. The seed's network "
                "table (larger ‖θ_end‖ and Lipschitz bound for Adam) is reproduced in miniature "
                "by the figure of this result; it is not a theorem."),
-        parts={"pythagoras": sp.Eq(na**2, nm**2 + nn**2)},
+        parts={"pythagoras": sp.Eq(na, sp.sqrt(nm**2 + nn**2))},
         references=("Seed 003, 'SGD vs Adam' and the Adam/SGD table",
                     "Wilson et al., NeurIPS 2017"),
     )

@@ -144,6 +144,7 @@ def sharpness_vs_lr() -> Result:
         derivation=tuple(steps),
         parts={"threshold": upper,
                "seed_table": sp.Matrix(rows)},  # eta, FMNIST mean, ±, CIFAR mean, ±, 2/eta
+        explains=("seed_table",),
         references=("Seed 000, table 'Sharpness of the solutions found by GD with different "
                     "learning rates'", "Cohen et al., ICLR 2021 (edge of stability)"),
     )
@@ -179,6 +180,7 @@ def escape() -> Result:
                "threshold_large_n": sp.sqrt(B) / eta,
                "stability_factor": (1 - eta * a) ** 2 + eta**2 * c * s**2,
                "seed_table": sp.Matrix(rows)},  # lr, test acc, sharpness, non-uniformity
+        explains=("seed_table",),
         references=("Seed 000, 'Back to the escape phenomenon' tables",
                     "Wu, Ma & E, NeurIPS 2018, section 4"),
     )
@@ -213,6 +215,7 @@ def batch_size() -> Result:
         derivation=tuple(gsteps + steps + [Step("d(s*²)/dB", dB)]),
         parts={"threshold": s_star, "sharpness_threshold": upper, "dthreshold_dB": dB,
                "seed_table": sp.Matrix(rows)},  # train SB, train LB, test SB, test LB (%)
+        explains=("seed_table",),
         references=("Keskar et al., ICLR 2017, table 2", "Wu, Ma & E, NeurIPS 2018, figs. 3-4"),
     )
 
@@ -246,6 +249,7 @@ def random_labels() -> Result:
         derivation=(Step("quadratic model: (r²/2)δᵀHδ = ε solved for r > 0", sp.Eq(r, roots[0])),),
         parts={"quadratic_radius": roots[0], "chance_accuracy": sp.Rational(1, 10),
                "seed_table": sp.Matrix(rows)},  # natural mean, ±, random mean, ± (MNIST, CIFAR)
+        explains=("seed_table",),
         references=("Memo 004 (CBMM memo 067), eq. (11) and table 1",
                     "Zhang et al., ICLR 2017, table 1"),
     )
@@ -280,6 +284,7 @@ def adam_vs_sgd() -> Result:
                "non-residual layers by max(1, σ))."),
         parts={"lipschitz_bound": bound,
                "seed_table": sp.Matrix(rows)},  # sigma, Adam (θ0, θend, L_m), SGD (θ0, θend, L_m)
+        explains=("seed_table",),
         references=("Seed 003, 'Convergence from different initial point' and 'Conclusions'",
                     "Wilson et al., NeurIPS 2017"),
     )

@@ -17,6 +17,22 @@ from theory._symbols import sym
 
 __all__: list[str] = []
 
+
+class _Matrix(sp.MatrixSymbol):
+    """A matrix symbol whose name is a Python identifier (an argument of ``numeric``) and
+    which prints as the paper's LaTeX."""
+
+    _latex_forms: dict[str, str] = {}
+
+    @classmethod
+    def named(cls, name: str, latex: str, rows: sp.Expr, cols: sp.Expr) -> "_Matrix":
+        cls._latex_forms[name] = latex
+        return cls(name, rows, cols)
+
+    def _latex(self, printer: object) -> str:
+        return self._latex_forms.get(self.name, self.name)
+
+
 _SRC = "seed 001 (Thm [GWBNS'17]); Gunasekar et al. NeurIPS 2017"
 
 
@@ -37,16 +53,18 @@ def nuclear_norm() -> Result:
     m1 = sym("m_1", integer=True, positive=True)
     m2 = sym("m_2", integer=True, positive=True)
     n = sym("n", integer=True, positive=True)
-    W = sp.MatrixSymbol(r"W_\infty", m1, m2)
-    Wstar = sp.MatrixSymbol(r"W_*", m1, m2)
+    W = _Matrix.named("W_inf", r"W_\infty", m1, m2)
+    Wstar = _Matrix.named("W_star", r"W_*", m1, m2)
     return Result(
         id="factorization.nuclear_norm",
         title="matrix sensing with U Vᵀ from tiny init: GD reaches the min-nuclear-norm solution (exact for commuting measurements)",
         source=_SRC,
         statement=sp.Eq(W, Wstar),
         symbols=(m1, m2, n),
+        conditions=(sp.Q.symmetric(Wstar),),
         notes=("W_* = argmin ‖W‖_* s.t. ⟨A_i, W⟩ = y_i. Exact (as α → 0) when the A_i are "
-               "symmetric and commute and the problem is square with U_0 = V_0; then "
+               "symmetric and commute and the problem is square with U_0 = V_0 (so W_* is "
+               "symmetric, stated as a condition); then "
                "U_t = V_t for all t and W = UUᵀ is PSD. For general (non-commuting) Gaussian "
                "A_i the checks report the measured gap to the nuclear-norm solution."),
         references=("Gunasekar et al., NeurIPS 2017, Theorem 1; Razin & Cohen, NeurIPS 2020",),

@@ -68,7 +68,7 @@ def boltzmann() -> Result:
                "with γ rather than √γ; for the Langevin iteration with noise √(2ηT)ξ the "
                "temperature is exactly T. For finite η the iteration's stationary law differs "
                "at O(η): on U = a x²/2 its variance is T/(a(1 − ηa/2)) instead of T/a "
-               "(the check accounts for it)."),
+               "(the check accounts for it). Z = ∫e^{−U/T}dx is the partition function."),
         derivation=(
             Step("Fokker–Planck: ∂_t p = ∂_x(U'p + T ∂_x p); probability flux of p = e^{−U/T}",
                  sp.Eq(sp.Symbol("J"), flux)),
@@ -76,7 +76,6 @@ def boltzmann() -> Result:
             Step("2-D: each flux component of e^{−U(x,y)/T}", sp.Matrix(flux2)),
             Step("Euler–Maruyama: per-step noise variance / η (= 2T, the diffusion)", noise_var),
         ),
-        parts={"unnormalized": sp.exp(-Ux / T)},
         references=("Memo 004, eq. (9) and Section 3.1; Risken 1989, Ch. 5",),
     )
 

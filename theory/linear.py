@@ -218,9 +218,15 @@ def scaled_gd_limit() -> Result:
         statement=sp.Eq(xhat, x_sol),
         symbols=(n, d, gamma, lam_max),
         conditions=(gamma > 0, gamma < 2 / lam_max),
-        notes=("H symmetric positive definite; λ_max is the top eigenvalue of H^{-1/2}AᵀAH^{-1/2} "
+        notes=("H symmetric positive definite: x̂ is the ‖·‖_H projection and the iteration "
+               "converges for γ < 2/λ_max, λ_max the top eigenvalue of H^{-1/2}AᵀAH^{-1/2} "
                "(the sharpness after the change of variables x = H^{-1/2}v, see "
-               "adaptive.metric_view). A of full row rank."),
+               "adaptive.metric_view). A of full row rank. The limit formula needs less: for "
+               "any invertible H each step adds H⁻¹Aᵀ(·), so H(x_k − x_0) ∈ R(Aᵀ), and a limit "
+               "with Ax = b is x_0 + H⁻¹Aᵀμ with AH⁻¹Aᵀμ = b − Ax_0 — the same x̂ (no longer "
+               "a norm projection when H ≠ Hᵀ). It converges when the eigenvalues μ of AH⁻¹Aᵀ "
+               "satisfy |1 − γμ| < 1, e.g. for small γ when H has a positive definite "
+               "symmetric part; the order of the factors then matters (H⁻¹Aᵀ, not AᵀH⁻¹)."),
         derivation=(
             Step("Lagrangian of min ½‖x − x_0‖²_H s.t. Ax = b", sp.Eq(sp.Symbol("ℒ"), lagr)),
             Step("∂ℒ/∂x = 0", sp.Eq(grad, sp.ZeroMatrix(dd, 1))),
@@ -255,7 +261,9 @@ def sgd_limit() -> Result:
         statement=sp.Eq(xbar, x0 + H.I * A.T * (A * H.I * A.T).I * (b - A * x0)),
         symbols=(n, d),
         notes=("Stated; the invariant Hx_k − Hx_0 ∈ R(Aᵀ) holds for any sampling of rows, "
-               "with or without replacement, and any positive step sizes."),
+               "with or without replacement, any positive step sizes and any invertible H "
+               "(symmetric or not: each step adds H⁻¹a_i × a scalar); a limit with Ax̄ = b "
+               "then solves the same linear system as linear.scaled_gd_limit's."),
         references=("Seed 003, 'SGD – Convergence to projection point'",),
     )
 
@@ -379,7 +387,12 @@ def early_stopping() -> Result:
         conditions=(2 * sigma_1**2 > r * eps**2,),
         notes=("Seed 000 writes E e(t) ≲ e^{−2σ₁²t/n} + ε²t; with the constants kept the bound is "
                "exact as an inequality with ε²(r/n)t (r = rank X = n when n < d). At T_0 the bound "
-               "equals (rε²/(2σ₁²))(1 + log(2σ₁²/(rε²))): one log, where the seed prints log²."),
+               "equals (rε²/(2σ₁²))(1 + log(2σ₁²/(rε²))): one log, where the seed prints log². "
+               "The exponential term is attained (without noise E e(t) = e^{−2σ₁²t/n}); the "
+               "linear term is not: ε²Σ_j(1 − e^{−σ_j²t/n})²/σ_j² ≤ c·ε²rt/n already with "
+               "c = max_x (1 − e^{−x})²/x ≈ 0.407, so the bound stays true with the linear term "
+               "scaled by any factor ≥ 0.41 — numerics can pin its exponential term and T_0, "
+               "not the constant of its linear term."),
         derivation=(
             Step("per mode: (1 − e^{−x})² ≤ min(1, x)²", sp.Le((1 - sp.exp(-x)) ** 2, sp.Min(1, x) ** 2)),
             Step("min(1/σ², σ²t²/n²) ≤ t/n, summed over r modes", sp.Le(sp.Min(1 / sigma**2, sigma**2 * t**2 / n**2), t / n)),

@@ -30,6 +30,20 @@ from theory._symbols import sym
 
 __all__: list[str] = []
 
+
+class _NamedMatrix(sp.MatrixSymbol):
+    """A matrix symbol whose name is a Python identifier (a keyword argument of
+    ``Result.numeric``) and whose LaTeX is the seed's notation (looked up by name, so a
+    rebuilt copy, e.g. a mutant's, prints the same)."""
+
+    _LATEX = {
+        "M_t": r"M_t", "M_t1": r"M_{t+1}", "S_t": r"\frac{1}{n}\sum_i H_i M_t H_i",
+        "Kbar": r"\overline{H \otimes H}", "T_eta": r"\mathcal{T}_{\eta}",
+    }
+
+    def _latex(self, printer: object) -> str:
+        return self._LATEX.get(self.name, self.name)
+
 _SEED000 = "seed 000 (Wu 2020, dynamical stability; Wu, Ma & E 2018)"
 _SEED001 = "seed 001 (Li 2024, linear stability)"
 _WME = "Wu, Ma & E (2018), How SGD selects the global minima in over-parameterized learning, NeurIPS"
@@ -200,7 +214,10 @@ def sgd_1d_moments() -> Result:
     if sp.simplify(eta_star[0] - nice) != 0:
         raise ArithmeticError(f"largest stable step {eta_star[0]} ≠ {nice}")
     eta_star = nice
-    statement = sp.And(sp.Eq(Ex_next, m1 * Ex), sp.Eq(Ex2_next, factor2 * Ex2))
+    # Both recursions as one column equation: numeric() returns the right-hand side
+    # (E x_{t+1}, E x_{t+1}²), which a check compares with simulated moments.
+    statement = sp.Eq(sp.ImmutableMatrix([Ex_next, Ex2_next]),
+                      sp.ImmutableMatrix([m1 * Ex, factor2 * Ex2]), evaluate=False)
     steps += [
         Step("x_{t+1} = (1 − ηa_𝓑)x_t, a_𝓑 independent of x_t: E a_𝓑 = a",
              sp.Eq(sp.Symbol("E[1 − ηa_𝓑]"), m1)),
@@ -274,7 +291,8 @@ def sgd_threshold() -> Result:
     I = sp.Identity(p)
     P = (I - eta * Hs) ** 2 + eta**2 * c * Sig
     lhs = sp.MatrixSymbol(r"\mathbb{E}[\|x_{t+1}\|^2 \mid x_t]", 1, 1)
-    statement = sp.Eq(lhs, x.T * P * x)
+    # Written as the sum xᵀ(I − ηH)²x + η²c·xᵀΣx (= xᵀPx): each term a product of matrices.
+    statement = sp.Eq(lhs, x.T * (I - eta * Hs) ** 2 * x + eta**2 * c * (x.T * Sig * x))
     # Necessary conditions: v the top eigenvector of H gives (1 − ηa)² + η²c vᵀΣv ≤ 1.
     u = sp.Symbol("u", positive=True)  # u = ηa
     nec_u = sp.solve_univariate_inequality((1 - u) ** 2 <= 1, u, relational=True)
@@ -313,7 +331,7 @@ def sgd_threshold() -> Result:
         source=_SEED000,
         statement=statement,
         symbols=(eta, n, B, p, a, s),
-        conditions=(B >= 1, B <= n, n >= 2),
+        conditions=(B >= 1, B <= n, n >= 2, sp.Q.symmetric(Hs), sp.Q.symmetric(Sig)),
         notes=("Stable (E‖x_t‖² non-increasing) if λ_max{(I − ηH)² + η²(n−B)/(B(n−1))Σ} ≤ 1 — a "
                "sufficient condition; the exact mean-square threshold is stability.sgd_exact_threshold "
                "and is never smaller. a = λ_max(H), s² = λ_max(Σ). The seed's '≈ √B/η' holds for n ≫ B. "
@@ -342,12 +360,17 @@ def sgd_exact_threshold() -> Result:
     alpha, beta, steps = _second_moment_coefficients()
     c = _batch_factor()
     Hs = sp.MatrixSymbol("H", p, p)
-    Kbar = sp.MatrixSymbol(r"\overline{H \otimes H}", p**2, p**2)
     I = sp.Identity(p)
     A = I - eta * Hs
+    # The map on matrices (it acts on any M, symmetric or not: E[x_t y_tᵀ] evolves the same
+    # way), with S_t = (1/n)Σ_i H_i M_t H_i the per-sample term; its vec form is below.
+    Mt = _NamedMatrix("M_t", p, p)
+    St = _NamedMatrix("S_t", p, p)
+    Mnext = _NamedMatrix("M_t1", p, p)
+    statement = sp.Eq(Mnext, A * Mt * A + eta**2 * c * (St - Hs * Mt * Hs))
+    Kbar = _NamedMatrix("Kbar", p**2, p**2)
     T = sp.kronecker_product(A, A) + eta**2 * c * (Kbar - sp.kronecker_product(Hs, Hs))
-    Tsym = sp.MatrixSymbol(r"\mathcal{T}_{\eta}", p**2, p**2)
-    statement = sp.Eq(Tsym, T)
+    Tsym = _NamedMatrix("T_eta", p**2, p**2)
     # 1-D: T = (1 − ηa)² + η²cs²; ρ(T) = 1 at the closed form.
     T1 = (1 - eta * a) ** 2 + eta**2 * c * s**2
     roots = [r for r in sp.solve(sp.Eq(T1, 1), eta) if r != 0]
@@ -384,8 +407,8 @@ def sgd_exact_threshold() -> Result:
     if abs(ev - 1) > 1e-25:
         raise ArithmeticError(f"ρ(T(η*)) = {ev} ≠ 1")
     steps += [
-        Step("E[(I − ηH_𝓑)M(I − ηH_𝓑)] with E[H_𝓑MH_𝓑] = c(1/n)ΣH_iMH_i + (1 − c)HMH; vec(AMB) = (A ⊗ Bᵀ)vec M",
-             statement),
+        Step("E[(I − ηH_𝓑)M(I − ηH_𝓑)] with E[H_𝓑MH_𝓑] = c(1/n)ΣH_iMH_i + (1 − c)HMH", statement),
+        Step("vec form, vec(AMB) = (A ⊗ Bᵀ)vec M, with mean H_i ⊗ H_i", sp.Eq(Tsym, T)),
         Step("T_η = I − ηL + η²Q, L = H⊗I + I⊗H, Q = (1 − c)H⊗H + (c/n)ΣH_i⊗H_i ⪰ 0; ρ(T_η) = 1 ⟺ det(ηQ − L) = 0",
              sp.Eq(sp.Symbol("det(ηQ − L)"), 0)),
         Step("1-D: T = (1 − ηa)² + η²cs² = 1 solved for η", sp.Eq(sym("eta_star", r"\eta^*"), eta_1d)),
@@ -401,7 +424,7 @@ def sgd_exact_threshold() -> Result:
         source=_SEED000,
         statement=statement,
         symbols=(eta, n, B, p, a, s),
-        conditions=(B >= 1, B <= n, n >= 2),
+        conditions=(B >= 1, B <= n, n >= 2, sp.Q.symmetric(Hs)),
         notes=("Goes beyond the seed: its condition λ_max(P) ≤ 1 with P = T_η(I) is sufficient, because "
                "T_η is a positive map, so ρ(T_η) ≤ ‖T_η(I)‖ = λ_max(P); hence η*_exact ≥ η*_sufficient, "
                "with equality when the H_i commute (then T_η is diagonal on the diagonal of M). The stable "
@@ -436,6 +459,8 @@ def general_optimizer() -> Result:
         source=_SEED000,
         statement=statement,
         symbols=(rho1, lam2),
+        # Jensen: ‖E[B]v‖² ≤ E‖Bv‖², so ρ(E B)² ≤ λ_max(E[BᵀB]) for every optimizer.
+        conditions=(sp.Le(rho1**2, lam2),),
         notes=("Stated (the proof is the one-step bound E‖B_ξx‖² ≤ λ_max(E B_ξᵀB_ξ)‖x‖², iterated by the "
                "tower property; the numeric check carries the evidence). Corrections to the seed: "
                "(i) for non-symmetric A_ξ the first condition must be the spectral radius ρ, not "

@@ -42,6 +42,22 @@ m_star = sym("m_star", "m^*", integer=True, positive=True)
 eta = sym("eta", r"\eta", positive=True)
 
 
+class _Mat(sp.MatrixSymbol):
+    """A matrix symbol whose name is a Python identifier (an argument of ``Result.numeric``)
+    and whose LaTeX is the paper's notation (the table below, keyed by name, so that
+    rebuilding the expression with ``func(*args)`` keeps it)."""
+
+    _LATEX: dict[str, str] = {}
+
+    def _latex(self, printer: object) -> str:
+        return self._LATEX.get(self.name, self.name)
+
+
+def _mat(name: str, latex: str, rows: sp.Expr, cols: sp.Expr) -> _Mat:
+    _Mat._LATEX[name] = latex
+    return _Mat(name, rows, cols)
+
+
 def _J1(th: sp.Expr) -> sp.Expr:
     return sp.sin(th) + (sp.pi - th) * sp.cos(th)
 
@@ -57,6 +73,13 @@ def _kernel() -> sp.Expr:
 
 
 # ------------------------------------------------------------------ population loss
+def _loss_matrices() -> tuple[_Mat, ...]:
+    """a (m×1), a* (m*×1), K(B, B) (m×m), K(B, B*) (m×m*), K(B*, B*) (m*×m*)."""
+    return (_mat("a", "a", m, 1), _mat("a_star", "a^{*}", m_star, 1),
+            _mat("K", "K(B, B)", m, m), _mat("K_star", "K(B, B^{*})", m, m_star),
+            _mat("K_star_star", "K(B^{*}, B^{*})", m_star, m_star))
+
+
 @result("two_layer.population_loss", title="population loss of a two-layer ReLU net in kernel form",
         source=_SEED, how="derive")
 def population_loss() -> Result:
@@ -68,11 +91,7 @@ def population_loss() -> Result:
     the block Gram matrix of k; block multiplication and the transpose of a scalar give the
     three terms. Checked by expanding the square for two student and two teacher neurons.
     """
-    a = sp.MatrixSymbol("a", m, 1)
-    a_s = sp.MatrixSymbol("a^{*}", m_star, 1)
-    K = sp.MatrixSymbol("K(B, B)", m, m)
-    Kx = sp.MatrixSymbol("K(B, B^{*})", m, m_star)
-    Kss = sp.MatrixSymbol("K(B^{*}, B^{*})", m_star, m_star)
+    a, a_s, K, Kx, Kss = _loss_matrices()
     Rsym = sym("R", r"\mathcal{R}(a, B)", real=True)
     w = sp.BlockMatrix([[a], [-a_s]])
     gram = sp.BlockMatrix([[K, Kx], [Kx.T, Kss]])
@@ -113,6 +132,7 @@ def population_loss() -> Result:
         source=_SEED,
         statement=sp.Eq(Rsym, tidy, evaluate=False),
         symbols=(Rsym, m, m_star, norm_b, norm_bp, theta),
+        conditions=(sp.Q.symmetric(K), sp.Q.symmetric(Kss), theta <= sp.pi),
         notes=("K(U, W)_{jl} = k(u_j, w_l) = E_x σ(u_j·x)σ(w_l·x) (kernels.arccos1_gaussian, or "
                "/d for x ~ Unif(S^{d−1})). Mean-field scaling f = (1/m)Σ a_jσ(b_j·x) replaces a "
                "by a/m. Seed 000's eq. (14) writes the cross term with a*(b') under the "
@@ -173,54 +193,68 @@ def population_gradient() -> Result:
 
     .. math::
         \frac{\partial\mathcal R}{\partial a} = 2K(B,B)a - 2K(B,B^*)a^*,\qquad
-        \nabla_{b_j}\mathcal R = 2a_j\Bigl[\sum_l a_l\nabla_1k(b_j,b_l)
-            - \sum_k a^*_k\nabla_1k(b_j,b^*_k)\Bigr].
+        \nabla_{b_j}\mathcal R = 2a_j\bigl[G_ja - G^*_ja^*\bigr],
 
+    :math:`G_j` the :math:`d\times m` matrix with columns :math:`\nabla_1k(b_j, b_l)` and
+    :math:`G^*_j` the :math:`d\times m^*` one with columns :math:`\nabla_1k(b_j, b^*_k)`, i.e.
+    :math:`2a_j[\sum_l a_l\nabla_1k(b_j,b_l) - \sum_k a^*_k\nabla_1k(b_j,b^*_k)]`.
     The diagonal term :math:`a_j^2k(b_j,b_j) = a_j^2\|b_j\|^2/2` has gradient
     :math:`a_j^2b_j = 2a_j\cdot a_j\nabla_1k(b_j,b_j)`, so l = j needs no special case.
+
+    The statement is :math:`\partial\mathcal R/\partial a`; the parts are
+    ``grad_b`` (:math:`\nabla_{b_j}\mathcal R` in terms of :math:`G_j, G^*_j`), ``grad1_k``
+    (:math:`\nabla_1k = \alpha b' + \beta\hat b`) and its coefficients ``coef_bp`` (α) and
+    ``coef_bhat`` (β): every function in them is explicit.
     """
     alpha, beta, steps = _grad1()
     j, l, k = sp.symbols("j l k", integer=True, positive=True)
     a_i, as_i = sp.IndexedBase("a"), sp.IndexedBase("a^{*}")
     g1 = sp.Function(r"\nabla_{1}k")
     b, bs = sp.IndexedBase("b"), sp.IndexedBase("b^{*}")
-    a = sp.MatrixSymbol("a", m, 1)
-    a_s = sp.MatrixSymbol("a^{*}", m_star, 1)
-    K = sp.MatrixSymbol("K(B, B)", m, m)
-    Kx = sp.MatrixSymbol("K(B, B^{*})", m, m_star)
+    a, a_s, K, Kx, _ = _loss_matrices()
+    dim = sym("d", integer=True, positive=True)
+    G = _mat("G", r"G_j", dim, m)
+    G_s = _mat("G_star", r"G^{*}_j", dim, m_star)
+    vec_bp = _mat("b_p", "b'", dim, 1)
+    hat_b = _mat("b_hat", r"\hat{b}", dim, 1)
+    a_j = sym("a_j", "a_j", real=True)
     dRda = sym("dR_da", r"\frac{\partial \mathcal{R}}{\partial a}")
     dRdb = sym("grad_bj_R", r"\nabla_{b_j} \mathcal{R}")
     g1k = sym("grad1_k", r"\nabla_{1} k(b, b')")
-    dim = sym("d", integer=True, positive=True)
-    grad_b = 2 * a_i[j] * (sp.Sum(a_i[l] * g1(b[j], b[l]), (l, 1, m))
-                           - sp.Sum(as_i[k] * g1(b[j], bs[k]), (k, 1, m_star)))
+    grad_sum = 2 * a_i[j] * (sp.Sum(a_i[l] * g1(b[j], b[l]), (l, 1, m))
+                             - sp.Sum(as_i[k] * g1(b[j], bs[k]), (k, 1, m_star)))
+    grad_b = 2 * a_j * (G * a - G_s * a_s)
     # Diagonal check: d/db (‖b‖²/2) = b, and 2·∇₁k(b, b) = 2(α b + β b̂) at θ = 0 with b' = b.
     diag = sp.simplify(2 * (alpha.subs(theta, 0) * norm_b + beta.subs({theta: 0, norm_bp: norm_b}))
                        - norm_b)
     if diag != 0:
         raise ArithmeticError(f"diagonal gradient mismatch: {diag}")
+    grad_a = 2 * K * a - 2 * Kx * a_s
     steps += [
-        Step("∂/∂a of aᵀKa − 2aᵀK_*a* + const (K symmetric)",
-             sp.Eq(dRda, 2 * K * a - 2 * Kx * a_s, evaluate=False)),
-        Step("∇_{b_j}: b_j appears in row and column j of K and in row j of K_*",
+        Step("∂/∂a of aᵀKa − 2aᵀK_*a* + const (K symmetric)", sp.Eq(dRda, grad_a, evaluate=False)),
+        Step("∇_{b_j}: b_j appears in row and column j of K and in row j of K_*; ∇₁k is the "
+             "gradient of k in its first argument", sp.Eq(dRdb, grad_sum, evaluate=False)),
+        Step("the sums as matrix products: G_j = [∇₁k(b_j, b_l)]_l, G*_j = [∇₁k(b_j, b*_k)]_k",
              sp.Eq(dRdb, grad_b, evaluate=False)),
         Step("diagonal: 2∇₁k(b, b)·‖b‖ − d/d‖b‖(‖b‖²/2) (residual)", diag),
     ]
-    vec_bp, hat_b = (sp.MatrixSymbol(n_, dim, 1) for n_ in ("b'", r"\hat{b}"))
-    g1_stmt = sp.Eq(g1k, alpha * vec_bp + beta * hat_b, evaluate=False)
     return Result(
         id="two_layer.population_gradient",
         title="∂R/∂a = 2Ka − 2K_*a*, ∇_{b_j}R = 2a_j[Σ_l a_l∇₁k(b_j,b_l) − Σ_k a*_k∇₁k(b_j,b*_k)]",
         source=_SEED,
-        statement=sp.Tuple(sp.Eq(dRda, 2 * K * a - 2 * Kx * a_s, evaluate=False),
-                           sp.Eq(dRdb, grad_b, evaluate=False), g1_stmt),
-        symbols=(dRda, dRdb, g1k, j, dim, m, m_star, theta, norm_bp),
-        conditions=(theta <= sp.pi,),
-        notes=("∇₁k is the gradient in the first argument; b̂ = b/‖b‖. The GD flows of seed 000 "
-               "(eqs. 6–7) are the gradient flows of R/2 (the seed's risk (4) has no 1/2), so "
-               "ȧ = −K a + K_*a* there. Mean field: replace a by a/m in R and differentiate in a."),
+        statement=sp.Eq(dRda, grad_a, evaluate=False),
+        symbols=(dRda, dRdb, g1k, a_j, dim, m, m_star, theta, norm_bp),
+        conditions=(sp.Q.symmetric(K), theta <= sp.pi),
+        notes=("∇₁k is the gradient in the first argument; b̂ = b/‖b‖. Part 'grad_b' is "
+               "∇_{b_j}R with G_j, G*_j the matrices of ∇₁k(b_j, ·) over the student and "
+               "teacher neurons; part 'grad1_k' is ∇₁k(b, b') = α b' + β b̂ with α, β the parts "
+               "'coef_bp', 'coef_bhat'. The GD flows of seed 000 (eqs. 6–7) are the gradient "
+               "flows of R/2 (the seed's risk (4) has no 1/2), so ȧ = −K a + K_*a* there. "
+               "Mean field: replace a by a/m in R and differentiate in a."),
         derivation=tuple(steps),
-        parts={"coef_bp": alpha, "coef_bhat": beta},
+        parts={"grad_b": sp.Eq(dRdb, grad_b, evaluate=False),
+               "grad1_k": sp.Eq(g1k, alpha * vec_bp + beta * hat_b, evaluate=False),
+               "coef_bp": alpha, "coef_bhat": beta},
         references=_REFS,
     )
 
@@ -459,6 +493,7 @@ def edge_of_stability() -> Result:
                "sits at or just under 2/η. Evidence here: a small two-layer ReLU net with square "
                "loss trained by full-batch GD at several η."),
         parts={"seed_prediction": table},
+        explains=("seed_prediction",),
         references=("Seed 000, table 'Sharpness of the solutions found by GD with different learning rates'",
                     "L. Wu, C. Ma, W. E, NeurIPS 2018"),
     )

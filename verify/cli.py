@@ -1,4 +1,4 @@
-"""The ``implreg`` command line: list, derive, verify, figure, sweep.
+"""The ``implreg`` command line: list, derive, verify, power, figure, sweep, bench.
 
 Bad input (an unknown id or backend, a negative count, CuPy without a GPU) prints one line
 on stderr and exits with status 2; ``implreg verify`` exits 1 if any check failed.
@@ -39,6 +39,18 @@ def _int_at_least(minimum: int, what: str):
 _positive_int = _int_at_least(1, "positive")
 _nonnegative_int = _int_at_least(0, "non-negative")
 
+#: Cap of ``--examples``: a check takes 0.01–1 s an example, so 10⁶ examples is already
+#: hours to days of work; more is a typo.
+MAX_EXAMPLES = 10**6
+
+
+def _examples(text: str) -> int:
+    v = _positive_int(text)
+    if v > MAX_EXAMPLES:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_EXAMPLES:,} examples per check (about 0.01–1 s each); got {v:,}")
+    return v
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, no usage dump
@@ -68,11 +80,28 @@ def build_parser() -> argparse.ArgumentParser:
                    help="numpy (default), array_api_strict, torch or cupy")
     q.add_argument("--seed", type=_nonnegative_int, default=None,
                    help="seed Hypothesis' search (default: derandomized, reproducible)")
-    q.add_argument("--examples", type=_positive_int, default=None,
-                   help="Hypothesis examples per check (default: each check's own)")
+    q.add_argument("--examples", type=_examples, default=None,
+                   help=f"Hypothesis examples per check, at most {MAX_EXAMPLES:,} "
+                        "(default: each check's own)")
     q.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     q.add_argument("--report", metavar="DIR", default=None,
                    help="write a Markdown report with LaTeX statements and figures to DIR")
+
+    q = sub.add_parser("power", help="how much each check catches: mutants of its result")
+    q.add_argument("selectors", nargs="*", metavar="ID|TOPIC")
+    q.add_argument("--workers", type=_positive_int, default=None,
+                   help="processes (default and cap: the machine's cores)")
+    q.add_argument("--max-mutants", type=_positive_int, default=40,
+                   help="mutants per result (default 40)")
+    q.add_argument("--budget", type=float, default=300.0, metavar="SECONDS",
+                   help="time per result; mutants left over are 'not run' (default 300)")
+    q.add_argument("--examples", type=_positive_int, default=None,
+                   help="Hypothesis examples per check run (default: each check's own)")
+    q.add_argument("--seed", type=_nonnegative_int, default=0, help="seed of the mutant sample")
+    q.add_argument("--json", metavar="PATH", default=None, help="write every run as JSON")
+    q.add_argument("--figure", metavar="PATH", default=None,
+                   help="draw killed/total per topic (.png, .pdf, .svg)")
+    q.add_argument("--survivors", action="store_true", help="list every surviving mutant")
 
     q = sub.add_parser("figure", help="draw a result's figure")
     q.add_argument("id")
@@ -105,10 +134,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
     table = Table(title=f"implreg results ({len(rows)})", show_lines=False)
     table.add_column("id", style="bold cyan", no_wrap=True)
     table.add_column("title")
+    table.add_column("source", style="dim")
     table.add_column("how", style="dim")
     for r in rows:
-        table.add_row(r["id"], r["title"], r["how"])
-    Console().print(table)
+        table.add_row(r["id"], r["title"], r["source"], r["how"])
+    (Console() if sys.stdout.isatty() else Console(width=160)).print(table)
     return 0
 
 
@@ -124,7 +154,7 @@ def _cmd_derive(args: argparse.Namespace) -> int:
         if r.conditions:
             print(r"\text{if } " + r.conditions_latex())
         for name in r.parts:
-            print(f"% {name}")
+            print(f"% {name}" + (" (explains; not a claim)" if name in r.explains else ""))
             print(r.latex(part=name))
     elif fmt == "sympy":
         print(sp.sstr(r.statement))
@@ -161,8 +191,14 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+# How to read a row: observed ≈ predicted within tolerance, or observed ≤ / ≥ the bound
+# (predicted) give or take the tolerance.
+_RELATION_SYMBOL = {"close": "≈", "at_most": "≤", "at_least": "≥"}
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from rich.console import Console  # noqa: PLC0415
+    from rich.markup import escape  # noqa: PLC0415
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
 
@@ -172,6 +208,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     ids = resolve(args.selectors)
     get_namespace(args.backend)  # fail early, with the library's install hint
+    if args.report:
+        _writable_dir(args.report, "--report")
     err = Console(stderr=True)
     reports = []
     with Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
@@ -196,29 +234,164 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         print(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
     else:
         table = Table(title=f"implreg verify — backend {args.backend}")
-        for col in ("id", "result", "predicted", "observed", "tolerance", "examples", "s"):
-            table.add_column(col, no_wrap=True, justify="left" if col in ("id", "result") else "right")
-        table.add_column("compared", overflow="fold")
+        for col in ("id", "result", "predicted", "rel", "observed", "tolerance", "examples", "s"):
+            table.add_column(col, no_wrap=True,
+                             justify="left" if col in ("id", "result") else
+                             "center" if col == "rel" else "right")
+        table.add_column("certifies", overflow="fold")
+        table.add_column("compared (worst comparison)", overflow="fold")
         for r in reports:
             o = r.outcome
+            cert = ", ".join(r.certifies) or "—"
+            if r.uncertified:
+                cert += " [yellow](not: " + ", ".join(r.uncertified) + ")[/]"
             table.add_row(
                 r.id, "[green]pass[/]" if r.passed else "[bold red]FAIL[/]",
-                _fmt(None if o is None else o.predicted), _fmt(None if o is None else o.observed),
+                _fmt(None if o is None else o.predicted),
+                "" if o is None else _RELATION_SYMBOL.get(o.relation, o.relation),
+                _fmt(None if o is None else o.observed),
                 _fmt(None if o is None else o.tolerance), str(r.examples), f"{r.seconds:.1f}",
-                "" if o is None else o.quantity)
+                cert, "" if o is None else escape(o.quantity))
         con = Console() if sys.stdout.isatty() else Console(width=150)
         con.print(table)
         for r in reports:
             if not r.passed:
                 con.print(f"[bold red]{r.explain()}[/]")
         total = sum(r.seconds for r in reports)
-        con.print(f"{sum(r.passed for r in reports)}/{len(reports)} checks passed in {total:.1f}s")
+        n_claims = sum(len(r.certifies) + len(r.uncertified) for r in reports)
+        n_cert = sum(len(r.certifies) for r in reports)
+        con.print(f"{sum(r.passed for r in reports)}/{len(reports)} checks passed in {total:.1f}s; "
+                  f"{n_cert}/{n_claims} claims evaluated by their checks "
+                  "(rel: observed ≈ predicted, or observed ≤ / ≥ the bound, within tolerance)")
     if args.report:
         from verify.report import write_report  # noqa: PLC0415
 
         path = write_report(reports, Path(args.report), backend=args.backend)
         print(f"report written to {path}", file=sys.stderr)
     return 0 if ok else 1
+
+
+def _probe_write(directory: Path, flag: str, path: str) -> None:
+    """Create and remove a file in ``directory``: the only test of writability that holds
+    for root and for special file systems (``os.access`` says yes to both)."""
+    import tempfile  # noqa: PLC0415
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".implreg-probe-"):
+            pass
+    except OSError as exc:
+        raise CLIError(f"{flag}: cannot write in {str(directory)!r} for {path!r} "
+                       f"({exc.strerror or exc})") from None
+
+
+def _writable_dir(path: str, flag: str) -> Path:
+    """Check before any work that ``path`` is, or can be made, a writable directory."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"{flag} {path!r} is a file; give a directory")
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise CLIError(f"{flag}: {str(probe)!r} is a file, so {path!r} cannot be made")
+    _probe_write(probe, flag, path)
+    return out
+
+
+def _writable_file(path: str, suffixes: tuple[str, ...] | None, flag: str) -> Path:
+    """Check before any work that ``path`` can be written as a file."""
+    out = Path(path)
+    if suffixes is not None and out.suffix.lower() not in suffixes:
+        raise CLIError(f"{flag} must end in {', '.join(suffixes)}; got {path!r}")
+    if out.is_dir():
+        raise CLIError(f"{flag} {path!r} is a directory; give a file name")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise CLIError(f"{flag}: directory {str(parent)!r} does not exist")
+    if out.exists():
+        try:
+            with open(out, "ab"):
+                pass
+        except OSError as exc:
+            raise CLIError(f"{flag}: {path!r} is not writable ({exc.strerror or exc})") from None
+    else:
+        _probe_write(parent, flag, path)
+    return out
+
+
+def _cmd_power(args: argparse.Namespace) -> int:
+    import time  # noqa: PLC0415
+
+    from rich.console import Console  # noqa: PLC0415
+    from rich.markup import escape  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    from verify.registry import resolve  # noqa: PLC0415
+
+    ids = resolve(args.selectors)
+    if not (args.budget > 0 and args.budget < float("inf")):
+        raise CLIError(f"--budget must be a positive number of seconds; got {args.budget}")
+    cores = os.cpu_count() or 1
+    workers = min(args.workers or cores, cores, len(ids))
+    json_path = _writable_file(args.json, None, "--json") if args.json else None
+    fig_path = _writable_file(args.figure, (".png", ".pdf", ".svg"), "--figure") if args.figure else None
+    from verify.mutate import measure_many  # noqa: PLC0415
+
+    err = Console(stderr=True)
+    t0 = time.perf_counter()
+    done = [0]
+    print(f"implreg power: {len(ids)} results, up to {args.max_mutants} mutants each, "
+          f"{workers} worker(s)", file=sys.stderr)
+
+    def progress(rep: Any) -> None:
+        done[0] += 1
+        base = "" if rep.baseline_passed else "  (check fails on the real result)"
+        print(f"  [{done[0]}/{len(ids)}] {rep.id}: killed {rep.killed}/{rep.total} "
+              f"in {rep.seconds:.0f}s{base}", file=sys.stderr, flush=True)
+
+    reports = measure_many(ids, workers=workers, on_done=progress, max_mutants=args.max_mutants,
+                           budget=args.budget, examples=args.examples, seed=args.seed)
+    elapsed = time.perf_counter() - t0
+    con = Console() if sys.stdout.isatty() else Console(width=150)
+    table = Table(title="implreg power — mutants of each result run against its check")
+    for col in ("id", "killed", "total", "score", "not run", "equivalent", "s"):
+        table.add_column(col, no_wrap=True, justify="left" if col == "id" else "right")
+    for r in reports:
+        score = "—" if not r.total else f"{r.score:.0%}"
+        if not r.baseline_passed:
+            score = "[bold red]baseline fails[/]"
+        elif r.total and r.score < 0.95:
+            score = f"[yellow]{score}[/]"
+        table.add_row(r.id, str(r.killed), str(r.total), score, str(r.not_run),
+                      str(r.stats.get("equivalent", 0)), f"{r.seconds:.0f}")
+    con.print(table)
+    by_topic: dict[str, list[int]] = {}
+    for r in reports:
+        k = by_topic.setdefault(r.topic, [0, 0])
+        k[0] += r.killed
+        k[1] += r.total
+    killed = sum(r.killed for r in reports)
+    total = sum(r.total for r in reports)
+    for t, (k, n) in by_topic.items():
+        con.print(f"  {t:15s} {k:4d}/{n:<4d} {k / n if n else float('nan'):7.1%}")
+    if args.survivors:
+        for r in reports:
+            for s in r.survivors:
+                con.print(f"  survived: {escape(s.mutant)}", highlight=False)
+    failed_base = [r.id for r in reports if not r.baseline_passed]
+    con.print(f"killed {killed}/{total} mutants ({killed / total if total else float('nan'):.1%}) "
+              f"in {elapsed:.0f}s on {workers} worker(s)"
+              + (f"; checks failing on the real result: {', '.join(failed_base)}" if failed_base else ""))
+    if json_path is not None:
+        json_path.write_text(json.dumps({"seconds": round(elapsed, 1), "workers": workers,
+                                         "results": [r.to_dict() for r in reports]},
+                                        indent=1, ensure_ascii=False))
+    if fig_path is not None:
+        from verify.report import power_figure  # noqa: PLC0415
+
+        power_figure(reports, fig_path)
+        print(f"figure written to {fig_path}", file=sys.stderr)
+    return 0 if not failed_base else 1
 
 
 def _cmd_figure(args: argparse.Namespace) -> int:
@@ -229,11 +402,7 @@ def _cmd_figure(args: argparse.Namespace) -> int:
 
     theory.entry(args.id)  # unknown id -> suggestion
     xp = get_namespace(args.backend)
-    out = Path(args.out)
-    if out.suffix.lower() not in (".png", ".pdf", ".svg"):
-        raise CLIError(f"--out must end in .png, .pdf or .svg; got {str(out)!r}")
-    if not out.parent.exists():
-        raise CLIError(f"directory {str(out.parent)!r} does not exist")
+    out = _writable_file(args.out, (".png", ".pdf", ".svg"), "--out")
     if not draw_figure(args.id, xp, out):
         raise CLIError(f"{args.id} has no figure")
     print(f"figure written to {out}", file=sys.stderr)
@@ -252,7 +421,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return command(args)
 
 
-_COMMANDS = {"list": _cmd_list, "derive": _cmd_derive, "verify": _cmd_verify, "figure": _cmd_figure,
+_COMMANDS = {"list": _cmd_list, "derive": _cmd_derive, "verify": _cmd_verify,
+             "power": _cmd_power, "figure": _cmd_figure,
              "bench": _cmd_bench, "sweep": _cmd_sweep}
 
 
@@ -272,6 +442,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except ValueError as exc:  # bad values caught by the library's own validation
         print(f"implreg: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a write that failed despite the checks made before the work
+        print(f"implreg: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("implreg: interrupted", file=sys.stderr)

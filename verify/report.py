@@ -10,7 +10,50 @@ from typing import Any
 import theory
 from verify.registry import get_check, get_figure
 
-__all__ = ["write_report", "draw_figure"]
+__all__ = ["write_report", "draw_figure", "power_figure"]
+
+
+def power_figure(reports: list[Any], out: Path, *, before: dict[str, tuple[int, int]] | None = None) -> None:
+    """Killed / total mutants per topic as horizontal bars (``implreg power --figure``).
+
+    ``before`` (topic -> (killed, total)) draws an earlier measurement beside it.
+    """
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    topics: dict[str, list[int]] = {}
+    for r in reports:
+        k = topics.setdefault(r.topic, [0, 0])
+        k[0] += r.killed
+        k[1] += r.total
+    names = [t for t in topics if topics[t][1]]
+    frac = [topics[t][0] / topics[t][1] for t in names]
+    fig, ax = plt.subplots(figsize=(7, 0.42 * len(names) + 1.4))
+    y = list(range(len(names)))
+    h = 0.38 if before else 0.6
+    ax.barh([v - (h / 2 if before else 0) for v in y], frac, height=h, color="tab:green",
+            label="now")
+    if before:
+        bf = [before.get(t, (0, 0)) for t in names]
+        ax.barh([v + h / 2 for v in y], [k / n if n else 0 for k, n in bf], height=h,
+                color="tab:gray", label="before")
+    for v, t, f in zip(y, names, frac):
+        ax.text(min(f, 1.0) + 0.01, v, f"{topics[t][0]}/{topics[t][1]}", va="center", fontsize=8)
+    ax.axvline(0.95, color="tab:red", ls="--", lw=1, label="95 % target")
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.15)
+    ax.set_xlabel("fraction of non-equivalent mutants killed by the check")
+    total_k = sum(v[0] for v in topics.values())
+    total_n = sum(v[1] for v in topics.values())
+    ax.set_title(f"implreg power: {total_k}/{total_n} mutants killed "
+                 f"({total_k / total_n if total_n else float('nan'):.1%})")
+    ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
 
 
 def draw_figure(id: str, xp: Any, out: Path, params: dict[str, Any] | None = None) -> bool:
@@ -72,14 +115,18 @@ def write_report(reports: list[Any], directory: Path, *, backend: str) -> Path:
         "",
         f"{now} · backend `{backend}` · {_versions()} · {passed}/{len(reports)} checks passed",
         "",
-        "| id | result | predicted | observed | tolerance | examples | seconds |",
-        "|---|---|---|---|---|---|---|",
+        "| id | result | predicted | rel | observed | tolerance | examples | seconds | certifies |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+    rel = {"close": "≈", "at_most": "≤", "at_least": "≥"}
     for r in reports:
         o = r.outcome
-        cells = ["—"] * 3 if o is None else [f"{o.predicted:.4g}", f"{o.observed:.4g}", f"{o.tolerance:.3g}"]
+        cells = ["—"] * 4 if o is None else [f"{o.predicted:.4g}", rel.get(o.relation, o.relation),
+                                            f"{o.observed:.4g}", f"{o.tolerance:.3g}"]
         lines.append(f"| [`{r.id}`](#{r.id.replace('.', '')}) | {'pass' if r.passed else '**FAIL**'} | "
-                     + " | ".join(cells) + f" | {r.examples} | {r.seconds:.2f} |")
+                     + " | ".join(cells) + f" | {r.examples} | {r.seconds:.2f} | "
+                     + (", ".join(r.certifies) or "—")
+                     + (f" (not: {', '.join(r.uncertified)})" if r.uncertified else "") + " |")
     for r in reports:
         res = theory.get(r.id)
         lines += ["", f"## {r.id}", "", f"**{res.title}**", "", f"*Source:* {res.source}", "",
@@ -93,6 +140,9 @@ def write_report(reports: list[Any], directory: Path, *, backend: str) -> Path:
         o = r.outcome
         lines += ["", f"**Check: {'passed' if r.passed else 'FAILED'}** on `{r.backend}`, "
                       f"{r.examples} example(s), {r.seconds:.2f} s."]
+        lines.append("- certifies (claims the check evaluated): " + (", ".join(r.certifies) or "none")
+                     + (f"; **not evaluated**: {', '.join(r.uncertified)}" if r.uncertified else "")
+                     + (f"; explanatory parts: {', '.join(res.explains)}" if res.explains else ""))
         if o is not None:
             lines += [f"- compared: {o.quantity or 'value'} ({o.relation_text})",
                       f"- predicted {o.predicted:.6g}, observed {o.observed:.6g}, tolerance {o.tolerance:.3g}",

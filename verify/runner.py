@@ -22,9 +22,13 @@ __all__ = ["CheckReport", "TrackedResult", "run_check", "run_checks"]
 def takes_result(fn: Callable[..., Any]) -> bool:
     """Whether a check or figure function takes the Result as its third argument."""
     try:
-        return len(inspect.signature(fn).parameters) >= 3
+        params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return False
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        return True
+    return sum(p.kind in kinds for p in params) >= 3
 
 
 class _TrackedParts(Mapping):
@@ -204,11 +208,9 @@ def run_check(
     if examples is not None and examples < 1:
         raise ValueError(f"examples must be >= 1; got {examples}")
     with_result = takes_result(chk.fn)
-    tracked = None
-    if with_result:
-        import theory  # noqa: PLC0415
+    import theory  # noqa: PLC0415
 
-        tracked = TrackedResult(theory.get(id) if result is None else result)
+    tracked = TrackedResult(theory.get(id) if result is None else result)
     n_examples = chk.examples if examples is None else examples
     if derandomize is None:
         derandomize = seed is None
@@ -261,6 +263,7 @@ def run_check(
         shown = Outcome.all_of(outcomes) if outcomes else None
     certifies: list[str] = []
     uncertified: list[str] = []
+    # a check that is not handed the result certifies none of its claims
     if tracked is not None:
         claims = tuple(tracked.result.claims)
         certifies = [c for c in claims if c in tracked.evaluated]

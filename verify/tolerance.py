@@ -1,6 +1,6 @@
 r"""Derived tolerances: every comparison says where its number comes from.
 
-Three kinds (DESIGN.md, STYLE.md):
+Three kinds (ARCHITECTURE.md, "Tolerances and false alarms"):
 
 * floating point — unit roundoff × a count of operations × the problem's conditioning;
 * convergence — a known contraction factor raised to the number of steps taken;

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 
 import pytest
 
@@ -38,3 +40,83 @@ def test_implreg_bench_is_wired(capsys) -> None:
 
     assert cli(["bench", "--tiny", "--section", "sharpness"]) == 0
     assert "Lanczos" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------ bad output paths
+@pytest.fixture
+def no_suite(monkeypatch):
+    """The suite must not start when an output path is bad."""
+    import benchmarks
+
+    def forbidden(*a, **k):
+        raise AssertionError("the suite ran despite a bad output path")
+
+    monkeypatch.setattr(benchmarks, "run_suite", forbidden)
+
+
+def _bad_paths(tmp_path):
+    f = tmp_path / "f.json"
+    f.write_text("keep")
+    return f, {
+        "a directory": (tmp_path, r"is a directory; give a file name"),
+        "under a file": (f / "x.json", r"directory '.*f.json' is a file"),
+        "missing directory": (tmp_path / "no" / "x.json", r"directory '.*no' does not exist"),
+        # /proc refuses new files even to root (os.access would say yes to root)
+        "unwritable": ("/proc/implreg-bench.json", r"cannot write '/proc/implreg-bench.json'"),
+    }
+
+
+@pytest.mark.parametrize("flag", ["--json", "--markdown"])
+@pytest.mark.parametrize("kind", ["a directory", "under a file", "missing directory", "unwritable"])
+def test_bad_output_path_is_one_line_and_exit_2_before_running(tmp_path, capsys, no_suite,
+                                                               flag, kind) -> None:
+    if kind == "unwritable" and not os.path.isdir("/proc"):
+        pytest.skip("needs Linux's /proc, which refuses new files even to root")
+    f, cases = _bad_paths(tmp_path)
+    path, match = cases[kind]
+    assert main(["--tiny", flag, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert re.search(rf"^benchmarks: error: {flag}:? .*{match}", err), err
+    assert f.read_text() == "keep" and sorted(p.name for p in tmp_path.iterdir()) == ["f.json"]
+    # The same through `implreg bench`.
+    from verify.cli import main as cli  # noqa: PLC0415
+
+    assert cli(["bench", "--tiny", flag, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and re.search(rf"^implreg: error: {flag}", err), err
+
+
+def test_json_and_markdown_to_the_same_file_is_refused(tmp_path, capsys, no_suite) -> None:
+    p = str(tmp_path / "r.txt")
+    assert main(["--tiny", "--json", p, "--markdown", p]) == 2
+    assert "--json and --markdown both name" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_install_hint_keeps_its_extra_in_the_table() -> None:
+    """rich reads "[torch]" as markup unless escaped: the hint must print whole."""
+    from io import StringIO  # noqa: PLC0415
+
+    from rich.console import Console  # noqa: PLC0415
+
+    from benchmarks import render  # noqa: PLC0415
+    from benchmarks._util import Row  # noqa: PLC0415
+
+    row = Row("1 replica engine", "÷ batched PyTorch [CPU]", None,
+              detail="skipped: torch is not installed (pip install 'implreg[torch]')")
+    report = {"machine": {"nproc": 2, "cpu": "x86 [test]", "numpy": "2", "blas": "openblas"},
+              "config": "tiny", "rows": [row.to_dict()], "seconds": 1.0}
+    buf = StringIO()
+    render(report, Console(file=buf, width=300))
+    text = buf.getvalue()
+    assert "pip install 'implreg[torch]'" in text and "PyTorch [CPU]" in text
+    assert "x86 [test]" in text
+
+
+def test_quick_help_states_the_measured_duration(capsys) -> None:
+    from benchmarks import QUICK_DURATION, build_parser  # noqa: PLC0415
+
+    assert "minutes" in QUICK_DURATION and "a minute" not in QUICK_DURATION
+    help_text = " ".join(build_parser().format_help().split())
+    assert " ".join(QUICK_DURATION.split()) in help_text

@@ -98,3 +98,37 @@ def test_bad_input_is_a_clear_error(xp) -> None:
         run(m, GD(0.1), x0, 1, record=("loss", "sharpness"))
     with pytest.raises(ValueError, match="positive definite"):
         GD(0.1, metric=xp.asarray(-np.eye(6)))
+
+
+def test_inputs_that_used_to_pass_silently_are_refused(xp) -> None:
+    """x0 of the wrong dimension, NaN in x0, a non-symmetric, NaN or mis-sized metric,
+    an array as a step size, a record name as a string, lists and mixed namespaces."""
+    m, *_ = _model(xp)
+    x0 = xp.asarray(np.zeros((2, 6)))
+    with pytest.raises(ValueError, match=r"x0 must have 6 coordinates per replica .* got shape \(5,\)"):
+        run(m, GD(0.1), xp.asarray(np.zeros(5)), 1)
+    bad = np.zeros((2, 6))
+    bad[1, 3] = np.nan
+    with pytest.raises(ValueError, match="x0 must be finite; it contains NaN"):
+        run(m, GD(0.1), xp.asarray(bad), 1)
+    with pytest.raises(TypeError, match=r"x0 must be an array; got list .*xp.asarray"):
+        run(m, GD(0.1), [[0.0] * 6], 1)
+    H = np.eye(6)
+    H[0, 1] = 0.5
+    with pytest.raises(ValueError, match=r"metric must be symmetric; max \|H - Hᵀ\| = 0.5"):
+        GD(0.1, metric=xp.asarray(H))
+    with pytest.raises(ValueError, match="metric must be finite"):
+        GD(0.1, metric=xp.asarray(np.full(6, np.nan)))
+    with pytest.raises(ValueError, match=r"metric must be of size d = 6 .* got shape \(4, 4\)"):
+        run(m, GD(0.1, metric=xp.asarray(np.eye(4))), x0, 1)
+    with pytest.raises(TypeError, match=r"eta must be a real number; got an array of shape \(2,\)"):
+        GD(xp.asarray([0.1, 0.2]))
+    t = run(m, GD(0.1), x0, 2, record="loss")
+    assert list(t.records) == ["loss"]
+
+
+def test_mixed_namespaces_are_named() -> None:
+    strict = pytest.importorskip("array_api_strict")
+    with pytest.raises(TypeError, match="different namespaces cannot be mixed: metric from numpy, x0 from array_api_strict"):
+        from numerics.optim import _check_metric_size
+        _check_metric_size(np.eye(2), None, strict.asarray(np.zeros((1, 2))))

@@ -106,3 +106,21 @@ def test_min_norm_fit_is_the_pseudo_inverse_solution(xp) -> None:
     _, s, Vt = np.linalg.svd(Psi)
     null = Vt[np.sum(s > 1e-12):]
     np.testing.assert_allclose(null @ a, 0, atol=1e-10)
+
+
+def test_preconditioned_model_applies_the_inverse_metric() -> None:
+    from numerics.linear import LeastSquares, Preconditioned
+
+    rng = np.random.default_rng(0)
+    A, y, H = rng.standard_normal((3, 5)), rng.standard_normal(3), rng.standard_normal((5, 5)) + 5 * np.eye(5)
+    m = Preconditioned(LeastSquares(A, y, reduction="sum"), H)
+    x = rng.standard_normal((2, 5))
+    g = (x @ A.T - y) @ A
+    np.testing.assert_allclose(m.grad(x), np.linalg.solve(H, g.T).T, rtol=1e-12)
+
+
+def test_preconditioned_rejects_a_wrong_metric_shape() -> None:
+    from numerics.linear import LeastSquares, Preconditioned
+
+    with pytest.raises(ValueError, match="H must be"):
+        Preconditioned(LeastSquares(np.eye(2, 3), np.ones(2)), np.eye(2))

@@ -94,4 +94,13 @@ def test_adam_vs_sgd_norm_states_pythagoras() -> None:
     r = theory.get("adaptive.adam_vs_sgd_norm")
     assert r.stated and "isotropic" in r.notes
     f = r.numeric(part="pythagoras")
-    assert float(f(norm_min=3.0, norm_null=4.0)) == pytest.approx(25.0)
+    assert float(f(norm_min=3.0, norm_null=4.0)) == pytest.approx(5.0)
+
+
+def test_metric_view_states_the_matrix_properties_it_assumes() -> None:
+    r = theory.get("adaptive.metric_view")
+    names = {str(c) for c in r.conditions}
+    assert {"Q.symmetric(H)", "Q.positive_definite(H)", "Q.symmetric(hess_f)"} <= names
+    # matrix symbols are named as Python identifiers (they are numeric() arguments)
+    mats = {m.name for m in r.statement.atoms(sp.MatrixSymbol)}
+    assert mats == {"x_k1", "x_k", "H", "grad_f"}

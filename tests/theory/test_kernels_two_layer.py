@@ -74,3 +74,30 @@ def test_time_scale_bound_constants() -> None:
     r = theory.get("two_layer.time_scales")
     assert str(r.parts["grad1_max"]) == "norm_bp/2"
     assert str(r.parts["kernel_max"]) == "norm_b*norm_bp/2"
+
+
+@pytest.mark.parametrize("rid", IDS)
+def test_claims_use_no_undefined_function(rid: str) -> None:
+    """Every claim is evaluable: no undefined function (such as a bare ∇₁k) in it."""
+    from sympy.core.function import AppliedUndef
+
+    r = theory.get(rid)
+    for c in r.claims:
+        obj = r.statement if c == "statement" else r.parts[c]
+        assert not obj.atoms(AppliedUndef), (rid, c)
+
+
+def test_matrix_claims_take_identifier_arguments() -> None:
+    import sympy as sp
+
+    for rid in ("two_layer.population_loss", "two_layer.population_gradient"):
+        r = theory.get(rid)
+        for c in r.claims:
+            obj = r.statement if c == "statement" else r.parts[c]
+            for M in obj.atoms(sp.MatrixSymbol):
+                assert M.name.isidentifier(), (rid, c, M.name)
+    assert theory.get("two_layer.population_loss").latex().startswith(r"\mathcal{R}(a, B) = a^{T} K(B, B) a")
+
+
+def test_edge_of_stability_table_only_explains() -> None:
+    assert theory.get("stability.edge_of_stability").claims == ("statement",)

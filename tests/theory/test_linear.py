@@ -111,3 +111,21 @@ def test_scaled_gd_limit_is_the_h_projection_numerically() -> None:
                    options={"ftol": 1e-14, "maxiter": 500})
     assert np.allclose(opt.x, xhat, atol=1e-6)
     assert "H^{-1} A^{T}" in theory.get("linear.scaled_gd_limit").latex()
+
+
+def test_scaled_gd_limit_is_the_fixed_point_for_a_nonsymmetric_metric() -> None:
+    """For invertible H ≠ Hᵀ the claimed x̂ is still the limit of x ← x − γH⁻¹Aᵀ(Ax − b):
+    the iteration keeps H(x_k − x_0) ∈ R(Aᵀ), and x̂ − x_0 = H⁻¹Aᵀμ with Ax̂ = b."""
+    rng = np.random.default_rng(1)
+    A, b, x0 = rng.standard_normal((2, 5)), rng.standard_normal(2), rng.standard_normal(5)
+    G = rng.standard_normal((5, 5))
+    H = np.eye(5) * 2 + 0.5 * (G - G.T)  # positive definite symmetric part, not symmetric
+    Hi = np.linalg.inv(H)
+    xhat = x0 + Hi @ A.T @ np.linalg.solve(A @ Hi @ A.T, b - A @ x0)
+    x = x0.copy()
+    for _ in range(20000):
+        x = x - 0.05 * Hi @ A.T @ (A @ x - b)
+    assert np.allclose(x, xhat, atol=1e-10)
+    wrong = x0 + Hi.T @ A.T @ np.linalg.solve(A @ Hi.T @ A.T, b - A @ x0)
+    assert not np.allclose(x, wrong, atol=1e-3)
+    assert "invertible H" in theory.get("linear.scaled_gd_limit").notes

@@ -89,3 +89,47 @@ def test_escape_example_numbers() -> None:
     r = theory.get("stability.sgd_escape_example")
     q = r.numeric()(eta=0.7)
     assert abs(q - 0.5 * (0.86**2 + 1.66**2)) < 1e-12
+
+
+def _batch_mean(values, B):
+    """Average of f over all B-subsets, exactly: values[i] are SymPy matrices/rationals."""
+    batches = list(itertools.combinations(range(len(values)), B))
+    return batches, [sum((values[i] for i in b), 0 * values[0]) / B for b in batches]
+
+
+def test_sgd_1d_statement_is_the_batch_average_exactly() -> None:
+    """The column (E x_{t+1}, E x²_{t+1}) at a deterministic x_t = 3/2, against the average of
+    (1 − ηa_𝓑)x_t over all batches in exact rationals (s² enters only as a square)."""
+    import sympy as sp
+
+    r = theory.get("stability.sgd_1d_moments")
+    a_vals = [sp.Rational(v) for v in (0, 1, 3, 7, 2)]
+    n, B, eta, x = 5, 2, sp.Rational(1, 3), sp.Rational(3, 2)
+    _, aB = _batch_mean(a_vals, B)
+    want = [sum((1 - eta * v) * x for v in aB) / len(aB), sum(((1 - eta * v) * x) ** 2 for v in aB) / len(aB)]
+    a = sum(a_vals) / n
+    s = sp.sqrt(sum(v * v for v in a_vals) / n - a * a)
+    got = _subs(r.statement.rhs, m_t=x, q_t=x * x, eta=eta, a=a, s=s, n=n, B=B)
+    assert [sp.simplify(g - w) for g, w in zip(got, want)] == [0, 0]
+
+
+def test_second_moment_map_is_the_batch_average_exactly() -> None:
+    """M_{t+1} of the statement at a non-symmetric M and non-commuting H_i equals
+    E_𝓑[(I − ηH_𝓑)M(I − ηH_𝓑)] over all batches, in exact rationals."""
+    import sympy as sp
+
+    r = theory.get("stability.sgd_exact_threshold")
+    Hs = [sp.Matrix([[2, 1], [1, 1]]), sp.Matrix([[1, 0], [0, 3]]), sp.Matrix([[0, 0], [0, 1]]),
+          sp.Matrix([[1, -1], [-1, 2]])]
+    M = sp.Matrix([[1, 2], [-3, 5]])
+    n, B, eta = 4, 2, sp.Rational(1, 5)
+    _, HB = _batch_mean(Hs, B)
+    want = sum(((sp.eye(2) - eta * h) * M * (sp.eye(2) - eta * h) for h in HB), sp.zeros(2, 2)) / len(HB)
+    mats = {m.name: m for m in r.statement.atoms(sp.MatrixSymbol)}
+    Hm = sum(Hs, sp.zeros(2, 2)) / n
+    S = sum((h * M * h for h in Hs), sp.zeros(2, 2)) / n
+    expr = r.statement.rhs.xreplace({mats["H"]: sp.ImmutableMatrix(Hm), mats["M_t"]: sp.ImmutableMatrix(M),
+                                     mats["S_t"]: sp.ImmutableMatrix(S)})
+    expr = _subs(expr, eta=eta, n=n, B=B).subs({s: 2 for s in expr.free_symbols if s.name == "p"})
+    got = sp.Matrix(sp.ImmutableMatrix(expr.doit()))
+    assert sp.simplify(got - want) == sp.zeros(2, 2)

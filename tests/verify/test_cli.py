@@ -94,3 +94,20 @@ def test_python_m_verify_is_the_cli() -> None:
     out = subprocess.run([sys.executable, "-m", "verify", "list", "--json"], capture_output=True,
                          text=True, check=True)
     assert json.loads(out.stdout)[0]["id"] == "linear.gd_iterate"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["verify", "linear.gd_limit", "--report", "/etc/hostname"], "is a file; give a directory"),
+    (["verify", "linear.gd_limit", "--report", "/etc/hostname/sub"], "cannot be made"),
+    (["verify", "linear.gd_limit", "--report", "/proc/implreg-report"], "cannot write in '/proc'"),
+    (["figure", "linear.gd_limit", "--out", "/tmp"], "must end in .png"),
+    (["figure", "linear.gd_limit", "--out", "/proc/x.png"], "cannot write in '/proc'"),
+    (["verify", "--examples", "1000000000"], "at most 1,000,000 examples"),
+    (["derive", "LINEAR.GD_LIMIT"], "did you mean linear.gd_limit?"),
+    (["power", "linear.gd_limit", "--json", "/proc/p.json"], "cannot write in '/proc'"),
+    (["power", "linear.gd_limit", "--figure", "/tmp/p.txt"], "must end in .png"),
+])
+def test_bad_paths_and_counts_fail_before_any_work(argv, message, capsys) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err

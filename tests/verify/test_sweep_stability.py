@@ -83,3 +83,29 @@ def test_threshold_curves_agree_with_numerics_largest_stable_eta() -> None:
         assert by["GD"][i] == pytest.approx(largest_stable_eta(H, b, condition="gd"), rel=1e-8)
         # The necessary bound is weaker than the sufficient one (it is implied by it).
         assert not by["necessary"][i] < by["sufficient"][i] * (1 - 1e-8)
+
+
+def test_plot_says_why_cells_past_a_threshold_are_stable() -> None:
+    """Each stable mark on the far side of a drawn curve has a legend entry saying why:
+    the sufficient curve does not exclude stability beyond it; on the mean-square
+    threshold the top mode is marginal; past it the sample of replicas misses the heavy
+    tail that makes the mean grow."""
+    from verify.sweeps.stability import SWEEP, plot_stability
+
+    rows = []
+    for eta, B in [(0.5, 1), (1.3, 1), (2.0, 16)]:
+        params = {**BASE, "eta": eta, "batch": B, "steps": 100, "replicas": 256}
+        rows.append({**params, **stability_cell(params, seed=0), "seed": 0})
+    assert [r["stable"] for r in rows] == [True, True, True]
+    assert rows[1]["ms_rate"] > 0 and abs(rows[2]["ms_rate"]) < 1e-12
+    fig = plot_stability(rows, SWEEP)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("sufficient condition" in t and "stability is not excluded" in t for t in labels)
+    assert any(t.startswith("stable past the mean-square threshold: ‖x_T‖² is heavy-tailed")
+               for t in labels)
+    assert any(t.startswith("stable on the mean-square threshold") for t in labels)
+    ax = fig.axes[0]
+    assert ax.get_title() and "learning rate" in ax.get_xlabel() and "batch size" in ax.get_ylabel()
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

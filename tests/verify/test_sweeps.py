@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import socket
 
 import numpy as np
@@ -13,6 +14,8 @@ import pytest
 from tests.verify import _sweep_cells as cells
 from verify.cli import main
 from verify.sweeps import (
+    MAX_CELLS,
+    Axis,
     Cell,
     CellStore,
     Sweep,
@@ -71,7 +74,7 @@ def test_grid_values_are_normalized_so_keys_match() -> None:
     ("x=", "malformed --grid"),
     ("x=1,,2", "empty entry"),
     ("xx=1", "unknown grid axis 'xx'.*did you mean 'x'"),
-    ("k=1.5", "'k' must be an int; got '1.5'"),
+    ("k=1.5", "'k' must be an integer; got '1.5'"),
     ("x=nan", "'x' must be a finite float"),
     ("x=0:1", "expected LO:HI:NUM"),
     ("seed=-1", "seeds must be non-negative"),
@@ -214,7 +217,7 @@ def _free_port() -> int:
 @pytest.mark.parametrize(("argv", "match"), [
     (["sweep", "sgd_stabilty"], "unknown sweep 'sgd_stabilty'; did you mean 'sgd_stability'"),
     (["sweep", "sgd_stability", "--grid", "eta"], "malformed --grid 'eta'"),
-    (["sweep", "sgd_stability", "--grid", "batch=two"], "'batch' must be an int"),
+    (["sweep", "sgd_stability", "--grid", "batch=two"], "'batch' must be an integer"),
     (["sweep", "sgd_stability", "--scheduler", "nonsense"], "address like tcp://host:port"),
     (["sweep", "sgd_stability", "--scheduler", "tcp://127.0.0.1:8786", "--workers", "2"],
      "--workers sizes the local cluster only"),
@@ -254,3 +257,213 @@ def test_stored_rows_are_self_describing(tmp_path, client) -> None:
     row = t.to_pylist()[0]
     assert (row["x"], row["k"], row["seed"], row["y"]) == (2.0, 3, 5, 13.0)
     assert t.schema.field("k").type == "int64" and t.schema.field("odd").type == "bool"
+
+
+
+# ------------------------------------------------------------------------ axis domains
+STAB = get_sweep("sgd_stability")
+
+
+def test_axis_describes_its_domain() -> None:
+    assert Axis(int, (1, 2), ge=1, le="n").describe() == "int in [1, n]"
+    assert Axis(float, 0.5, gt=0).describe() == "float > 0"
+    assert Axis(float, 0.5, gt=0, lt=1).describe() == "float in (0, 1)"
+    assert Axis(str, "numpy", choices=("numpy", "torch")).describe() == "one of numpy, torch"
+    assert STAB.domains["batch"].describe() == "int in [1, n]"
+
+
+def test_sweep_definition_is_checked_against_its_domains() -> None:
+    with pytest.raises(ValueError, match=r"default grid of sweep 'bad'.*'x' must be a float > 0"):
+        Sweep("bad", cells.power_cell, grid={"x": Axis(float, (-1.0,), gt=0)})
+    with pytest.raises(ValueError, match="bound le='n' must name a numeric axis"):
+        Sweep("bad", cells.power_cell, grid={"x": Axis(int, 1, le="n")})
+    with pytest.raises(TypeError, match="bounds need an int or float axis"):
+        Axis(str, "a", ge=1)
+    with pytest.raises(ValueError, match="'x' lists 1.0 twice"):
+        Sweep("bad", cells.power_cell, grid={"x": (1.0, 1.0)})
+    with pytest.raises(ValueError, match=r"check_axes \('y',\) must be grid axes"):
+        Sweep("bad", cells.power_cell, grid={"x": (1.0,)}, check=print, check_axes=("y",))
+
+
+#: Every bad grid of the shipped sweeps, with the message that names axis, domain and value.
+BAD_GRIDS = [
+    ("sgd_stability", ["batch=0"], r"'batch' .* must be an int in \[1, n\]; got 0$"),
+    ("sgd_stability", ["batch=17"], r"'batch' .* must be ≤ n .*; got batch=17 with n=16$"),
+    ("sgd_stability", ["n=8"], r"'batch' .* must be ≤ n .*; got batch=16 with n=8$"),
+    ("sgd_stability", ["eta=-0.5"], r"'eta' \(learning rate η\) must be a float > 0; got -0.5$"),
+    ("sgd_stability", ["eta=0"], r"'eta' .* must be a float > 0; got 0.0$"),
+    ("sgd_stability", ["eta=nan"], r"'eta' must be a finite float; got 'nan'$"),
+    ("sgd_stability", ["eta=inf"], r"'eta' must be a finite float; got 'inf'$"),
+    ("sgd_stability", ["backend=nosuch"],
+     r"'backend' .* must be one of numpy, array_api_strict, torch, cupy; got 'nosuch'$"),
+    ("sgd_stability", ["backend=nunpy"], r"got 'nunpy'; did you mean 'numpy'\?$"),
+    ("sgd_stability", ["replicas=0"], r"'replicas' .* must be an int ≥ 1; got 0$"),
+    ("sgd_stability", ["n=1"], r"'n' \(samples; non-uniformity needs two\) must be an int ≥ 2; got 1$"),
+    ("sgd_stability", ["s=-1"], r"'s' .* must be a float ≥ 0; got -1.0$"),
+    ("sgd_stability", ["a=0"], r"'a' .* must be a float > 0; got 0.0$"),
+    # Feasible s depends on the random instance: the sweep's check builds it before any cell.
+    ("sgd_stability", ["s=1,2"],
+     r"grid cells with a=1.0, s=2.0, n=16, p=4, seed=0 cannot run: s must be <= 1.75"),
+    ("sgd_stability", ["steps=-1"], r"'steps' .*record interval\) must be an int ≥ 1; got -1$"),
+    ("sgd_stability", ["steps=0"], r"'steps' .*record interval\) must be an int ≥ 1; got 0$"),
+    ("sgd_stability", ["steps=2.5"], r"'steps' must be an integer; got '2.5'$"),
+    ("sgd_stability", ["etaa=1"], r"unknown grid axis 'etaa' .*did you mean 'eta'\?"),
+    ("sgd_stability", ["ETA=1"], r"unknown grid axis 'ETA' .*did you mean 'eta'\?"),
+    ("sgd_stability", ["eta=0.5,0.5"], r"'eta' lists 0.5 twice; give each value once"),
+    ("sgd_stability", ["eta=0.5,0.50"], r"'eta' lists 0.5 twice \('0.50' is 0.5\)"),
+    ("sgd_stability", ["eta=1:1:3"], r"range for 'eta' repeats 1.0 3 times"),
+    ("sgd_stability", ["eta=0:1:x"], r"malformed range for 'eta': expected LO:HI:NUM"),
+    ("sgd_stability", ["eta=0:inf:3"], r"malformed range for 'eta'"),
+    ("sgd_stability", ["eta=0.1:1:1000000"], r"range for 'eta' asks for 1,000,000 values"),
+    ("sgd_stability", ["eta=0.1:1:10000", "replicas=1:100:100"],
+     rf"has 5,000,000 cells \(10,000 eta × 5 batch × 100 replicas × 1 seed\); at most "
+     rf"{MAX_CELLS:,} per run$"),
+    ("sgd_stability", ["seed=0,0"], r"seeds must be distinct; got 0 twice"),
+    ("sgd_stability", ["eta=1", "eta=2"], r"--grid gives 'eta' twice"),
+    ("sgd_stability", ["=1"], r"malformed --grid '=1'"),
+    ("two_layer_test_error", ["m=0"], r"'m' \(width\) must be an int ≥ 1; got 0$"),
+    ("two_layer_test_error", ["steps=-1"], r"'steps' .* must be an int ≥ 0; got -1$"),
+    ("two_layer_test_error", ["lr=-1"], r"'lr' .* must be a float > 0; got -1.0$"),
+]
+
+
+@pytest.mark.parametrize(("name", "items", "match"), BAD_GRIDS,
+                         ids=[" ".join(b[1]) for b in BAD_GRIDS])
+def test_bad_grid_is_rejected_by_the_declared_domain(name, items, match) -> None:
+    with pytest.raises(SweepError, match=match):
+        parse_grid(items, get_sweep(name))
+
+
+def test_good_grid_edges_are_accepted() -> None:
+    g, _ = parse_grid(["batch=1,16", "steps=1", "s=0", "eta=0.5:1:2"], STAB)
+    assert g == {"batch": (1, 16), "steps": (1,), "s": (0.0,), "eta": (0.5, 1.0)}
+    assert parse_grid(["steps=0"], get_sweep("two_layer_test_error"))[0] == {"steps": (0,)}
+
+
+def test_api_grid_is_checked_before_any_cell(tmp_path) -> None:
+    """run_sweep with a bad grid fails before it connects: the client is never used."""
+    class NoClient:
+        def __getattr__(self, name):
+            raise AssertionError(f"client.{name} used")
+
+    with pytest.raises(SweepError, match=r"'batch' .* must be ≤ n"):
+        run_sweep(STAB, grid={"batch": (32,)}, out=tmp_path, client=NoClient())
+    with pytest.raises(SweepError, match=r"'eta' lists 0.5 twice"):
+        run_sweep(STAB, grid={"eta": (0.5, 0.5)}, out=tmp_path, client=NoClient())
+    with pytest.raises(SweepError, match="out .* is a file; give a directory"):
+        (tmp_path / "f").write_text("x")
+        run_sweep(POWER, out=tmp_path / "f", client=NoClient())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+# ------------------------------------------------------------------------ CLI before work
+@pytest.fixture
+def no_work(monkeypatch):
+    """Any cell run or cluster start fails the test: bad input must stop before them."""
+    import verify.sweeps.runner as runner
+
+    def forbidden(*a, **k):
+        raise AssertionError("work started despite bad input")
+
+    monkeypatch.setattr(runner, "execute_cell", forbidden)
+    monkeypatch.setattr(runner, "connect", forbidden)
+    monkeypatch.setattr(runner, "_compute", forbidden)
+
+
+def _one_line_exit_2(capsys, argv, match, out) -> str:
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert pytest.importorskip("re").search(match, err), err
+    assert not out.exists() or out.is_file()  # nothing written
+    return err
+
+
+@pytest.mark.parametrize(("name", "items", "match"), BAD_GRIDS,
+                         ids=[" ".join(b[1]) for b in BAD_GRIDS])
+def test_cli_bad_grid_exits_2_before_any_cell(capsys, tmp_path, no_work, name, items, match) -> None:
+    out = tmp_path / "out"
+    grid = [a for it in items for a in ("--grid", it)]
+    err = _one_line_exit_2(capsys, ["sweep", name, "--out", str(out), *grid],
+                           match.rstrip("$"), out)
+    assert err.startswith("implreg: error: ")
+
+
+def test_cli_plot_bad_grid_exits_2(capsys, tmp_path, no_work) -> None:
+    _one_line_exit_2(capsys, ["sweep", "sgd_stability", "--plot", "--out", str(tmp_path / "o"),
+                              "--grid", "batch=0"], r"'batch' .* must be an int in \[1, n\]",
+                     tmp_path / "o")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0", "abc", "1e400", ""])
+def test_cli_bad_connect_timeout(capsys, tmp_path, no_work, value) -> None:
+    _one_line_exit_2(capsys, ["sweep", "sgd_stability", "--out", str(tmp_path / "o"),
+                              f"--connect-timeout={value}"],
+                     r"argument --connect-timeout: expected a positive, finite number of "
+                     rf"seconds; got '{value}'", tmp_path / "o")
+
+
+def test_cli_workers_capped_at_the_cores(capsys, tmp_path, no_work) -> None:
+    n = (os.cpu_count() or 1) + 1
+    _one_line_exit_2(capsys, ["sweep", "sgd_stability", "--out", str(tmp_path / "o"),
+                              "--workers", str(n)],
+                     rf"--workers must be at most the machine's {n - 1} cores; got {n} "
+                     r"\(for more, start a Dask cluster and give --scheduler\)", tmp_path / "o")
+    _one_line_exit_2(capsys, ["sweep", "sgd_stability", "--workers", "0"],
+                     "argument --workers: expected a positive integer; got 0", tmp_path / "o")
+
+
+@pytest.mark.parametrize("kind", ["file", "under a file", "unwritable"])
+def test_cli_out_that_cannot_be_written(capsys, tmp_path, no_work, kind) -> None:
+    if kind == "unwritable" and not os.path.isdir("/proc"):
+        pytest.skip("needs Linux's /proc, which refuses new files even to root")
+    f = tmp_path / "f"
+    f.write_text("keep")
+    out, match = {
+        "file": (f, r"--out '.*f' is a file; give a directory"),
+        "under a file": (f / "sub", r"--out: '.*f' is a file, so the directory '.*sub' cannot be made"),
+        # /proc refuses new files even to root (os.access would say yes to root)
+        "unwritable": ("/proc/implreg-out", r"--out: cannot write in '/proc'"),
+    }[kind]
+    _one_line_exit_2(capsys, ["sweep", "sgd_stability", "--out", str(out)], match, tmp_path / "x")
+    _one_line_exit_2(capsys, ["sweep", "sgd_stability", "--plot", "--out", str(out)],
+                     match.replace("--out", "plot") if kind != "file" else "plot",
+                     tmp_path / "x")
+    assert f.read_text() == "keep" and sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+def test_cli_plot_onto_a_directory(capsys, tmp_path, no_work) -> None:
+    (tmp_path / "sgd_stability.png").mkdir()
+    _one_line_exit_2(capsys, ["sweep", "sgd_stability", "--plot", "--out", str(tmp_path)],
+                     r"plot '.*sgd_stability.png' is a directory; give a file name",
+                     tmp_path / "x")
+
+
+def test_cli_waits_for_a_worker_then_times_out(capsys, tmp_path) -> None:
+    """A scheduler with no worker: the command says what it waits for and what to start,
+    then gives up after --connect-timeout with one line; no cell is stored."""
+    cluster = distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp://",
+                                       host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                       silence_logs=logging.ERROR)
+    try:
+        addr = cluster.scheduler_address
+        code = main(["sweep", "sgd_stability", "--scheduler", addr, "--connect-timeout", "0.5",
+                     "--out", str(tmp_path / "o"), "--grid", "eta=0.5", "--grid", "batch=1"])
+    finally:
+        cluster.close()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert lines[0] == (f"implreg: waiting up to 0.5 s for a Dask worker to join the scheduler "
+                        f"at {addr}: start one with `dask worker {addr}`")
+    assert lines[-1] == (f"implreg: error: no Dask worker joined the scheduler at {addr} within "
+                         f"0.5 s (--connect-timeout); start one with `dask worker {addr}`")
+    assert len(lines) == 2 and not (tmp_path / "o").exists()
+
+
+def test_cli_list_prints_the_declared_domains(capsys) -> None:
+    assert main(["sweep", "--list"]) == 0
+    out = capsys.readouterr().out
+    for needle in ("int in [1, n]", "float > 0", "one of numpy, array_api_strict", "int ≥ 2",
+                   "GD steps; 0 evaluates the initialization", "two_layer_test_error"):
+        assert needle in out, needle

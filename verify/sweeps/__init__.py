@@ -3,7 +3,7 @@ r"""Parameter sweeps on Dask: a cell function, a grid, per-cell records, resumab
 >>> from verify.sweeps import Sweep, run_sweep, load_results   # doctest: +SKIP
 >>> def cell(params, seed):                                     # doctest: +SKIP
 ...     return {"y": params["x"] ** 2}
->>> s = Sweep("squares", cell, grid={"x": (1.0, 2.0, 3.0)})    # doctest: +SKIP
+>>> s = Sweep("squares", cell, grid={"x": Axis(float, (1.0, 2.0, 3.0), gt=0)})  # doctest: +SKIP
 >>> run_sweep(s, out="runs")                                    # doctest: +SKIP
 >>> load_results(s, out="runs").to_pylist()                     # doctest: +SKIP
 
@@ -14,7 +14,9 @@ and a finished one is never recomputed. Shipped sweeps: ``implreg sweep --list``
 """
 
 from verify.sweeps.core import (
+    MAX_CELLS,
     RESERVED,
+    Axis,
     Cell,
     Sweep,
     SweepError,
@@ -27,22 +29,28 @@ from verify.sweeps.core import (
 from verify.sweeps.runner import (
     DEFAULT_OUT,
     SweepSummary,
+    check_timeout,
     connect,
     execute_cell,
     load_results,
     plot_sweep,
     run_sweep,
 )
-from verify.sweeps.store import CellStore
+from verify.sweeps.store import CellStore, check_writable_dir, check_writable_file
 
 __all__ = [
     "DEFAULT_OUT",
+    "MAX_CELLS",
     "RESERVED",
+    "Axis",
     "Cell",
     "CellStore",
     "Sweep",
     "SweepError",
     "SweepSummary",
+    "check_timeout",
+    "check_writable_dir",
+    "check_writable_file",
     "connect",
     "execute_cell",
     "get_sweep",

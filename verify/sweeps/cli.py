@@ -8,8 +8,11 @@
     implreg sweep NAME --plot [--grid ...] [--out DIR]
 
 Exit status: 0 when every cell of the grid has a successful record, 1 when some cells
-failed (their errors are stored and listed), 2 for bad input (unknown sweep, malformed
-``--grid``, unreachable scheduler).
+failed (their errors are stored and listed), 2 for bad input, reported as one line before
+any cell runs: an unknown sweep, a malformed ``--grid`` or a value outside its axis'
+declared domain (:class:`verify.sweeps.Axis`, shown by ``--list``), an ``--out`` that cannot
+be written, more ``--workers`` than cores, a bad ``--connect-timeout``, an unreachable
+scheduler or one that no worker joins in time.
 """
 
 from __future__ import annotations
@@ -34,10 +37,12 @@ def add_arguments(q: argparse.ArgumentParser) -> None:
     q.add_argument("--scheduler", default=None, metavar="ADDR",
                    help="address of a running Dask scheduler, e.g. tcp://host:8786 "
                         "(default: start a local cluster)")
-    q.add_argument("--connect-timeout", type=float, default=10.0, metavar="SECONDS",
-                   help="how long to wait for --scheduler (default 10)")
+    q.add_argument("--connect-timeout", type=_seconds, default=10.0, metavar="SECONDS",
+                   help="how long to wait for --scheduler, then for one of its workers "
+                        "(default 10)")
     q.add_argument("--workers", type=_positive, default=None, metavar="N",
-                   help="local workers (default: one per core)")
+                   help=f"local worker processes (default and cap: the machine's "
+                        f"{os.cpu_count() or 1} cores; more need a cluster at --scheduler)")
     q.add_argument("--retry-failed", action="store_true",
                    help="recompute cells whose stored record is an error")
     q.add_argument("--plot", action="store_true",
@@ -54,23 +59,39 @@ def _positive(text: str) -> int:
     return v
 
 
+def _seconds(text: str) -> float:
+    from verify.sweeps.runner import check_timeout  # noqa: PLC0415
+
+    try:
+        return check_timeout(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive, finite number of seconds; got {text!r}") from None
+
+
 def _list() -> int:
+    """Each sweep with its axes: the declared domain, the default values, what each is."""
     from rich.console import Console  # noqa: PLC0415
+    from rich.markup import escape  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
 
     from verify.sweeps.core import iter_sweeps  # noqa: PLC0415
 
-    table = Table(title="implreg sweeps")
-    table.add_column("name", style="bold cyan", no_wrap=True)
-    table.add_column("cells", justify="right")
-    table.add_column("grid (default)", overflow="fold")
-    table.add_column("what")
-    for sw in iter_sweeps():
-        axes = "; ".join(
-            f"{k}={_short(v)}" for k, v in sw.grid.items()) + f"; seed={_short(sw.seeds)}"
-        table.add_row(sw.name, str(sw.size()), axes, sw.title)
     con = Console() if sys.stdout.isatty() else Console(width=150)
-    con.print(table)
+    for sw in iter_sweeps():
+        table = Table(title=f"[bold cyan]{sw.name}[/] — {sw.size()} cells: {escape(sw.title)}",
+                      title_justify="left")
+        table.add_column("axis", style="bold", no_wrap=True)
+        table.add_column("domain", no_wrap=True)
+        table.add_column("default", overflow="fold")
+        table.add_column("meaning")
+        for k, ax in sw.domains.items():
+            table.add_row(k, escape(ax.describe()), escape(_short(sw.grid[k])), escape(ax.doc))
+        table.add_row("seed", "int ≥ 0, distinct", escape(_short(sw.seeds)),
+                      "one instance per seed")
+        con.print(table)
+    con.print("override an axis with --grid KEY=V1,V2,... or KEY=LO:HI:NUM; values are checked "
+              "against the domain before any cell runs", highlight=False)
     return 0
 
 
@@ -93,9 +114,10 @@ def command(args: argparse.Namespace) -> int:
     grid, seeds = parse_grid(args.grid, sw)
     out = args.out or DEFAULT_OUT
     if args.plot:
-        path = plot_sweep(sw, out=out, grid=grid or None, seeds=seeds)
+        path = plot_sweep(sw, out=out, grid=grid or None, seeds=seeds)  # checks the target first
         print(f"plot written to {path}", file=sys.stderr)
         return 0
+    _check_run(sw, grid, out, args)
     summary = _run_with_progress(sw, grid, seeds, out, args)
     print(summary)
     if summary.failed:
@@ -112,6 +134,23 @@ def command(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def _check_run(sw: Any, grid: Any, out: str, args: argparse.Namespace) -> None:
+    """Everything a run needs that can be checked before a cluster starts or a cell runs."""
+    from verify.sweeps.core import SweepError  # noqa: PLC0415
+    from verify.sweeps.store import CellStore  # noqa: PLC0415
+
+    cores = os.cpu_count() or 1
+    if args.workers is not None and args.scheduler is None and args.workers > cores:
+        raise SweepError(f"--workers must be at most the machine's {cores} cores; got "
+                         f"{args.workers} (for more, start a Dask cluster and give --scheduler)")
+    CellStore(out, sw.name).check_writable("--out")
+    if args.scheduler is None and "backend" in sw.grid:  # local workers import it here
+        from numerics.backend import get_namespace  # noqa: PLC0415
+
+        for name in sw.resolve_grid(grid)["backend"]:
+            get_namespace(name)  # an uninstalled library fails now, with its install hint
 
 
 def _run_with_progress(sw: Any, grid: Any, seeds: Any, out: str, args: argparse.Namespace) -> Any:
@@ -147,7 +186,10 @@ def _run_with_progress(sw: Any, grid: Any, seeds: Any, out: str, args: argparse.
                 prog.update(task, description=f"sweep {sw.name} ([red]{failed[0]} failed[/])")
             prog.advance(task)
 
+        def wait(msg: str) -> None:
+            err.print(f"implreg: {msg}", highlight=False, markup=False, soft_wrap=True)
+
         return run_sweep(sw, grid=grid or None, seeds=seeds, out=out, scheduler=args.scheduler,
                          workers=args.workers, retry_failed=args.retry_failed,
                          timeout=args.connect_timeout,
-                         on_start=start, on_cell=cell)
+                         on_start=start, on_cell=cell, on_wait=wait)

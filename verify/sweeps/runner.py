@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from verify.sweeps.core import RESERVED, Cell, Sweep, SweepError, get_sweep
-from verify.sweeps.store import CellStore
+from verify.sweeps.store import CellStore, check_writable_file
 
-__all__ = ["SweepSummary", "connect", "execute_cell", "load_results", "plot_sweep", "run_sweep"]
+__all__ = ["SweepSummary", "check_timeout", "connect", "execute_cell", "load_results", "plot_sweep", "run_sweep"]
 
 DEFAULT_OUT = "implreg-sweeps"
 _ADDRESS = re.compile(r"^(?:(tcp|tls|ucx|ws|wss|inproc)://)?[\w.\-\[\]:]+:\d+$|^inproc://.+$")
@@ -135,7 +135,8 @@ def _gpu_count() -> int:
 
 @contextlib.contextmanager
 def connect(scheduler: str | None = None, *, workers: int | None = None,
-            processes: bool = True, timeout: float = 10.0) -> Iterator[Any]:
+            processes: bool = True, timeout: float = 10.0,
+            on_wait: Callable[[str], None] | None = None) -> Iterator[Any]:
     """A ``dask.distributed.Client`` for the duration of a ``with`` block.
 
     Parameters
@@ -152,12 +153,17 @@ def connect(scheduler: str | None = None, *, workers: int | None = None,
         Local workers as processes (default; true parallelism for Python-level loops) or
         as threads of this process (fast to start; used by tests).
     timeout
-        Seconds to wait for a remote scheduler before giving up.
+        Seconds to wait for a remote scheduler, and then for at least one of its workers,
+        before giving up (positive and finite).
+    on_wait
+        Called with one line of text when the scheduler has no worker yet (what is awaited
+        and what to start, ``dask worker ADDR``), before waiting up to ``timeout``.
 
     Raises
     ------
     SweepError
-        A malformed or unreachable scheduler address, or ``workers`` with ``scheduler``.
+        A malformed or unreachable scheduler address, no worker joining it within
+        ``timeout``, a bad ``timeout``, or ``workers`` with ``scheduler``.
     """
     from distributed import Client, LocalCluster  # noqa: PLC0415
 
@@ -167,11 +173,14 @@ def connect(scheduler: str | None = None, *, workers: int | None = None,
                              "is sized where it runs")
         if not isinstance(scheduler, str) or not _ADDRESS.match(scheduler.strip()):
             raise SweepError(f"scheduler must be an address like tcp://host:port; got {scheduler!r}")
+        timeout = check_timeout(timeout)
+        addr = scheduler.strip()
         try:
-            client = Client(scheduler.strip(), timeout=f"{timeout}s", set_as_default=False)
+            client = Client(addr, timeout=f"{timeout}s", set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise SweepError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
         try:
+            _wait_for_a_worker(client, addr, timeout, on_wait)
             yield client
         finally:
             client.close()
@@ -194,6 +203,34 @@ def connect(scheduler: str | None = None, *, workers: int | None = None,
             yield client
     finally:
         cluster.close()
+
+
+def check_timeout(timeout: Any, what: str = "timeout") -> float:
+    """``timeout`` as a positive finite number of seconds, or a :class:`SweepError`."""
+    try:
+        t = float(timeout)
+    except (TypeError, ValueError):
+        t = math.nan
+    if isinstance(timeout, bool) or not (math.isfinite(t) and t > 0):
+        raise SweepError(f"{what} must be a positive, finite number of seconds; got {timeout!r}")
+    return t
+
+
+def _wait_for_a_worker(client: Any, addr: str, timeout: float,
+                       on_wait: Callable[[str], None] | None) -> None:
+    """Return once the scheduler at ``addr`` has a worker; tasks submitted to a scheduler
+    without one would wait forever, silently."""
+    if client.scheduler_info(n_workers=1).get("workers"):
+        return
+    start = f"start one with `dask worker {addr}`"
+    if on_wait is not None:
+        on_wait(f"waiting up to {timeout:g} s for a Dask worker to join the scheduler at "
+                f"{addr}: {start}")
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except TimeoutError:
+        raise SweepError(f"no Dask worker joined the scheduler at {addr} within {timeout:g} s "
+                         f"(--connect-timeout); {start}") from None
 
 
 # ------------------------------------------------------------------------ the sweep
@@ -221,6 +258,7 @@ def run_sweep(
     timeout: float = 10.0,
     on_start: Callable[[int, int], None] | None = None,
     on_cell: Callable[[Cell, str], None] | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> SweepSummary:
     """Compute the cells of ``sweep`` that have no stored record, and store them.
 
@@ -238,17 +276,26 @@ def run_sweep(
     retry_failed
         Also recompute cells whose stored record is a failure.
     timeout
-        Seconds to wait for the scheduler at ``scheduler``.
+        Seconds to wait for the scheduler at ``scheduler`` and for one of its workers.
     on_start
         Called once with (cells to compute, cells in the grid) before submitting.
     on_cell
         Called after each stored row with the cell and its status (``"ok"``/``"error"``);
         an exception raised here (or a ``KeyboardInterrupt``) stops the sweep: pending
         tasks are cancelled and every row stored so far stays.
+    on_wait
+        Called with a line of text while waiting for a worker to join ``scheduler``.
 
     Returns
     -------
     SweepSummary
+
+    Raises
+    ------
+    SweepError
+        Before any cell runs: a grid value outside its axis' domain (see :class:`Axis`),
+        cells the sweep's ``check`` finds infeasible, bad seeds, an output directory that cannot be written, an unreachable scheduler
+        or one without workers.
 
     Notes
     -----
@@ -263,12 +310,17 @@ def run_sweep(
     status = store.status()
     redo = {"error"} if retry_failed else set()
     todo = [c for c in cells if c.key not in status or status[c.key] in redo]
+    if todo:
+        sw.check_cells(grid, seeds)
+        store.check_writable()
+    if client is None and scheduler is not None:
+        timeout = check_timeout(timeout)
     if on_start is not None:
         on_start(len(todo), len(cells))
     done: list[str] = []
     if todo:
         ctx = contextlib.nullcontext(client) if client is not None else connect(
-            scheduler, workers=workers, timeout=timeout)
+            scheduler, workers=workers, timeout=timeout, on_wait=on_wait)
         with ctx as cl:
             _compute(cl, sw, todo, store, done, on_cell)
     final = store.status()
@@ -350,6 +402,8 @@ def plot_sweep(sweep: str | Sweep, *, out: str | os.PathLike[str] = DEFAULT_OUT,
     sw = get_sweep(sweep)
     if sw.plot is None:
         raise SweepError(f"sweep {sw.name!r} has no plot")
+    target = Path(path) if path is not None else Path(out) / f"{sw.name}.png"
+    check_writable_file(target, "plot", (".png", ".pdf", ".svg"))
     table = load_results(sw, out=out, grid=grid, seeds=seeds, include_failed=False)
     rows = table.to_pylist()
     if not rows:
@@ -365,7 +419,6 @@ def plot_sweep(sweep: str | Sweep, *, out: str | os.PathLike[str] = DEFAULT_OUT,
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     fig = sw.plot(rows, sw)
-    target = Path(path) if path is not None else Path(out) / f"{sw.name}.png"
     target.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(target, dpi=130, bbox_inches="tight")  # keep legends placed below the axes
     plt.close(fig)

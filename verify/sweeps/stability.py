@@ -32,9 +32,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from verify.sweeps.core import Sweep, register
+from numerics.backend import BACKENDS
+from verify.sweeps.core import Axis, Sweep, register
 
-__all__ = ["SWEEP", "problem", "stability_cell", "threshold_curves"]
+__all__ = ["SWEEP", "feasible", "problem", "stability_cell", "threshold_curves"]
 
 # Trajectories whose norm passes this bound are frozen by the engine and flagged; from a
 # unit start that is a growth of 1e200 in ‖x‖², far beyond any rate the plot resolves.
@@ -49,6 +50,12 @@ def problem(params: dict[str, Any], seed: int) -> Any:
 
     seq = np.random.SeedSequence(seed).spawn(3)[0]
     return quadratic_ensemble(params["a"], params["s"], params["n"], params["p"], rng=seq)
+
+
+def feasible(params: dict[str, Any], seed: int) -> None:
+    """Raise ``ValueError`` if the instance of ``seed`` cannot have non-uniformity ``s``
+    (the largest feasible ``s`` depends on the random draw; the message gives it)."""
+    problem(params, seed)
 
 
 def stability_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -172,9 +179,32 @@ def threshold_curves(rows: list[dict[str, Any]], batches: list[int],
     return curves
 
 
+#: Legend labels of the threshold curves: which condition each is, and what lies on
+#: either side of it (a sufficient bound says nothing about the cells beyond it).
+_CURVE_LABELS = {
+    "GD": "GD threshold η = 2/λ_max (stability.gd_threshold): exact at B = n only",
+    "necessary": "s ≤ √(B(n−1)/(n−B))/η (stability.sgd_threshold): implied by the sufficient "
+                 "condition, not a limit on stability",
+    "sufficient": "sufficient condition λ_max{(I−ηH)² + η²c_BΣ} ≤ 1 (stability.sgd_threshold): "
+                  "stable to its left; beyond it stability is not excluded",
+    "mean-square": "exact mean-square threshold ρ(T_η) = 1 (stability.sgd_exact_threshold): "
+                   "E‖x_T‖² decays to its left, grows to its right",
+}
+
+
 def plot_stability(rows: list[dict[str, Any]], sweep: Sweep) -> Any:
-    """Heatmap of the growth rate over (η, B) for one seed, stable cells marked, with the
-    derived threshold curves."""
+    r"""Heatmap of the growth rate over (η, B) for one seed, stable cells marked, with the
+    derived threshold curves.
+
+    A cell is *stable* when the sample mean of ‖x_T‖² over its replicas decays. The
+    curves are conditions on the mean :math:`\mathbb E\|x_T\|^2`: the sufficient one only
+    guarantees stability to its left, and the exact mean-square one can be crossed by the
+    sample because ‖x_T‖² is heavy-tailed for small batches (a finite sample of replicas
+    rarely holds the trajectories that make the mean grow; module Notes). Stable cells on
+    (stored ``ms_rate`` = 0) or past (``ms_rate`` > 0) the mean-square threshold are drawn
+    hollow with their own legend entries, so that every mark on the far side of a curve
+    says why it is there.
+    """
     import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
@@ -190,7 +220,7 @@ def plot_stability(rows: list[dict[str, Any]], sweep: Sweep) -> Any:
     grid = np.full((len(batches), len(etas)), np.nan)
     for r in rows:
         grid[batches.index(r["batch"]), etas.index(r["eta"])] = r["growth_rate"]
-    fig, ax = plt.subplots(figsize=(8, 5.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(9, 6.4), layout="constrained")
     e = np.asarray(etas)
     # Cell edges halfway between grid values (non-uniform grids are drawn faithfully).
     ex = np.concatenate([[e[0] - (e[1] - e[0]) / 2 if len(e) > 1 else e[0] - 0.05],
@@ -201,10 +231,8 @@ def plot_stability(rows: list[dict[str, Any]], sweep: Sweep) -> Any:
     span = float(np.max(np.abs(finite))) if finite.size else 1.0
     span = span if span > 0 else 1.0
     mesh = ax.pcolormesh(ex, yb, grid, cmap="RdBu_r", norm=TwoSlopeNorm(0.0, -span, span))
-    fig.colorbar(mesh, ax=ax, label=r"growth rate $\frac{1}{T}\log\overline{\|x_T\|^2}$")
-    for r in rows:
-        if r["stable"]:
-            ax.plot(r["eta"], batches.index(r["batch"]), "k.", ms=3)
+    fig.colorbar(mesh, ax=ax, label=r"growth rate per step $\frac{1}{T}\log\overline{\|x_T\|^2}$"
+                                    "\n(mean over replicas; < 0 decays)")
     y = np.arange(len(batches))
     for (label, etas_star), style in zip(threshold_curves(rows, batches, etas[-1]).items(),
                                          ("k--", "c:", "g-", "m-."), strict=False):
@@ -212,15 +240,36 @@ def plot_stability(rows: list[dict[str, Any]], sweep: Sweep) -> Any:
         # across its band, joined to the next band's.
         xs = np.repeat(np.asarray(etas_star, dtype=float), 2)
         ys = np.stack([y - 0.5, y + 0.5], axis=1).ravel()
-        ax.plot(xs, ys, style, lw=1.8, label=label)
+        ax.plot(xs, ys, style, lw=1.8, label=_CURVE_LABELS[label.split(":")[0]])
+    R, T = rows[0]["replicas"], rows[0]["steps"]
+    # The stored exact rate log ρ(T_η) of each stable cell says why it is where it is.
+    # On the threshold it is 0 up to the eigensolver's error (~1e-15 per step here).
+    kinds = {
+        "inside": (lambda m: m * T < -1e-9, dict(marker="o", color="k", ms=3.5),
+                   "stable: the mean of ‖x_T‖² over the replicas decays"),
+        "on": (lambda m: abs(m * T) <= 1e-9, dict(marker="s", mfc="none", mec="k", ms=6),
+               "stable on the mean-square threshold (ρ(T_η) = 1): the top mode neither grows "
+               "nor decays, the others decay"),
+        "beyond": (lambda m: m * T > 1e-9, dict(marker="o", mfc="none", mec="k", mew=1.0, ms=5),
+                   f"stable past the mean-square threshold: ‖x_T‖² is heavy-tailed, and R = {R} "
+                   "replicas rarely hold the few runs that make E‖x_T‖² grow"),
+    }
+    for test, style, label in kinds.values():
+        sel = [r for r in rows if r["stable"] and test(r["ms_rate"])]
+        if sel:
+            ax.plot([r["eta"] for r in sel], [batches.index(r["batch"]) for r in sel],
+                    ls="none", label=label, **style)
     ax.set_yticks(y, [str(b) for b in batches])
     ax.set_xlim(ex[0], ex[-1])
-    ax.set_xlabel(r"learning rate $\eta$")
-    ax.set_ylabel("batch size $B$")
     p = rows[0]
-    ax.set_title(f"SGD stability region (n={p['n']}, p={p['p']}, a={p['sharpness']:.3g}, "
-                 f"s={p['nonuniformity']:.3g}, seed {seed}); dots: stable", fontsize=9)
-    fig.legend(loc="outside lower center", fontsize=8, ncols=2, frameon=False)
+    ax.set_xlabel(r"learning rate $\eta$ (units of $1/\lambda_{\max}(H)$; here "
+                  rf"$\lambda_{{\max}} = a = {p['sharpness']:.3g}$)")
+    ax.set_ylabel("batch size $B$ (samples per step, of $n$)")
+    ax.set_title(f"Empirical SGD stability region against derived thresholds\n"
+                 f"sum of n={p['n']} quadratics in p={p['p']} dimensions, sharpness "
+                 f"a={p['sharpness']:.3g}, non-uniformity s={p['nonuniformity']:.3g}, seed {seed}; "
+                 f"R={R} replicas, T={T} steps", fontsize=9)
+    fig.legend(loc="outside lower center", fontsize=7.5, ncols=1, frameon=False)
     return fig
 
 
@@ -228,19 +277,23 @@ SWEEP = register(Sweep(
     "sgd_stability",
     stability_cell,
     grid={
-        "eta": tuple(round(0.1 * k, 6) for k in range(1, 25)),
-        "batch": (1, 2, 4, 8, 16),
-        "n": (16,),
-        "p": (4,),
-        "a": (1.0,),
-        "s": (1.0,),
-        "steps": (100,),
-        "replicas": (256,),
-        "backend": ("numpy",),
+        "eta": Axis(float, tuple(round(0.1 * k, 6) for k in range(1, 25)), gt=0,
+                    doc="learning rate η"),
+        "batch": Axis(int, (1, 2, 4, 8, 16), ge=1, le="n",
+                      doc="batch size B, drawn without replacement"),
+        "n": Axis(int, 16, ge=2, doc="samples; non-uniformity needs two"),
+        "p": Axis(int, 4, ge=1, doc="dimension"),
+        "a": Axis(float, 1.0, gt=0, doc="sharpness λ_max(H)"),
+        "s": Axis(float, 1.0, ge=0, doc="non-uniformity λ_max(Σ)^½"),
+        "steps": Axis(int, 100, ge=1, doc="SGD steps T, also the record interval"),
+        "replicas": Axis(int, 256, ge=1, doc="trajectories R per cell"),
+        "backend": Axis(str, "numpy", choices=BACKENDS, doc="array library"),
     },
     seeds=(0,),
     title="empirical SGD stability region over (η, B) on a sum of quadratics, "
           "with derived thresholds",
     axes=("eta", "batch"),
     plot=plot_stability,
+    check=feasible,
+    check_axes=("a", "s", "n", "p"),
 ))

@@ -27,15 +27,83 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CellStore"]
+__all__ = ["CellStore", "check_writable_dir", "check_writable_file"]
 
 _OK = ".parquet"
 _FAILED = ".failed.parquet"
+
+
+def _probe(directory: Path, what: str, path: Path) -> None:
+    """Create and remove a file in ``directory``: the only test of writability that holds
+    for root and for read-only or special file systems (``os.access`` says yes to root)."""
+    from verify.sweeps.core import SweepError  # noqa: PLC0415
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".implreg-probe-"):
+            pass
+    except OSError as exc:
+        raise SweepError(f"{what}: cannot write in {str(directory)!r} for {str(path)!r} "
+                         f"({exc.strerror or exc})") from None
+
+
+def check_writable_dir(path: str | os.PathLike[str], what: str = "out") -> Path:
+    """Check, writing nothing, that ``path`` is or can be made a writable directory.
+
+    Raises
+    ------
+    SweepError
+        ``path`` or one of its parents is a file, or the nearest existing directory is not
+        writable. The message starts with ``what`` (e.g. ``--out``).
+    """
+    from verify.sweeps.core import SweepError  # noqa: PLC0415
+
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise SweepError(f"{what} {str(out)!r} is a file; give a directory")
+    probe = out
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise SweepError(f"{what}: {str(probe)!r} is a file, so the directory {str(out)!r} "
+                         "cannot be made")
+    _probe(probe, what, out)
+    return out
+
+
+def check_writable_file(path: str | os.PathLike[str], what: str = "path",
+                        suffixes: tuple[str, ...] | None = None) -> Path:
+    """Check, writing nothing, that ``path`` can be written as a file (its directory may
+    not exist yet: it is made on writing).
+
+    Raises
+    ------
+    SweepError
+        A wrong suffix, ``path`` is a directory, a parent is a file, or the place is not
+        writable.
+    """
+    from verify.sweeps.core import SweepError  # noqa: PLC0415
+
+    out = Path(path)
+    if suffixes is not None and out.suffix.lower() not in suffixes:
+        raise SweepError(f"{what} must end in {', '.join(suffixes)}; got {str(out)!r}")
+    if out.is_dir():
+        raise SweepError(f"{what} {str(out)!r} is a directory; give a file name")
+    if out.exists():
+        try:
+            with open(out, "ab"):
+                pass
+        except OSError as exc:
+            raise SweepError(f"{what}: {str(out)!r} is not writable "
+                             f"({exc.strerror or exc})") from None
+        return out
+    check_writable_dir(out.parent if str(out.parent) else Path("."), what)
+    return out
 
 
 class CellStore:
@@ -56,6 +124,12 @@ class CellStore:
 
     def __repr__(self) -> str:
         return f"CellStore({str(self.dir)!r})"
+
+    def check_writable(self, what: str = "out") -> None:
+        """Check, writing nothing, that records can be written under ``root / name``
+        (raises :class:`~verify.sweeps.SweepError` naming ``what`` otherwise)."""
+        check_writable_dir(self.root, what)
+        check_writable_dir(self.dir, what)
 
     # ------------------------------------------------------------------ planning
     def status(self) -> dict[str, str]:

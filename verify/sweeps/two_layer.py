@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from verify.sweeps.core import Sweep, register
+from numerics.backend import BACKENDS
+from verify.sweeps.core import Axis, Sweep, register
 
 __all__ = ["SWEEP", "test_error_cell"]
 
@@ -101,14 +102,14 @@ SWEEP = register(Sweep(
     "two_layer_test_error",
     test_error_cell,
     grid={
-        "m": (4, 8, 16, 32, 64, 128),
-        "n": (10, 20, 40, 80, 160),
-        "d": (5,),
-        "n_test": (2000,),
-        "lr": (1.0,),
-        "beta": (0.0,),
-        "steps": (3000,),
-        "backend": ("numpy",),
+        "m": Axis(int, (4, 8, 16, 32, 64, 128), ge=1, doc="width"),
+        "n": Axis(int, (10, 20, 40, 80, 160), ge=1, doc="training samples"),
+        "d": Axis(int, 5, ge=1, doc="input dimension"),
+        "n_test": Axis(int, 2000, ge=1, doc="test samples"),
+        "lr": Axis(float, 1.0, gt=0, doc="step η·m"),
+        "beta": Axis(float, 0.0, ge=0, doc="std of the outer layer at init"),
+        "steps": Axis(int, 3000, ge=0, doc="GD steps; 0 evaluates the initialization"),
+        "backend": Axis(str, "numpy", choices=BACKENDS, doc="array library"),
     },
     seeds=(0, 1, 2),
     title="test error of GD-trained two-layer ReLU nets over width m and samples n "
