@@ -34,7 +34,13 @@ def test_derive_prints_latex_for_every_linear_id(capsys, rid: str) -> None:
 
 
 def test_derive_formats(capsys) -> None:
-    assert _run(capsys, "derive", "linear.gd_iterate", "--python")[1].strip().startswith("g_j/lambda_j")
+    code = _run(capsys, "derive", "linear.gd_iterate", "--python")[1]
+    assert code.startswith("import numpy as np")
+    ns: dict = {}
+    exec(compile(code, "<derive --python>", "exec"), ns)  # the printed module runs as it is
+    # c_k = g/λ + (c_0 − g/λ)(1 − ηλ)^k at c_0 = 1, g = 2, η = 0.1, λ = 1, k = 10 (by hand)
+    expected = 2.0 + (1.0 - 2.0) * 0.9**10
+    assert abs(ns["linear_gd_iterate"](c_0=1.0, eta=0.1, g_j=2.0, k=10, lambda_j=1.0) - expected) < 1e-15
     assert "Eq(" in _run(capsys, "derive", "linear.gd_iterate", "--sympy")[1]
     assert "[1]" in _run(capsys, "derive", "linear.gd_iterate", "--steps")[1]
     assert "linear.gd_iterate" in _run(capsys, "derive", "linear.gd_iterate")[1]
