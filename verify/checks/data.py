@@ -629,8 +629,13 @@ def check_adam_vs_sgd(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     stmt = result.numeric(xp)
     wins = sum(int(np.sum(to_numpy(stmt(L_Adam=r[s]["Adam"]["lip"], L_SGD=r[s]["SGD"]["lip"]))))
                for s in sig)
+    ties = sum(int(np.sum(to_numpy(stmt(L_Adam=r[s]["SGD"]["lip"], L_SGD=r[s]["SGD"]["lip"]))))
+               for s in sig)
     outs = [Outcome.sign_test(wins, p["seeds"] * len(sig), alpha=p["alpha"],
-                              quantity="(seed, σ) pairs with L_m(Adam) > L_m(SGD)")]
+                              quantity="(seed, σ) pairs with L_m(Adam) > L_m(SGD)"),
+            # the other side of a strict relation: it must fail at a tie
+            Outcome.at_most(float(ties), 0.0, tol.Tolerance(0.0, "a strict inequality fails at "
+                            "equality"), quantity="pairs where it holds at a tie")]
     bound = result.numeric(xp, part="lipschitz_bound")
     X = model.X
     rng = host_rng(p, 5)
