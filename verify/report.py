@@ -30,17 +30,21 @@ def power_figure(reports: list[Any], out: Path, *, before: dict[str, tuple[int, 
         k[1] += r.total
     names = [t for t in topics if topics[t][1]]
     frac = [topics[t][0] / topics[t][1] for t in names]
-    fig, ax = plt.subplots(figsize=(7, 0.42 * len(names) + 1.4))
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(names) + 1.8))
     y = list(range(len(names)))
     h = 0.38 if before else 0.6
     ax.barh([v - (h / 2 if before else 0) for v in y], frac, height=h, color="tab:green",
             label="now")
     if before:
         bf = [before.get(t, (0, 0)) for t in names]
-        ax.barh([v + h / 2 for v in y], [k / n if n else 0 for k, n in bf], height=h,
-                color="tab:gray", label="before")
+        bfrac = [k / n if n else 0 for k, n in bf]
+        ax.barh([v + h / 2 for v in y], bfrac, height=h, color="tab:gray", label="before")
+        for v, (k, n), f in zip(y, bf, bfrac):
+            ax.text(f + 0.01, v + h / 2, f"{k}/{n}" if n else "no run", va="center",
+                    fontsize=7, color="dimgray")
     for v, t, f in zip(y, names, frac):
-        ax.text(min(f, 1.0) + 0.01, v, f"{topics[t][0]}/{topics[t][1]}", va="center", fontsize=8)
+        ax.text(min(f, 1.0) + 0.01, v - (h / 2 if before else 0), f"{topics[t][0]}/{topics[t][1]}",
+                va="center", fontsize=8)
     ax.axvline(0.95, color="tab:red", ls="--", lw=1, label="95 % target")
     ax.set_yticks(y, names)
     ax.invert_yaxis()
@@ -50,7 +54,7 @@ def power_figure(reports: list[Any], out: Path, *, before: dict[str, tuple[int, 
     total_n = sum(v[1] for v in topics.values())
     ax.set_title(f"implreg power: {total_k}/{total_n} mutants killed "
                  f"({total_k / total_n if total_n else float('nan'):.1%})")
-    ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     plt.close(fig)
