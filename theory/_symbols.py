@@ -6,7 +6,7 @@ from typing import Any
 
 import sympy as sp
 
-__all__ = ["sym", "symbols"]
+__all__ = ["sym", "symbols", "matrix"]
 
 
 class _Named(sp.Symbol):
@@ -60,3 +60,24 @@ def symbols(names: str, **assumptions: Any) -> tuple[sp.Symbol, ...]:
     """Several plain symbols sharing assumptions (``sympy.symbols`` with a tuple result)."""
     out = sp.symbols(names, **assumptions)
     return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+class _NamedMatrix(sp.MatrixSymbol):
+    """A matrix symbol whose name is a Python identifier (it becomes an argument of
+    ``Result.numeric``) and which prints as the paper's notation in LaTeX.
+
+    The LaTeX form is looked up by name, so a matrix rebuilt from its arguments (a mutant,
+    a pickle, a shape substitution) keeps it."""
+
+    _LATEX: dict[str, str] = {}
+
+    def _latex(self, printer: object) -> str:
+        return self._LATEX.get(self.name, self.name)
+
+
+def matrix(name: str, latex: str, rows: Any, cols: Any) -> sp.MatrixSymbol:
+    """A ``rows × cols`` matrix symbol named ``name`` (an identifier) printing as ``latex``."""
+    if not name.isidentifier():
+        raise ValueError(f"matrix symbol name must be a Python identifier; got {name!r}")
+    _NamedMatrix._LATEX[name] = latex
+    return _NamedMatrix(name, rows, cols)

@@ -23,7 +23,7 @@ import sympy as sp
 
 from theory._registry import result
 from theory._result import Result, Step
-from theory._symbols import sym
+from theory._symbols import matrix, sym
 
 __all__: list[str] = []
 
@@ -37,24 +37,8 @@ eps = sym("epsilon", r"\varepsilon", positive=True)  # same symbol as in theory.
 lam_H = sym("lambda_max_H", r"\lambda_{\max}(H^{-1/2}\nabla^2 f\,H^{-1/2})", positive=True)
 
 
-class _Matrix(sp.MatrixSymbol):
-    """A matrix symbol whose name is a Python identifier (it becomes an argument of
-    ``Result.numeric``) and which prints as the paper's notation in LaTeX.
-
-    The LaTeX form is looked up by name, so a matrix rebuilt from its arguments (a
-    mutant, a pickle) keeps it."""
-
-    _LATEX: dict[str, str] = {}
-
-    def _latex(self, printer: object) -> str:
-        return self._LATEX.get(self.name, self.name)
-
-
 def _matrix(name: str, latex: str, rows: sp.Expr, cols: sp.Expr) -> sp.MatrixSymbol:
-    if not name.isidentifier():
-        raise ValueError(f"matrix symbol name must be a Python identifier; got {name!r}")
-    _Matrix._LATEX[name] = latex
-    return _Matrix(name, rows, cols)
+    return matrix(name, latex, rows, cols)
 
 
 def _chain_rule_2d() -> tuple[list[Step], sp.Matrix]:

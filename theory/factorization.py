@@ -13,24 +13,15 @@ import sympy as sp
 
 from theory._registry import result
 from theory._result import Result
-from theory._symbols import sym
+from theory._symbols import matrix, sym
 
 __all__: list[str] = []
 
 
-class _Matrix(sp.MatrixSymbol):
-    """A matrix symbol whose name is a Python identifier (an argument of ``numeric``) and
-    which prints as the paper's LaTeX."""
+class _Matrix:
+    """Matrix symbols named as identifiers that print as the paper's LaTeX."""
 
-    _latex_forms: dict[str, str] = {}
-
-    @classmethod
-    def named(cls, name: str, latex: str, rows: sp.Expr, cols: sp.Expr) -> "_Matrix":
-        cls._latex_forms[name] = latex
-        return cls(name, rows, cols)
-
-    def _latex(self, printer: object) -> str:
-        return self._latex_forms.get(self.name, self.name)
+    named = staticmethod(matrix)
 
 
 _SRC = "seed 001 (Thm [GWBNS'17]); Gunasekar et al. NeurIPS 2017"
