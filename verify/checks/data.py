@@ -29,6 +29,7 @@ What is certified, and how (layout: problem builders, certification pieces, chec
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable
 
@@ -63,6 +64,24 @@ _N_MC = 100_000
 # ================================================================ problem builders
 def _key(name: str, p: dict[str, Any], xp: Any, *fields: str) -> tuple:
     return (name, getattr(xp, "__name__", repr(xp)), *(repr(p.get(f)) for f in fields))
+
+
+def _memoized(name: str, *fields: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Cache an experiment ``fn(p, xp)`` in ``_CACHE`` by its name, the namespace and the
+    parameters ``fields`` (all of ``p`` if none are named): a check, its figure and the tests
+    share one simulation. Experiments never see the Result, so a mutant reuses them safely."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def cached(p: dict[str, Any], xp: Any) -> Any:
+            key = _key(name, p, xp, *(fields or sorted(p)))
+            if key not in _CACHE:
+                _CACHE[key] = fn(p, xp)
+            return _CACHE[key]
+
+        return cached
+
+    return decorate
 
 
 def _data(p: dict[str, Any], xp: Any) -> Any:
@@ -255,11 +274,8 @@ def _mean_lower(values: np.ndarray, m: int) -> tuple[float, str]:
 
 
 # ============================================================== experiments
+@_memoized("lr", "n_train", "n_test", "width", "init_scale", "seeds", "etas", "steps", "seed")
 def _lr_experiment(p: dict[str, Any], xp: Any) -> dict[str, Any]:
-    key = _key("lr", p, xp, "n_train", "n_test", "width", "init_scale", "seeds", "etas",
-               "steps", "seed")
-    if key in _CACHE:
-        return _CACHE[key]
     data = _data(p, xp)
     model = MLP(data.X_train, data.targets(), widths=(p["width"],))
     S, etas = p["seeds"], np.asarray(p["etas"], dtype=np.float64)
@@ -277,7 +293,6 @@ def _lr_experiment(p: dict[str, Any], xp: Any) -> dict[str, Any]:
         "test": to_numpy(model.accuracy(tr.x, data.X_test, data.labels_test)).reshape(etas.size, S),
         "diverged": to_numpy(tr.diverged).reshape(etas.size, S),
     }
-    _CACHE[key] = out
     return out
 
 
@@ -294,10 +309,8 @@ def _gd_minimum(p: dict[str, Any], xp: Any) -> tuple[Any, MLP, Any, Any]:
     return data, model, th0, (th, div)
 
 
+@_memoized("escape")
 def _escape_experiment(p: dict[str, Any], xp: Any) -> dict[str, Any]:
-    key = _key("escape", p, xp, *sorted(p))
-    if key in _CACHE:
-        return _CACHE[key]
     data, model, _, (thg, div) = _gd_minimum(p, xp)
     tr = run(model, SGD(p["eta"], batch=p["batch"]), thg, p["sgd_steps"], record=("loss",),
              record_every=5, rng=p["seed"] + 2)
@@ -312,14 +325,11 @@ def _escape_experiment(p: dict[str, Any], xp: Any) -> dict[str, Any]:
         "diverged": div | to_numpy(tr.diverged),
         "diverged_gd": np.asarray(div, dtype=bool),
     }
-    _CACHE[key] = out
     return out
 
 
+@_memoized("batch")
 def _batch_experiment(p: dict[str, Any], xp: Any) -> dict[str, Any]:
-    key = _key("batch", p, xp, *sorted(p))
-    if key in _CACHE:
-        return _CACHE[key]
     data, model, th0, (thg, div) = _gd_minimum(p, xp)
     rows = {}
     for j, B in enumerate(p["batches"]):
@@ -333,14 +343,11 @@ def _batch_experiment(p: dict[str, Any], xp: Any) -> dict[str, Any]:
                   "test": to_numpy(model.accuracy(th, data.X_test, data.labels_test)),
                   "train": to_numpy(model.accuracy(th)), "diverged": dv}
     out["model"] = model
-    _CACHE[key] = out
     return out
 
 
+@_memoized("random")
 def _random_experiment(p: dict[str, Any], xp: Any) -> dict[str, Any]:
-    key = _key("random", p, xp, *sorted(p))
-    if key in _CACHE:
-        return _CACHE[key]
     data = _data(p, xp)
     S, n = p["seeds"], p["n_train"]
     rand = corrupt_labels(data.labels_train, 1.0, classes=data.classes, rng=p["seed"] + 3, replicas=S)
@@ -357,14 +364,11 @@ def _random_experiment(p: dict[str, Any], xp: Any) -> dict[str, Any]:
            "test": to_numpy(model.accuracy(th, data.X_test, data.labels_test)),
            "radius": to_numpy(fr.value), "capped": to_numpy(fr.capped),
            "loss": to_numpy(model.loss(th)), "diverged": to_numpy(tr.diverged)}
-    _CACHE[key] = out
     return out
 
 
+@_memoized("adam")
 def _adam_experiment(p: dict[str, Any], xp: Any) -> dict[str, Any]:
-    key = _key("adam", p, xp, *sorted(p))
-    if key in _CACHE:
-        return _CACHE[key]
     data = _data(p, xp)
     model = MLP(data.X_train, data.targets(), widths=(p["width"],))
     out: dict[Any, Any] = {}
@@ -382,7 +386,6 @@ def _adam_experiment(p: dict[str, Any], xp: Any) -> dict[str, Any]:
                          "test": to_numpy(model.accuracy(th, data.X_test, data.labels_test))}
         out[sigma] = row
     out["model"] = model
-    _CACHE[key] = out
     return out
 
 
