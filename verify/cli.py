@@ -271,52 +271,25 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def _probe_write(directory: Path, flag: str, path: str) -> None:
-    """Create and remove a file in ``directory``: the only test of writability that holds
-    for root and for special file systems (``os.access`` says yes to both)."""
-    import tempfile  # noqa: PLC0415
-
-    try:
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".implreg-probe-"):
-            pass
-    except OSError as exc:
-        raise CLIError(f"{flag}: cannot write in {str(directory)!r} for {path!r} "
-                       f"({exc.strerror or exc})") from None
-
-
 def _writable_dir(path: str, flag: str) -> Path:
-    """Check before any work that ``path`` is, or can be made, a writable directory."""
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise CLIError(f"{flag} {path!r} is a file; give a directory")
-    probe = out
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise CLIError(f"{flag}: {str(probe)!r} is a file, so {path!r} cannot be made")
-    _probe_write(probe, flag, path)
-    return out
+    """Check before any work that ``path`` is, or can be made, a writable directory (the
+    sweeps' check: a probe file is created and removed)."""
+    from verify.sweeps.store import check_writable_dir  # noqa: PLC0415
+
+    return check_writable_dir(path, flag)
 
 
 def _writable_file(path: str, suffixes: tuple[str, ...] | None, flag: str) -> Path:
-    """Check before any work that ``path`` can be written as a file."""
+    """Check before any work that ``path`` can be written as a file in a directory that
+    exists already (these outputs do not create it); otherwise the sweeps' check."""
+    from verify.sweeps.store import check_writable_file  # noqa: PLC0415
+
     out = Path(path)
-    if suffixes is not None and out.suffix.lower() not in suffixes:
-        raise CLIError(f"{flag} must end in {', '.join(suffixes)}; got {path!r}")
-    if out.is_dir():
-        raise CLIError(f"{flag} {path!r} is a directory; give a file name")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise CLIError(f"{flag}: directory {str(parent)!r} does not exist")
-    if out.exists():
-        try:
-            with open(out, "ab"):
-                pass
-        except OSError as exc:
-            raise CLIError(f"{flag}: {path!r} is not writable ({exc.strerror or exc})") from None
-    else:
-        _probe_write(parent, flag, path)
-    return out
+    if (suffixes is None or out.suffix.lower() in suffixes) and not out.is_dir():
+        parent = out.parent if str(out.parent) else Path(".")
+        if not parent.is_dir():
+            raise CLIError(f"{flag}: directory {str(parent)!r} does not exist")
+    return check_writable_file(out, flag, suffixes)
 
 
 def _cmd_power(args: argparse.Namespace) -> int:

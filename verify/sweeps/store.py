@@ -52,14 +52,16 @@ def _probe(directory: Path, what: str, path: Path) -> None:
                          f"({exc.strerror or exc})") from None
 
 
-def check_writable_dir(path: str | os.PathLike[str], what: str = "out") -> Path:
+def check_writable_dir(path: str | os.PathLike[str], what: str = "out", *,
+                       for_path: str | os.PathLike[str] | None = None) -> Path:
     """Check, writing nothing, that ``path`` is or can be made a writable directory.
 
     Raises
     ------
     SweepError
         ``path`` or one of its parents is a file, or the nearest existing directory is not
-        writable. The message starts with ``what`` (e.g. ``--out``).
+        writable. The message starts with ``what`` (e.g. ``--out``) and names ``for_path``
+        (default ``path``): the file to be written there, when checking its directory.
     """
     from verify.sweeps.core import SweepError  # noqa: PLC0415
 
@@ -72,7 +74,7 @@ def check_writable_dir(path: str | os.PathLike[str], what: str = "out") -> Path:
     if not probe.is_dir():
         raise SweepError(f"{what}: {str(probe)!r} is a file, so the directory {str(out)!r} "
                          "cannot be made")
-    _probe(probe, what, out)
+    _probe(probe, what, out if for_path is None else Path(for_path))
     return out
 
 
@@ -102,7 +104,7 @@ def check_writable_file(path: str | os.PathLike[str], what: str = "path",
             raise SweepError(f"{what}: {str(out)!r} is not writable "
                              f"({exc.strerror or exc})") from None
         return out
-    check_writable_dir(out.parent if str(out.parent) else Path("."), what)
+    check_writable_dir(out.parent if str(out.parent) else Path("."), what, for_path=out)
     return out
 
 
