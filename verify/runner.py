@@ -261,13 +261,10 @@ def run_check(
         shown = last.get("outcome")
     else:
         shown = Outcome.all_of(outcomes) if outcomes else None
-    certifies: list[str] = []
-    uncertified: list[str] = []
     # a check that is not handed the result certifies none of its claims
-    if tracked is not None:
-        claims = tuple(tracked.result.claims)
-        certifies = [c for c in claims if c in tracked.evaluated]
-        uncertified = [c for c in claims if c not in tracked.evaluated]
+    claims = tuple(tracked.result.claims)
+    certifies = [c for c in claims if c in tracked.evaluated]
+    uncertified = [c for c in claims if c not in tracked.evaluated]
     return CheckReport(
         certifies=certifies,
         uncertified=uncertified,
