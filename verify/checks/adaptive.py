@@ -29,7 +29,14 @@ from numerics.adaptive import Adam, RMSprop
 from verify import tolerance as tol
 from verify.outcome import Outcome
 from verify.registry import check, figure
-from verify.strategies import host_rng, least_squares_params, matrix_with_spectrum, seeds, to_xp
+from verify.strategies import (
+    host_rng,
+    least_squares_params,
+    matrix_with_spectrum,
+    seeds,
+    spd_matrix,
+    to_xp,
+)
 
 EPS = tol.EPS64
 _asarray = to_xp  # host array -> float64 array of xp
@@ -38,14 +45,6 @@ _asarray = to_xp  # host array -> float64 array of xp
 # =============================================================== problem builders
 def _norm(v: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.sqrt(np.sum(v * v, axis=axis))
-
-
-def _spd(rng: np.random.Generator, d: int, cond: float) -> np.ndarray:
-    """A random SPD matrix with eigenvalues geometric in [1, cond] and Haar eigenvectors
-    (non-diagonal; it commutes with a given AᵀA only on a null set)."""
-    q, r = np.linalg.qr(rng.standard_normal((d, d)))
-    q = q * np.sign(np.diag(r))
-    return (q * np.geomspace(1.0, cond, d)) @ q.T
 
 
 def _powers(H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -68,7 +67,7 @@ def _metric_problem(p: dict[str, Any]) -> dict[str, np.ndarray]:
     A, _ = matrix_with_spectrum(p)
     rng = host_rng(p, 1)
     b = rng.standard_normal(p["n"])
-    H = _spd(rng, p["d"], p["h_cond"])
+    H = spd_matrix(rng, p["d"], p["h_cond"])  # Haar eigenvectors: non-diagonal, non-commuting
     Hh, S = _powers(H)
     x0 = np.vstack([np.zeros(p["d"]), 2.0 * rng.standard_normal((2, p["d"]))])
     return {"A": A, "b": b, "H": H, "Hh": Hh, "S": S, "x0": x0}
