@@ -433,22 +433,29 @@ def _rf_run(p: dict[str, Any], xp: Any, m: int, *, scaling: str = "conventional"
     return out
 
 
+def _boundary(holds: Any, lo: float, hi: float, *, rtol: float, steps: int) -> float:
+    """The largest value in [lo, hi] at which a claimed boolean ``holds(v)`` is still true,
+    for a claim true below its boundary: bisection in log scale to ``rtol`` relative (NaN
+    when it is not true at ``lo`` and false at ``hi``)."""
+    if not holds(lo) or holds(hi):
+        return math.nan  # not an upper bound in this range
+    for _ in range(steps):
+        mid = math.sqrt(lo * hi)
+        if holds(mid):
+            lo = mid
+        else:
+            hi = mid
+        if hi / lo < 1 + rtol:
+            break
+    return lo
+
+
 def _rhs_by_bisection(result: Any, xp: Any, lhs: str, fixed: dict[str, float], hi: float = 1e6) -> float:
     """The right-hand side of a relation ``lhs ≤ rhs`` read off its boolean: the largest lhs
     value for which it holds (bisection in log scale to 1e-12 relative)."""
     fn = result.numeric(xp)
-    lo_v, hi_v = 1e-12, hi
-    if not bool(to_numpy(fn(**{lhs: lo_v}, **fixed))) or bool(to_numpy(fn(**{lhs: hi_v}, **fixed))):
-        return math.nan  # not an upper bound in this range
-    for _ in range(100):
-        mid = math.sqrt(lo_v * hi_v)
-        if bool(to_numpy(fn(**{lhs: mid}, **fixed))):
-            lo_v = mid
-        else:
-            hi_v = mid
-        if hi_v / lo_v < 1 + 1e-12:
-            break
-    return lo_v
+    return _boundary(lambda v: bool(to_numpy(fn(**{lhs: v}, **fixed))), 1e-12, hi,
+                     rtol=1e-12, steps=100)
 
 
 @check("two_layer.rf_limit", example=_RF_EXAMPLE)
@@ -597,18 +604,8 @@ def _polish(M: TwoLayerReLU, Xh: np.ndarray, y: np.ndarray, theta: np.ndarray,
 def _threshold_step(result: Any, xp: Any, lam: float) -> float:
     """η_c with λ ≤ c/η ⇔ η ≤ η_c, read off the statement's boolean (bisection in η)."""
     fn = result.numeric(xp)
-    lo, hi = 1e-9, 1e6
-    if not bool(to_numpy(fn(lambda_max=lam, eta=lo))) or bool(to_numpy(fn(lambda_max=lam, eta=hi))):
-        return math.nan
-    for _ in range(200):
-        mid = math.sqrt(lo * hi)
-        if bool(to_numpy(fn(lambda_max=lam, eta=mid))):
-            lo = mid
-        else:
-            hi = mid
-        if hi / lo < 1 + 1e-13:
-            break
-    return lo
+    return _boundary(lambda eta: bool(to_numpy(fn(lambda_max=lam, eta=eta))), 1e-9, 1e6,
+                     rtol=1e-13, steps=200)
 
 
 @check("stability.edge_of_stability", example=_EOS_EXAMPLE)
