@@ -3,7 +3,18 @@
 Every numeric function in :mod:`numerics` is written against the Python array API standard
 and takes its namespace from its inputs (``array_api_compat.array_namespace``). This module
 resolves a backend *name* to such a namespace, with an error that says what to install when
-a library (or, for CuPy, a GPU) is missing, and converts arrays back to NumPy.
+a library (or, for CuPy, a GPU) is missing, converts arrays back to NumPy, and holds the
+little that cannot be written against the standard: the namespace used when nothing names
+one (:func:`default_namespace`), each library's own random generator behind one interface
+(:func:`native_generator`, used by :mod:`numerics.random`), and NumPy-only fast paths
+(:func:`argsort_smallest`). ``tests/test_layering.py`` keeps backend names out of every other
+module of :mod:`numerics` (``ARCHITECTURE.md``, "Layering").
+
+References
+----------
+Consortium for Python Data API Standards, *Python array API standard*,
+https://data-apis.org/array-api/latest/; ``array_api_compat``,
+https://data-apis.org/array-api-compat/.
 """
 
 from __future__ import annotations
@@ -16,9 +27,13 @@ import array_api_compat
 __all__ = [
     "BACKENDS",
     "BackendUnavailableError",
+    "NativeGenerator",
+    "argsort_smallest",
     "available_backends",
+    "default_namespace",
     "get_namespace",
     "namespace_name",
+    "native_generator",
     "to_numpy",
 ]
 
@@ -93,7 +108,14 @@ def get_namespace(name: str = "numpy") -> Any:
 
 
 def available_backends() -> list[str]:
-    """The backends that :func:`get_namespace` can return on this machine."""
+    """The backends that :func:`get_namespace` can return on this machine.
+
+    Returns
+    -------
+    list of str
+        The names of :data:`BACKENDS` whose library imports (and, for CuPy, finds a GPU), in
+        the order of :data:`BACKENDS`.
+    """
     out = []
     for name in BACKENDS:
         try:
@@ -105,7 +127,24 @@ def available_backends() -> list[str]:
 
 
 def namespace_name(xp: Any) -> str:
-    """The backend name of a namespace (``"numpy"``, ``"torch"``, ...)."""
+    """The backend name of a namespace.
+
+    Parameters
+    ----------
+    xp
+        An array namespace.
+
+    Returns
+    -------
+    str
+        ``"numpy"``, ``"array_api_strict"``, ``"torch"`` or ``"cupy"``; for any other
+        namespace its ``__name__`` (or its type's name).
+
+    Examples
+    --------
+    >>> namespace_name(get_namespace("array_api_strict"))
+    'array_api_strict'
+    """
     if array_api_compat.is_numpy_namespace(xp):
         return "numpy"
     if array_api_compat.is_array_api_strict_namespace(xp):
@@ -118,7 +157,19 @@ def namespace_name(xp: Any) -> str:
 
 
 def to_numpy(x: Any) -> Any:
-    """Copy an array of any supported backend to a NumPy array on the host."""
+    """Copy an array of any supported backend to a NumPy array on the host.
+
+    Parameters
+    ----------
+    x
+        An array of any supported backend, a NumPy scalar or a Python number.
+
+    Returns
+    -------
+    numpy.ndarray
+        A host copy (CuPy: ``x.get()``; PyTorch: ``x.detach().cpu().numpy()``; others
+        through DLPack, :func:`numpy.from_dlpack`).
+    """
     import numpy as np  # noqa: PLC0415
 
     if isinstance(x, (np.ndarray, np.generic, float, int, bool)):
@@ -130,3 +181,203 @@ def to_numpy(x: Any) -> Any:
     if hasattr(x, "__dlpack__"):
         return np.from_dlpack(x)
     return np.asarray(x)
+
+
+def default_namespace() -> Any:
+    """The namespace a function uses when neither its inputs nor ``xp`` name one: NumPy's.
+
+    Returns
+    -------
+    namespace
+        The ``array_api_compat`` wrapper of NumPy (as ``get_namespace("numpy")``, without the
+        name lookup).
+
+    Examples
+    --------
+    >>> namespace_name(default_namespace())
+    'numpy'
+    """
+    import numpy as np  # noqa: PLC0415
+
+    return array_api_compat.array_namespace(np.empty(0))
+
+
+# ----------------------------------------------------------------- random generators
+class NativeGenerator:
+    """One backend's own random generator behind the calls :mod:`numerics.random` needs.
+
+    Made by :func:`native_generator`; every draw returns an array of the namespace ``xp``
+    (on ``device``). :class:`numerics.random.Generator` builds everything else (Rademacher
+    signs, permutations, samples without replacement) from these four draws.
+
+    Attributes
+    ----------
+    kind
+        ``"numpy"`` (NumPy's generator, NumPy arrays), ``"host"`` (NumPy's generator, arrays
+        converted with ``xp.asarray``: ``array_api_strict`` and any namespace without a
+        generator), ``"torch"`` or ``"cupy"`` (the library's generator on its device).
+    """
+
+    kind = "host"
+
+    def __init__(self, seed: Any, xp: Any, device: Any = None) -> None:
+        import numpy as np  # noqa: PLC0415
+
+        self.xp, self.device = xp, device
+        self._gen = np.random.default_rng(seed)
+
+    def __repr__(self) -> str:
+        return f"NativeGenerator(kind={self.kind!r}, xp={namespace_name(self.xp)})"
+
+    def _out(self, a: Any, dtype: Any) -> Any:
+        kw = {} if self.device is None else {"device": self.device}
+        return self.xp.asarray(a, dtype=dtype, **kw)
+
+    def normal(self, shape: tuple[int, ...], mean: float, std: float, dtype: Any) -> Any:
+        """Independent N(mean, std²) draws of dtype ``dtype``."""
+        return self._out(self._gen.normal(mean, std, size=shape), dtype)
+
+    def uniform(self, shape: tuple[int, ...], low: float, high: float, dtype: Any) -> Any:
+        """Independent U[low, high) draws of dtype ``dtype``."""
+        return self._out(self._gen.uniform(low, high, size=shape), dtype)
+
+    def integers(self, low: int, high: int, shape: tuple[int, ...]) -> Any:
+        """Independent uniform int64 integers in [low, high)."""
+        return self._out(self._gen.integers(low, high, size=shape), self.xp.int64)
+
+    def staircase(self, n: int, k: int, shape: tuple[int, ...]) -> Any:
+        """``shape + (k,)`` int64 integers, column ``i`` uniform on [i, n), all independent.
+
+        The same numbers as ``k`` calls ``integers(i, n, shape)``, ``i = 0, ..., k-1``,
+        stacked on the last axis (NumPy draws them in one call instead).
+        """
+        cols = [self.integers(i, n, shape) for i in range(k)]
+        return self.xp.stack(cols, axis=-1)
+
+
+class _NumpyGenerator(NativeGenerator):
+    kind = "numpy"
+
+    def staircase(self, n: int, k: int, shape: tuple[int, ...]) -> Any:
+        import numpy as np  # noqa: PLC0415
+
+        return self._out(self._gen.integers(np.arange(k), n, size=(*shape, k)), self.xp.int64)
+
+
+class _TorchGenerator(NativeGenerator):
+    kind = "torch"
+
+    def __init__(self, seed: Any, xp: Any, device: Any = None) -> None:
+        import numpy as np  # noqa: PLC0415
+        import torch  # noqa: PLC0415
+
+        self.xp, self.device = xp, device
+        self._gen = torch.Generator(device=device if device is not None else "cpu")
+        # torch seeds from a signed 64-bit integer: drop the top bit of a SeedSequence word.
+        self._gen.manual_seed(int(seed.generate_state(1, np.uint64)[0] >> np.uint64(1)))
+
+    def normal(self, shape: tuple[int, ...], mean: float, std: float, dtype: Any) -> Any:
+        import torch  # noqa: PLC0415
+
+        z = torch.randn(shape, generator=self._gen, dtype=dtype, device=self._gen.device)
+        return z * std + mean
+
+    def uniform(self, shape: tuple[int, ...], low: float, high: float, dtype: Any) -> Any:
+        import torch  # noqa: PLC0415
+
+        u = torch.rand(shape, generator=self._gen, dtype=dtype, device=self._gen.device)
+        return low + (high - low) * u
+
+    def integers(self, low: int, high: int, shape: tuple[int, ...]) -> Any:
+        import torch  # noqa: PLC0415
+
+        return torch.randint(low, high, shape, generator=self._gen, device=self._gen.device)
+
+
+class _CupyGenerator(NativeGenerator):
+    kind = "cupy"
+
+    def __init__(self, seed: Any, xp: Any, device: Any = None) -> None:
+        import cupy  # noqa: PLC0415
+
+        self.xp, self.device = xp, device
+        self._gen = cupy.random.default_rng(int(seed.generate_state(1)[0]))
+
+    def normal(self, shape: tuple[int, ...], mean: float, std: float, dtype: Any) -> Any:
+        return self._gen.standard_normal(shape, dtype=dtype) * std + mean
+
+    def uniform(self, shape: tuple[int, ...], low: float, high: float, dtype: Any) -> Any:
+        return low + (high - low) * self._gen.random(shape, dtype=dtype)
+
+    def integers(self, low: int, high: int, shape: tuple[int, ...]) -> Any:
+        return self._gen.integers(low, high, size=shape)
+
+
+def native_generator(seed: Any, xp: Any, device: Any = None) -> NativeGenerator:
+    """The random generator of the library behind ``xp``, seeded from ``seed``.
+
+    Parameters
+    ----------
+    seed
+        A :class:`numpy.random.SeedSequence` (PyTorch and CuPy are seeded from its first
+        state word; NumPy and the host generator from the sequence itself).
+    xp
+        The namespace of the arrays the draws return.
+    device
+        Their device (backend default if omitted).
+
+    Returns
+    -------
+    NativeGenerator
+        PyTorch's ``torch.Generator`` or CuPy's generator for those namespaces; NumPy's
+        ``Generator`` for NumPy and, drawing on the host and converting with
+        ``xp.asarray``, for every other namespace (``array_api_strict``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> native_generator(np.random.SeedSequence(0), default_namespace())
+    NativeGenerator(kind='numpy', xp=numpy)
+    """
+    if array_api_compat.is_torch_namespace(xp):
+        return _TorchGenerator(seed, xp, device)
+    if array_api_compat.is_cupy_namespace(xp):
+        return _CupyGenerator(seed, xp, device)
+    if array_api_compat.is_numpy_namespace(xp):
+        return _NumpyGenerator(seed, xp, device)
+    return NativeGenerator(seed, xp, device)
+
+
+def argsort_smallest(keys: Any, k: int) -> Any:
+    """Indices of the ``k`` smallest entries along the last axis, in increasing key order.
+
+    The same as ``xp.argsort(keys, axis=-1)[..., :k]`` for distinct keys; on NumPy a
+    linear-time partial selection (:func:`numpy.argpartition`) followed by a sort of the
+    ``k`` selected keys.
+
+    Parameters
+    ----------
+    keys
+        Real array ``(..., n)``.
+    k
+        Number of indices, ``1 <= k <= n``.
+
+    Returns
+    -------
+    array
+        ``(..., k)`` int64 indices, of the namespace of ``keys``.
+
+    Examples
+    --------
+    >>> xp = default_namespace()
+    >>> argsort_smallest(xp.asarray([0.3, 0.1, 0.9, 0.2]), 2)
+    array([1, 3])
+    """
+    xp = array_api_compat.array_namespace(keys)
+    if array_api_compat.is_numpy_namespace(xp) and k < keys.shape[-1]:
+        import numpy as np  # noqa: PLC0415
+
+        part = np.argpartition(keys, k - 1, axis=-1)[..., :k]
+        order = np.argsort(np.take_along_axis(keys, part, axis=-1), axis=-1)
+        return xp.asarray(np.take_along_axis(part, order, axis=-1))
+    return xp.argsort(keys, axis=-1)[..., :k]

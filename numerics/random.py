@@ -1,9 +1,11 @@
 """One seeded random generator interface over NumPy, CuPy, PyTorch and array-api-strict.
 
 The array API standard has no random module. :class:`Generator` wraps each backend's own
-generator behind the same calls; for namespaces without one (``array_api_strict``) it draws
-with NumPy on the host and converts with ``xp.asarray`` (the strict namespace is a CPU
-stand-in for CuPy, so this costs nothing real).
+generator behind the same calls (:func:`numerics.backend.native_generator`: this module
+names no backend); for namespaces without one (``array_api_strict``) it draws with NumPy on
+the host and converts with ``xp.asarray`` (the strict namespace is a CPU stand-in for CuPy,
+so this costs nothing real). Seeds are :class:`numpy.random.SeedSequence` on the host, so
+:meth:`Generator.spawn` gives independent streams on every backend.
 
 Same seed, same backend: same numbers. NumPy and CuPy generators differ, so the same seed
 gives *different* numbers across backends; tests that compare backends compare
@@ -15,8 +17,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import array_api_compat
 import numpy as np
+
+from numerics.backend import argsort_smallest, default_namespace, namespace_name, native_generator
 
 __all__ = ["Generator", "default_rng"]
 
@@ -35,6 +38,19 @@ class Generator:
     device
         Device of the returned arrays (backend default if omitted).
 
+    Notes
+    -----
+    The bits come from the backend's own generator (NumPy's PCG64 for NumPy and on the
+    host, ``torch.Generator``, CuPy's ``default_rng``), seeded from the
+    :class:`~numpy.random.SeedSequence`; everything else (signs, permutations, samples
+    without replacement) is built from its normal, uniform and integer draws.
+
+    References
+    ----------
+    M. E. O'Neill, "PCG: A family of simple fast space-efficient statistically good
+    algorithms for random number generation", Harvey Mudd College, HMC-CS-2014-0905 (2014)
+    (PCG64, NumPy's default bit generator).
+
     Examples
     --------
     >>> rng = Generator(0)
@@ -44,7 +60,7 @@ class Generator:
 
     def __init__(self, seed: Any = None, xp: Any = None, device: Any = None) -> None:
         if xp is None:
-            xp = array_api_compat.array_namespace(np.empty(0))
+            xp = default_namespace()
         self.xp = xp
         self.device = device
         if isinstance(seed, np.random.SeedSequence):
@@ -57,43 +73,14 @@ class Generator:
             raise TypeError(
                 f"seed must be an int, a numpy SeedSequence or None; got {type(seed).__name__}"
             )
-        self._kind = self._backend_kind(xp)
-        if self._kind == "torch":
-            import torch  # noqa: PLC0415
-
-            dev = device if device is not None else "cpu"
-            self._gen = torch.Generator(device=dev)
-            self._gen.manual_seed(int(self._seq.generate_state(1, np.uint64)[0] >> np.uint64(1)))
-        elif self._kind == "cupy":
-            import cupy  # noqa: PLC0415
-
-            self._gen = cupy.random.default_rng(int(self._seq.generate_state(1)[0]))
-        else:
-            self._gen = np.random.default_rng(self._seq)
-
-    @staticmethod
-    def _backend_kind(xp: Any) -> str:
-        if array_api_compat.is_torch_namespace(xp):
-            return "torch"
-        if array_api_compat.is_cupy_namespace(xp):
-            return "cupy"
-        if array_api_compat.is_numpy_namespace(xp):
-            return "numpy"
-        return "host"  # array_api_strict and any other namespace: draw on the host
+        self._native = native_generator(self._seq, xp, device)
 
     def __repr__(self) -> str:
-        return f"Generator(entropy={self._seq.entropy}, spawn_key={self._seq.spawn_key}, xp={getattr(self.xp, '__name__', self.xp)})"
+        return (f"Generator(entropy={self._seq.entropy}, spawn_key={self._seq.spawn_key}, "
+                f"xp={namespace_name(self.xp)})")
 
-    # -- helpers ---------------------------------------------------------------------
     def _dtype(self, dtype: Any) -> Any:
         return self.xp.float64 if dtype is None else dtype
-
-    def _out(self, a: Any, dtype: Any = None) -> Any:
-        """Host NumPy array -> array of ``xp`` (no-op for NumPy/CuPy/torch draws)."""
-        if self._kind in ("host", "numpy"):
-            kw = {} if self.device is None else {"device": self.device}
-            return self.xp.asarray(a, dtype=dtype, **kw) if dtype is not None else self.xp.asarray(a, **kw)
-        return a
 
     def spawn(self, k: int) -> list["Generator"]:
         """``k`` independent generators (``SeedSequence.spawn``) on the same namespace."""
@@ -102,39 +89,17 @@ class Generator:
     # -- draws -----------------------------------------------------------------------
     def normal(self, shape: tuple[int, ...], *, mean: float = 0.0, std: float = 1.0,
                dtype: Any = None) -> Any:
-        """Independent N(mean, std²) draws of the given shape."""
-        dtype = self._dtype(dtype)
-        if self._kind == "torch":
-            import torch  # noqa: PLC0415
-
-            z = torch.randn(shape, generator=self._gen, dtype=dtype, device=self._gen.device)
-            return z * std + mean
-        if self._kind == "cupy":
-            return (self._gen.standard_normal(shape, dtype=dtype) * std + mean)
-        return self._out(self._gen.normal(mean, std, size=shape), dtype)
+        """Independent N(mean, std²) draws of the given shape (float64 by default)."""
+        return self._native.normal(shape, mean, std, self._dtype(dtype))
 
     def uniform(self, shape: tuple[int, ...], *, low: float = 0.0, high: float = 1.0,
                 dtype: Any = None) -> Any:
-        """Independent U[low, high) draws of the given shape."""
-        dtype = self._dtype(dtype)
-        if self._kind == "torch":
-            import torch  # noqa: PLC0415
-
-            u = torch.rand(shape, generator=self._gen, dtype=dtype, device=self._gen.device)
-            return low + (high - low) * u
-        if self._kind == "cupy":
-            return low + (high - low) * self._gen.random(shape, dtype=dtype)
-        return self._out(self._gen.uniform(low, high, size=shape), dtype)
+        """Independent U[low, high) draws of the given shape (float64 by default)."""
+        return self._native.uniform(shape, low, high, self._dtype(dtype))
 
     def integers(self, low: int, high: int, shape: tuple[int, ...]) -> Any:
         """Independent uniform integers in [low, high) (int64)."""
-        if self._kind == "torch":
-            import torch  # noqa: PLC0415
-
-            return torch.randint(low, high, shape, generator=self._gen, device=self._gen.device)
-        if self._kind == "cupy":
-            return self._gen.integers(low, high, size=shape)
-        return self._out(self._gen.integers(low, high, size=shape), self.xp.int64)
+        return self._native.integers(low, high, shape)
 
     def rademacher(self, shape: tuple[int, ...], dtype: Any = None) -> Any:
         """Independent ±1 signs with probability ½ each."""
@@ -185,14 +150,8 @@ class Generator:
         # O(count·n·log n) in one. The second wins for a handful of short rows.
         if k * k <= n and count * n >= 1000 * k:
             return self._sparse_fisher_yates(n, k, shape)
-        keys = self.uniform((*shape, n))
-        if self._kind == "numpy" and k < n:
-            # Linear-time selection of the k smallest keys, then sort those k: the same
-            # ordered sample as argsort(keys)[..., :k].
-            part = np.argpartition(keys, k - 1, axis=-1)[..., :k]
-            order = np.argsort(np.take_along_axis(keys, part, axis=-1), axis=-1)
-            return self.xp.asarray(np.take_along_axis(part, order, axis=-1))
-        return self.xp.argsort(keys, axis=-1)[..., :k]
+        # The k smallest keys in key order (a linear-time partial selection on NumPy).
+        return argsort_smallest(self.uniform((*shape, n)), k)
 
     def _sparse_fisher_yates(self, n: int, k: int, shape: tuple[int, ...]) -> Any:
         """The first ``k`` steps of Fisher–Yates on ``range(n)``, one shuffle per leading index.
@@ -209,10 +168,9 @@ class Generator:
         zero = xp.zeros((), dtype=xp.int64, **kw)
         minus_one = xp.asarray(-1, dtype=xp.int64, **kw)
         out = []
-        if self._kind == "numpy":  # all k columns in one call: column i uniform on [i, n)
-            J = self._out(self._gen.integers(np.arange(k), n, size=(*shape, k)), xp.int64)
+        J = self._native.staircase(n, k, shape)  # column i uniform on [i, n)
         for i in range(k):
-            j = J[..., i] if self._kind == "numpy" else self.integers(i, n, shape)
+            j = J[..., i]
             if i == 0:
                 vj, vi1, hit_j = j, xp.full(shape, 1, dtype=xp.int64, **kw), None
             else:
@@ -232,7 +190,26 @@ class Generator:
 
 
 def default_rng(seed: Any = None, xp: Any = None, device: Any = None) -> Generator:
-    """A :class:`Generator`; an existing one is returned unchanged (SciPy's ``rng`` idiom)."""
+    """A :class:`Generator`; an existing one is returned unchanged (SciPy's ``rng`` idiom).
+
+    Parameters
+    ----------
+    seed
+        A :class:`Generator` (returned as it is), an int, a
+        :class:`numpy.random.SeedSequence` or ``None``.
+    xp, device
+        Namespace and device of the draws of a new generator (as :class:`Generator`).
+
+    Returns
+    -------
+    Generator
+
+    Examples
+    --------
+    >>> g = default_rng(0)
+    >>> default_rng(g) is g
+    True
+    """
     if isinstance(seed, Generator):
         return seed
     return Generator(seed, xp=xp, device=device)
