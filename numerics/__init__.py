@@ -2,6 +2,8 @@
 
 Everything here runs on NumPy (default), CuPy, PyTorch and ``array_api_strict`` through
 ``array_api_compat``, with a leading replica axis: R trajectories are one array program.
+What a model, an update rule and a measurement must provide is written down as protocols
+in :mod:`numerics.protocols` (``Model``, ``UpdateRule``, ``Measurement``, ...).
 
 >>> import numpy as np
 >>> from numerics import LeastSquares, GD, run
@@ -15,6 +17,7 @@ from numerics.backend import (
     BACKENDS,
     BackendUnavailableError,
     available_backends,
+    default_namespace,
     get_namespace,
     namespace_name,
     to_numpy,
@@ -22,6 +25,20 @@ from numerics.backend import (
 from numerics.engine import DivergenceError, Trajectory, run
 from numerics.linear import LeastSquares, min_norm_fit, relu_features
 from numerics.optim import GD, SGD, Rule, apply_metric
+from numerics.protocols import (
+    GradFunction,
+    HessianOperator,
+    HVPModel,
+    LabelNoiseModel,
+    LossFunction,
+    ManifoldModel,
+    Measurement,
+    MinibatchModel,
+    Model,
+    PerSampleModel,
+    RandomSource,
+    UpdateRule,
+)
 from numerics.random import Generator, default_rng
 
 # Topic models, rules and measurements, imported on first use (`numerics.Adam`, or
@@ -58,12 +75,25 @@ __all__ = [
     "DivergenceError",
     "GD",
     "Generator",
+    "GradFunction",
+    "HVPModel",
+    "HessianOperator",
+    "LabelNoiseModel",
     "LeastSquares",
+    "LossFunction",
+    "ManifoldModel",
+    "Measurement",
+    "MinibatchModel",
+    "Model",
+    "PerSampleModel",
+    "RandomSource",
     "Rule",
     "SGD",
     "Trajectory",
+    "UpdateRule",
     "apply_metric",
     "available_backends",
+    "default_namespace",
     "default_rng",
     "get_namespace",
     "min_norm_fit",

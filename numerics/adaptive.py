@@ -19,6 +19,7 @@ from array_api_compat import array_namespace
 
 from numerics._validation import check_batch, check_positive
 from numerics.optim import Rule, sample_batches
+from numerics.protocols import Array, Model, RandomSource
 
 __all__ = ["Adam", "AdamState", "RMSprop", "RMSpropState", "least_squares_limits"]
 
@@ -40,7 +41,7 @@ def _check_batch_arg(batch: Any) -> int | None:
     return batch
 
 
-def _gradient(rule: Any, model: Any, x: Any, rng: Any) -> Any:
+def _gradient(rule: Any, model: Model, x: Array, rng: RandomSource | None) -> Array:
     """Full gradient, or one minibatch gradient per replica (as :class:`SGD` draws them)."""
     if rule.batch is None:
         return model.grad(x)
@@ -85,7 +86,7 @@ class _AdaptiveRule(Rule):
     def stochastic(self) -> bool:  # type: ignore[override]
         return self.batch is not None
 
-    def _check_model(self, model: Any) -> None:
+    def _check_model(self, model: Model) -> None:
         if self.batch is not None:
             check_batch(self.batch, model.n)
 
@@ -112,7 +113,8 @@ class RMSprop(_AdaptiveRule):
         :math:`\epsilon > 0` added to the root (keeps the metric positive definite).
     batch
         ``None``: full gradient ``model.grad``. An integer ``B``: each replica draws ``B``
-        sample indices per step and uses ``model.batch_grad`` (as :class:`numerics.optim.SGD`).
+        sample indices per step and uses ``model.batch_grad`` (as :class:`numerics.optim.SGD`;
+        the model must then be a :class:`~numerics.protocols.MinibatchModel`).
     replace
         Draw the minibatch with replacement.
 
@@ -150,11 +152,12 @@ class RMSprop(_AdaptiveRule):
         return (f"RMSprop(eta={self.eta:g}, beta_v={self.beta_v:g}, eps={self.eps:g}"
                 f"{_batch_repr(self.batch, self.replace)})")
 
-    def init(self, model: Any, x: Any) -> RMSpropState:
+    def init(self, model: Model, x: Array) -> RMSpropState:
         self._check_model(model)
         return RMSpropState(v=0.0 * x, count=0)
 
-    def step(self, model: Any, x: Any, state: RMSpropState, rng: Any) -> tuple[Any, RMSpropState]:
+    def step(self, model: Model, x: Array, state: RMSpropState,
+             rng: RandomSource | None) -> tuple[Array, RMSpropState]:
         g = _gradient(self, model, x, rng)
         v = self.beta_v * state.v + (1.0 - self.beta_v) * (g * g)
         xp = array_namespace(x)
@@ -234,12 +237,13 @@ class Adam(_AdaptiveRule):
         return (f"Adam(eta={self.eta:g}, beta_m={self.beta_m:g}, beta_v={self.beta_v:g}, "
                 f"eps={self.eps:g}{_batch_repr(self.batch, self.replace)})")
 
-    def init(self, model: Any, x: Any) -> AdamState:
+    def init(self, model: Model, x: Array) -> AdamState:
         self._check_model(model)
         zero = 0.0 * x
         return AdamState(m=zero, v=zero, count=0)
 
-    def step(self, model: Any, x: Any, state: AdamState, rng: Any) -> tuple[Any, AdamState]:
+    def step(self, model: Model, x: Array, state: AdamState,
+             rng: RandomSource | None) -> tuple[Array, AdamState]:
         g = _gradient(self, model, x, rng)
         k = state.count + 1
         m = self.beta_m * state.m + (1.0 - self.beta_m) * g
@@ -288,6 +292,12 @@ def least_squares_limits(model: Any, x0: Any, rules: dict[str, Any], steps: int,
     dict
         Name -> ``{"x", "loss", "norm", "distance_to_projection", "diverged"}``, arrays of
         the input namespace.
+
+    References
+    ----------
+    A. C. Wilson, R. Roelofs, M. Stern, N. Srebro and B. Recht, "The marginal value of
+    adaptive gradient methods in machine learning", NeurIPS 2017 (adaptive methods reach a
+    different interpolant of an underdetermined least-squares problem than GD and SGD).
 
     Examples
     --------

@@ -15,7 +15,8 @@ from typing import Any
 from array_api_compat import array_namespace
 
 from numerics._validation import check_array, check_finite, check_int, check_positive
-from numerics.random import default_rng
+from numerics.protocols import Array, Model, UpdateRule, parameter_dimension
+from numerics.random import Generator, default_rng
 
 __all__ = ["Trajectory", "run", "DivergenceError"]
 
@@ -106,14 +107,14 @@ class Trajectory:
 
 
 def run(
-    model: Any,
-    rule: Any,
-    x0: Any,
+    model: Model,
+    rule: UpdateRule,
+    x0: Array,
     steps: int,
     *,
-    record: Sequence[str] | Mapping[str, Callable[[Any, Any], Any]] = ("loss",),
+    record: Sequence[str] | Mapping[str, Callable[[Any, Array], Array]] = ("loss",),
     record_every: int = 1,
-    rng: Any = None,
+    rng: int | Generator | None = None,
     bound: float = 1e12,
     check_every: int = 10,
     callback: Callable[[int], None] | None = None,
@@ -123,10 +124,12 @@ def run(
     Parameters
     ----------
     model
-        Any model with the methods the rule calls (``grad``; ``batch_grad`` and ``n`` for
-        SGD), and those named in ``record``.
+        A :class:`~numerics.protocols.Model` with the methods the rule calls (``grad``; a
+        :class:`~numerics.protocols.MinibatchModel` for SGD), and those named in ``record``.
+        Its dimension (``p``, else ``d``) is checked against ``x0``.
     rule
-        An update rule from :mod:`numerics.optim` (or any object with ``init``/``step``).
+        An :class:`~numerics.protocols.UpdateRule` (``init``/``step``), e.g. from
+        :mod:`numerics.optim`.
     x0
         Initial iterates, ``(R, d)``; a ``(d,)`` vector means one replica.
     steps
@@ -164,8 +167,8 @@ def run(
         x = x[None, :]
     if x.ndim != 2:
         raise ValueError(f"x0 must have shape (R, d) or (d,); got {tuple(x0.shape)}")
-    dim = getattr(model, "p", getattr(model, "d", None))
-    if isinstance(dim, int) and x.shape[-1] != dim:
+    dim = parameter_dimension(model)
+    if dim is not None and x.shape[-1] != dim:
         hint = (f" (a (d,) vector is one replica; for R replicas of a scalar use shape (R, 1))"
                 if squeeze else "")
         raise ValueError(f"x0 must have {dim} coordinates per replica (the model's dimension); "

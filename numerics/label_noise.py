@@ -21,6 +21,7 @@ from array_api_compat import array_namespace
 
 from numerics._validation import check_batch, check_int, check_positive
 from numerics.optim import Rule, sample_batches
+from numerics.protocols import Array, LabelNoiseModel, ManifoldModel, RandomSource
 
 __all__ = ["LabelNoiseSGD", "trace_flow", "project_to_manifold", "tangent_projector", "trace_grad"]
 
@@ -42,14 +43,19 @@ class LabelNoiseSGD(Rule):
 
     Notes
     -----
-    The model must provide ``batch_grad(x, idx, target_shift=eps)`` (as
+    The model must be a :class:`~numerics.protocols.LabelNoiseModel`, with
+    ``batch_grad(x, idx, target_shift=eps)`` (as
     :class:`numerics.diagonal.DiagonalNet` and
     :class:`numerics.factorization.MatrixSensing` do). Per step the noise added near Γ has
     covariance :math:`\eta^2\delta^2\nabla^2L/B` for ``reduction="mean"``.
 
     References
     ----------
-    Blanc, Gupta, Valiant, Valiant, COLT 2020; Li, Wang, Arora, ICLR 2022; seed 001.
+    G. Blanc, N. Gupta, G. Valiant and P. Valiant, "Implicit regularization for deep neural
+    networks driven by an Ornstein-Uhlenbeck like process", COLT 2020; A. Damian, T. Ma and
+    J. D. Lee, "Label noise SGD provably prefers flat global minimizers", NeurIPS 2021;
+    Z. Li, T. Wang and S. Arora, "What happens after SGD reaches zero loss? A mathematical
+    framework", ICLR 2022; seed 001.
 
     Examples
     --------
@@ -77,11 +83,12 @@ class LabelNoiseSGD(Rule):
         return (f"LabelNoiseSGD(eta={self.eta:g}, delta={self.delta:g}, batch={self.batch}, "
                 f"{w} replacement)")
 
-    def init(self, model: Any, x: Any) -> Any:
+    def init(self, model: LabelNoiseModel, x: Array) -> Any:
         check_batch(self.batch, model.n)
         return None
 
-    def step(self, model: Any, x: Any, state: Any, rng: Any) -> tuple[Any, Any]:
+    def step(self, model: LabelNoiseModel, x: Array, state: Any,
+             rng: RandomSource) -> tuple[Array, Any]:
         R = x.shape[0]
         idx = sample_batches(rng, model.n, self.batch, R, replace=self.replace)
         eps = None
@@ -90,9 +97,33 @@ class LabelNoiseSGD(Rule):
         return x - self.eta * model.batch_grad(x, idx, target_shift=eps), state
 
 
-def project_to_manifold(model: Any, x: Any, *, iterations: int = 30) -> Any:
-    r"""Gauss–Newton projection onto Γ = {f_i(x) = y_i}: repeat
-    :math:`x \leftarrow x - J^T(JJ^T)^{-1}r` (minimum-norm correction), ``(R, p)``."""
+def project_to_manifold(model: ManifoldModel, x: Array, *, iterations: int = 30) -> Array:
+    r"""Gauss–Newton projection onto :math:`\Gamma = \{f_i(x) = y_i\}`.
+
+    Repeats the minimum-norm correction :math:`x \leftarrow x - J^T(JJ^T)^{-1}r`
+    (``J`` the ``(R, n, p)`` Jacobian, ``r`` the residual), which converges quadratically to
+    a point of Γ near ``x`` when ``J`` has full row rank.
+
+    Parameters
+    ----------
+    model
+        A :class:`~numerics.protocols.ManifoldModel` (``jacobian``, ``residual``).
+    x
+        ``(R, p)`` points near Γ.
+    iterations
+        Number of corrections, >= 1.
+
+    Returns
+    -------
+    array
+        ``(R, p)``.
+
+    References
+    ----------
+    A. Ben-Israel, "A Newton-Raphson method for the solution of systems of equations",
+    *J. Math. Anal. Appl.* 15, 243–252 (1966) (the pseudoinverse Newton step for
+    underdetermined systems).
+    """
     xp = array_namespace(x)
     for _ in range(check_int("iterations", iterations, minimum=1)):
         J = model.jacobian(x)                                         # (R, n, p)
@@ -103,7 +134,7 @@ def project_to_manifold(model: Any, x: Any, *, iterations: int = 30) -> Any:
     return x
 
 
-def _tangent(model: Any, x: Any, g: Any) -> Any:
+def _tangent(model: ManifoldModel, x: Array, g: Array) -> Array:
     xp = array_namespace(x)
     J = model.jacobian(x)
     G = J @ xp.matrix_transpose(J)
@@ -111,9 +142,22 @@ def _tangent(model: Any, x: Any, g: Any) -> Any:
     return g - (xp.matrix_transpose(J) @ s)[..., 0]
 
 
-def tangent_projector(model: Any, x: Any) -> Any:
+def tangent_projector(model: ManifoldModel, x: Array) -> Array:
     r""":math:`P_\Gamma = I - J^T(JJ^T)^{-1}J`, the orthogonal projection on the tangent space
-    of Γ at ``x`` (``(R, p, p)``; J the ``(R, n, p)`` Jacobian of the outputs)."""
+    of Γ at ``x``.
+
+    Parameters
+    ----------
+    model
+        A :class:`~numerics.protocols.ManifoldModel`; ``J`` is its ``(R, n, p)`` Jacobian.
+    x
+        ``(R, p)`` points of Γ.
+
+    Returns
+    -------
+    array
+        ``(R, p, p)``.
+    """
     xp = array_namespace(x)
     J = model.jacobian(x)
     G = J @ xp.matrix_transpose(J)
@@ -121,7 +165,7 @@ def tangent_projector(model: Any, x: Any) -> Any:
     return eye[None, ...] - xp.matrix_transpose(J) @ xp.linalg.solve(G, J)
 
 
-def trace_flow(model: Any, y0: Any, *, delta: float, tau: float, steps: int,
+def trace_flow(model: ManifoldModel, y0: Array, *, delta: float, tau: float, steps: int,
                record_every: int = 0,
                velocity: Callable[[Any, Any], Any] | None = None) -> tuple[Any, Any]:
     r"""Integrate :math:`dY/d\tau = -\frac{\delta^2}{4}P_\Gamma\nabla\operatorname{Tr}\nabla^2L(Y)`
@@ -142,6 +186,12 @@ def trace_flow(model: Any, y0: Any, *, delta: float, tau: float, steps: int,
     (Y, traces)
         ``Y`` at ``tau`` (``(R, p)``) and the trace at the recorded steps
         (``(K, R)``; every ``record_every`` steps, or only the ends if 0).
+
+    References
+    ----------
+    Z. Li, T. Wang and S. Arora, "What happens after SGD reaches zero loss? A mathematical
+    framework", ICLR 2022 (the limiting flow of label-noise SGD); E. Hairer, S. P. Nørsett and G. Wanner, *Solving Ordinary Differential
+    Equations I*, 2nd ed., Springer (1993), §II.1 (the classical Runge–Kutta method).
     """
     delta = check_positive("delta", delta, allow_zero=True)
     tau = check_positive("tau", tau, allow_zero=True)
@@ -168,7 +218,7 @@ def trace_flow(model: Any, y0: Any, *, delta: float, tau: float, steps: int,
     return y, xp.stack(traces, axis=0)
 
 
-def trace_grad(model: Any, x: Any) -> Any:
+def trace_grad(model: Any, x: Array) -> Array:
     r"""Euclidean gradient of :math:`\operatorname{Tr}\nabla^2L` for a model with a closed form
     (``model.trace_grad``), or, for :class:`~numerics.diagonal.DiagonalNet`,
     :math:`8c(\sum_i x_{ij}^2)(u_j, v_j)`."""

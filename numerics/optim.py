@@ -1,6 +1,7 @@
 r"""Update rules: small objects that map (model, x, state, rng) to the next iterate.
 
-A rule has ``init(model, x) -> state`` and ``step(model, x, state, rng) -> (x, state)``.
+A rule has ``init(model, x) -> state`` and ``step(model, x, state, rng) -> (x, state)``
+(the :class:`numerics.protocols.UpdateRule` contract).
 Every rule works on a leading replica axis (``x`` of shape ``(R, d)``) and draws its
 randomness from a :class:`numerics.random.Generator`, so a run is one array program and is
 reproducible given the seed. A model provides ``grad(x)``, and for the stochastic rules
@@ -25,12 +26,33 @@ from numerics._validation import (
     check_symmetric,
     check_same_namespace,
 )
+from numerics.protocols import Array, MinibatchModel, Model, RandomSource
 
 __all__ = ["GD", "SGD", "Rule", "apply_metric", "sample_batches"]
 
 
-def apply_metric(g: Any, metric_inv: Any | None) -> Any:
-    r""":math:`H^{-1}g` row-wise: ``metric_inv`` is a diagonal ``(d,)`` or a matrix ``(d, d)``."""
+def apply_metric(g: Array, metric_inv: Array | None) -> Array:
+    r""":math:`H^{-1}g` row-wise.
+
+    Parameters
+    ----------
+    g
+        ``(R, d)`` gradients.
+    metric_inv
+        :math:`H^{-1}` as a diagonal ``(d,)`` or a matrix ``(d, d)``; ``None`` is the
+        identity.
+
+    Returns
+    -------
+    array
+        ``(R, d)``: row ``r`` is :math:`H^{-1}g_r`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> apply_metric(np.ones((1, 2)), np.array([0.5, 2.0]))
+    array([[0.5, 2. ]])
+    """
     if metric_inv is None:
         return g
     if metric_inv.ndim == 1:
@@ -39,9 +61,29 @@ def apply_metric(g: Any, metric_inv: Any | None) -> Any:
     return g @ xp.matrix_transpose(metric_inv)
 
 
-def sample_batches(rng: Any, n: int, batch: int, replicas: int, *, replace: bool = False) -> Any:
-    """One minibatch of sample indices per replica, ``(replicas, batch)`` int64: ``batch``
-    distinct indices (``replace=False``, the seeds' convention) or i.i.d. uniform ones."""
+def sample_batches(rng: RandomSource, n: int, batch: int, replicas: int, *,
+                   replace: bool = False) -> Array:
+    """One minibatch of sample indices per replica.
+
+    Parameters
+    ----------
+    rng
+        The generator (:class:`numerics.random.Generator`).
+    n
+        Number of samples; indices are in ``[0, n)``.
+    batch
+        Indices per replica, ``B``.
+    replicas
+        Number of replicas, ``R``.
+    replace
+        ``False``: ``B`` distinct indices, a uniform ordered sample without replacement (the
+        seeds' convention); ``True``: ``B`` i.i.d. uniform indices.
+
+    Returns
+    -------
+    array
+        ``(R, B)`` int64 of the generator's namespace.
+    """
     if replace:
         return rng.integers(0, n, (replicas, batch))
     return rng.choice_without_replacement(n, batch, (replicas,))
@@ -71,7 +113,7 @@ def _metric_inverse(metric: Any | None) -> Any | None:
     return xp.linalg.inv(metric)
 
 
-def _check_metric_size(metric: Any | None, model: Any, x: Any) -> None:
+def _check_metric_size(metric: Any | None, model: Model, x: Array) -> None:
     if metric is None:
         return
     check_same_namespace(metric=metric, x0=x)
@@ -82,15 +124,21 @@ def _check_metric_size(metric: Any | None, model: Any, x: Any) -> None:
 
 
 class Rule:
-    """Base class of update rules (for ``isinstance`` and a shared ``init``)."""
+    """Base class of the update rules of :mod:`numerics` (for ``isinstance`` and a shared
+    ``init``); each subclass implements :class:`numerics.protocols.UpdateRule`.
+
+    ``init(model, x)`` checks a fixed metric's size against the iterate and returns ``None``
+    (no state); subclasses override ``step`` and, for state or minibatches, ``init``.
+    """
 
     stochastic = False
 
-    def init(self, model: Any, x: Any) -> Any:
+    def init(self, model: Model, x: Array) -> Any:
         _check_metric_size(getattr(self, "metric", None), model, x)
         return None
 
-    def step(self, model: Any, x: Any, state: Any, rng: Any) -> tuple[Any, Any]:
+    def step(self, model: Model, x: Array, state: Any,
+             rng: RandomSource | None) -> tuple[Array, Any]:
         raise NotImplementedError
 
 
@@ -104,6 +152,23 @@ class GD(Rule):
         Step size, > 0.
     metric
         Optional fixed metric ``H``: a positive diagonal ``(d,)`` or an SPD ``(d, d)`` array.
+
+    Raises
+    ------
+    ValueError
+        ``eta <= 0``, or a metric that is not positive (diagonal) or symmetric positive
+        definite (matrix).
+
+    References
+    ----------
+    A. Cauchy, "Méthode générale pour la résolution des systèmes d'équations simultanées",
+    *C. R. Acad. Sci. Paris* 25, 536–538 (1847); seed 003 (Giselsson), "Metrics" (the
+    fixed-metric step).
+
+    Examples
+    --------
+    >>> GD(eta=0.1)
+    GD(eta=0.1)
     """
 
     eta: float
@@ -117,7 +182,8 @@ class GD(Rule):
     def __repr__(self) -> str:
         return f"GD(eta={self.eta:g}{'' if self.metric is None else ', metric=H'})"
 
-    def step(self, model: Any, x: Any, state: Any, rng: Any) -> tuple[Any, Any]:
+    def step(self, model: Model, x: Array, state: Any,
+             rng: RandomSource | None) -> tuple[Array, Any]:
         return x - self.eta * apply_metric(model.grad(x), self._minv), state
 
 
@@ -138,6 +204,21 @@ class SGD(Rule):
         Sample with replacement.
     metric
         Optional fixed metric as in :class:`GD`.
+
+    Raises
+    ------
+    ValueError
+        ``eta <= 0`` or ``batch`` not an integer >= 1 (and, at ``init``, ``batch > n``).
+
+    References
+    ----------
+    H. Robbins and S. Monro, "A stochastic approximation method", *Ann. Math. Statist.*
+    22(3), 400–407 (1951).
+
+    Examples
+    --------
+    >>> SGD(eta=0.1, batch=2)
+    SGD(eta=0.1, batch=2, without replacement)
     """
 
     eta: float
@@ -158,12 +239,13 @@ class SGD(Rule):
         m = "" if self.metric is None else ", metric=H"
         return f"SGD(eta={self.eta:g}, batch={self.batch}, {w} replacement{m})"
 
-    def init(self, model: Any, x: Any) -> Any:
+    def init(self, model: MinibatchModel, x: Array) -> Any:
         check_batch(self.batch, model.n)
         _check_metric_size(self.metric, model, x)
         return None
 
-    def step(self, model: Any, x: Any, state: Any, rng: Any) -> tuple[Any, Any]:
+    def step(self, model: MinibatchModel, x: Array, state: Any,
+             rng: RandomSource) -> tuple[Array, Any]:
         idx = sample_batches(rng, model.n, self.batch, x.shape[0], replace=self.replace)
         g = model.batch_grad(x, idx)
         return x - self.eta * apply_metric(g, self._minv), state

@@ -29,11 +29,18 @@ resolved (Parlett, *The Symmetric Eigenvalue Problem*, thm 11.7.1). It is ARPACK
 (``scipy.sparse.linalg.eigsh(tol=rtol)``), so matvec counts compare like for like. Lanczos
 reads the residual off the tridiagonal matrix (:math:`\beta_k |e_k^T s|`) at no extra matvec.
 
+The estimates are frozen dataclasses sharing ``value`` (``(R,)``, one per replica): each is a
+:class:`numerics.protocols.Measurement`. The operators the measures take are
+:class:`~numerics.protocols.HessianOperator`, :class:`~numerics.protocols.LossFunction` and
+:class:`~numerics.protocols.GradFunction`.
+
 References
 ----------
-Lanczos (1950); Parlett (1998), ch. 13; Hutchinson (1989); Meyer, Musco, Musco & Woodruff,
-"Hutch++: optimal stochastic trace estimation", SOSA 2021; Keskar et al. (2016) for
-ε-sharpness; seed 001 (Li, sharpness), seed 000 (Wu, non-uniformity), memo 004 eq. (11).
+Lanczos (1950); Parlett (1998), ch. 13; Saad (2011); Hutchinson (1990); Meyer, Musco,
+Musco & Woodruff, "Hutch++: optimal stochastic trace estimation", SOSA 2021; Keskar et al.
+(2017) for ε-sharpness; Neyshabur et al. (2017) for expected (PAC-Bayes) sharpness; seed 001
+(Li, sharpness), seed 000 (Wu, non-uniformity), memo 004 eq. (11). Full entries under each
+function.
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ from typing import Any
 from array_api_compat import array_namespace
 
 from numerics._validation import check_int, check_positive
+from numerics.backend import default_namespace
+from numerics.protocols import GradFunction, HessianOperator, LossFunction
 from numerics.random import default_rng
 
 __all__ = [
@@ -230,7 +239,7 @@ def _normalize(v: Any, xp: Any) -> tuple[Any, Any]:
 
 
 # ----------------------------------------------------------------- eigenvalues
-def top_eigenvalue(hvp: Callable[[Any], Any], v0: Any, *, method: str = "lanczos",
+def top_eigenvalue(hvp: HessianOperator, v0: Any, *, method: str = "lanczos",
                    rtol: float = 1e-8, maxiter: int = 300) -> SpectralEstimate:
     r"""Largest eigenvalue of a symmetric operator given by Hessian-vector products.
 
@@ -274,6 +283,16 @@ def top_eigenvalue(hvp: Callable[[Any], Any], v0: Any, *, method: str = "lanczos
     :math:`1 + 2\,\mathrm{gap}/\mathrm{spread}`, against :math:`(\lambda_2/\lambda_1)^{2k}` for
     power iteration; on the problems in the tests Lanczos needs several times fewer matvecs.
     Memory is :math:`O(R\,k\,p)` for the basis.
+
+    References
+    ----------
+    C. Lanczos, "An iteration method for the solution of the eigenvalue problem of linear
+    differential and integral operators", *J. Res. Nat. Bur. Standards* 45, 255–282 (1950);
+    B. N. Parlett, *The Symmetric Eigenvalue Problem*, SIAM (1998), ch. 11 and 13 (residual
+    bounds, reorthogonalization); Y. Saad, *Numerical Methods for Large Eigenvalue
+    Problems*, 2nd ed., SIAM (2011), ch. 4 (power iteration) and 6 (Lanczos);
+    R. von Mises and H. Pollaczek-Geiringer, "Praktische Verfahren der
+    Gleichungsauflösung", *Z. Angew. Math. Mech.* 9, 152–164 (1929) (power iteration).
 
     Examples
     --------
@@ -427,7 +446,8 @@ def non_uniformity(per_sample_hvp: Callable[[Any], Any], v0: Any, *, method: str
 
     References
     ----------
-    Seed 000 (Wu, Ma & E 2018, "How SGD selects the global minima"), non-uniformity
+    L. Wu, C. Ma and W. E, "How SGD selects the global minima in over-parameterized
+    learning: a dynamical stability perspective", NeurIPS 2018 (seed 000), non-uniformity
     :math:`s = \lambda_{\max}(\Sigma)^{1/2}`.
     """
     _check_callable("per_sample_hvp", per_sample_hvp)
@@ -465,12 +485,10 @@ def _resolve_xp(rng: Any, xp: Any) -> Any:
         return xp
     if hasattr(rng, "xp"):
         return rng.xp
-    import numpy as np  # noqa: PLC0415  (default namespace when nothing says otherwise)
-
-    return array_namespace(np.empty(0))
+    return default_namespace()
 
 
-def hessian_trace(hvp: Callable[[Any], Any], v_shape: tuple[int, int], *, rng: Any,
+def hessian_trace(hvp: HessianOperator, v_shape: tuple[int, int], *, rng: Any,
                   matvecs: int = 60, method: str = "hutch++", xp: Any = None,
                   dtype: Any = None) -> TraceEstimate:
     r"""Stochastic estimate of :math:`\operatorname{Tr}\nabla^2L` from Hessian-vector products.
@@ -507,6 +525,13 @@ def hessian_trace(hvp: Callable[[Any], Any], v_shape: tuple[int, int], *, rng: A
 
     unbiased, with relative error :math:`O(1/m)` instead of :math:`O(1/\sqrt m)` for PSD
     :math:`H`; exact when :math:`H` has rank :math:`\le k`.
+
+    References
+    ----------
+    M. F. Hutchinson, "A stochastic estimator of the trace of the influence matrix for
+    Laplacian smoothing splines", *Comm. Statist. Simulation Comput.* 19(2), 433–450 (1990);
+    R. A. Meyer, C. Musco, C. Musco and D. P. Woodruff, "Hutch++: optimal stochastic trace
+    estimation", SOSA 2021, Algorithm 1.
 
     Examples
     --------
@@ -562,7 +587,7 @@ def hessian_trace(hvp: Callable[[Any], Any], v_shape: tuple[int, int], *, rng: A
 
 
 # -------------------------------------------------------------- loss-based ones
-def _check_loss_point(loss: Callable, x: Any) -> tuple[Any, Any]:
+def _check_loss_point(loss: LossFunction, x: Any) -> tuple[Any, Any]:
     _check_callable("loss", loss)
     if not hasattr(x, "shape") or x.ndim != 2:
         got = tuple(x.shape) if hasattr(x, "shape") else type(x).__name__
@@ -575,7 +600,7 @@ def _check_loss_point(loss: Callable, x: Any) -> tuple[Any, Any]:
     return xp, L0
 
 
-def epsilon_sharpness(loss: Callable[[Any], Any], grad: Callable[[Any], Any], x: Any, *,
+def epsilon_sharpness(loss: LossFunction, grad: GradFunction, x: Any, *,
                       epsilon: float, steps: int = 100, v0: Any = None,
                       rng: Any = None) -> Any:
     r"""ε-sharpness :math:`\phi_\varepsilon(x) = \sup_{\|x'-x\|\le\varepsilon} L(x') - L(x)`.
@@ -612,7 +637,17 @@ def epsilon_sharpness(loss: Callable[[Any], Any], grad: Callable[[Any], Any], x:
     inner step, Foret et al. 2021), keeping the best value seen. For a quadratic at its
     minimum, :math:`\nabla L(x+\delta) = H\delta`, this *is* power iteration, so the estimate
     converges to :math:`\varepsilon^2\lambda_1/2` at the rate :math:`(\lambda_2/\lambda_1)^{2k}`;
-    hence :math:`2\phi_\varepsilon/\varepsilon^2 \to \lambda_1` (seed 001, Keskar et al. 2016).
+    hence :math:`2\phi_\varepsilon/\varepsilon^2 \to \lambda_1` (seed 001, Keskar et al. 2017).
+
+    References
+    ----------
+    N. S. Keskar, D. Mudigere, J. Nocedal, M. Smelyanskiy and P. T. P. Tang, "On large-batch
+    training for deep learning: generalization gap and sharp minima", ICLR 2017 (Keskar et
+    al. take the ascent over a box scaled by the parameters and divide by
+    :math:`1 + L(x)`; here the ball is Euclidean and the difference unnormalized, as in
+    seed 001); P. Foret, A. Kleiner, H. Mobahi and B. Neyshabur,
+    "Sharpness-aware minimization for efficiently improving generalization", ICLR 2021 (the
+    normalized-gradient inner step).
 
     Examples
     --------
@@ -645,7 +680,7 @@ def epsilon_sharpness(loss: Callable[[Any], Any], grad: Callable[[Any], Any], x:
     return best
 
 
-def pac_bayes_sharpness(loss: Callable[[Any], Any], x: Any, *, sigma: float, samples: int,
+def pac_bayes_sharpness(loss: LossFunction, x: Any, *, sigma: float, samples: int,
                         rng: Any, antithetic: bool = True) -> SharpnessEstimate:
     r"""PAC-Bayes sharpness :math:`\mathbb E_{v\sim N(0,\sigma^2I)}L(x+v) - L(x)` by sampling.
 
@@ -678,7 +713,11 @@ def pac_bayes_sharpness(loss: Callable[[Any], Any], x: Any, *, sigma: float, sam
 
     References
     ----------
-    Seed 001 (Li), PAC-Bayesian sharpness; McAllester (1999); Dziugaite & Roy (2017).
+    Seed 001 (Li), PAC-Bayesian sharpness; B. Neyshabur, S. Bhojanapalli, D. McAllester and
+    N. Srebro, "Exploring generalization in deep learning", NeurIPS 2017 (expected
+    sharpness); D. A. McAllester, "PAC-Bayesian model averaging", COLT 1999;
+    G. K. Dziugaite and D. M. Roy, "Computing nonvacuous generalization bounds for deep
+    (stochastic) neural networks with many more parameters than training data", UAI 2017.
     """
     xp, L0 = _check_loss_point(loss, x)
     sig = check_positive("sigma", sigma)
@@ -697,7 +736,7 @@ def pac_bayes_sharpness(loss: Callable[[Any], Any], x: Any, *, sigma: float, sam
                              stderr=xp.std(q, axis=-1, correction=1) / math.sqrt(m), samples=m)
 
 
-def flatness_radius(loss: Callable[[Any], Any], x: Any, *, epsilon: float, directions: int,
+def flatness_radius(loss: LossFunction, x: Any, *, epsilon: float, directions: int,
                     rng: Any, r_max: float, grid: int = 64, bisections: int = 50) -> FlatnessEstimate:
     r"""Flatness radius along random unit directions (memo 004, eq. 11).
 
@@ -734,6 +773,12 @@ def flatness_radius(loss: Callable[[Any], Any], x: Any, *, epsilon: float, direc
     -----
     For a quadratic at its minimum, :math:`L(x + r\delta) - L(x) = \frac{r^2}2\delta^TH\delta`,
     so :math:`r = \sqrt{2\varepsilon/\delta^TH\delta}` (``sharpness.flatness_radius``).
+
+    References
+    ----------
+    Memo 004, eq. (11); S. Hochreiter and J. Schmidhuber, "Flat minima", *Neural Comput.*
+    9(1), 1–42 (1997) (flatness as the size of a region where the loss stays within a
+    tolerance).
     """
     xp, L0 = _check_loss_point(loss, x)
     eps = check_positive("epsilon", epsilon)
