@@ -20,6 +20,7 @@ from typing import Any
 
 import theory
 from theory._registry import TOPIC_MODULES, UnknownResultError, _unknown_message
+from verify.protocols import CheckFunction
 
 __all__ = ["Check", "check", "figure", "get_check", "check_ids", "resolve"]
 
@@ -44,7 +45,7 @@ class Check:
     """
 
     id: str
-    fn: Callable[[dict[str, Any], Any, Any], Any]
+    fn: CheckFunction
     strategy: Any = None
     examples: int = 10
     example: dict[str, Any] | None = None
