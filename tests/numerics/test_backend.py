@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 
+import array_api_compat
 import numpy as np
 import pytest
 from scipy import stats
@@ -107,3 +108,52 @@ def test_every_public_name_resolves_and_import_stays_light() -> None:
     code = "import sys, numerics; print('sklearn' in sys.modules, 'sympy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_default_namespace_is_numpy() -> None:
+    from numerics.backend import default_namespace
+
+    assert namespace_name(default_namespace()) == "numpy"
+
+
+def test_native_generator_draws_in_the_namespace(xp) -> None:
+    from numerics.backend import native_generator
+
+    gen = native_generator(np.random.SeedSequence(0), xp)
+    expected = {"numpy": "numpy", "array_api_strict": "host"}.get(namespace_name(xp))
+    if expected is not None:
+        assert gen.kind == expected
+    for a, dtype in ((gen.normal((2, 3), 0.0, 1.0, xp.float64), xp.float64),
+                     (gen.uniform((4,), -1.0, 2.0, xp.float32), xp.float32),
+                     (gen.integers(0, 5, (3, 2)), xp.int64)):
+        assert a.dtype == dtype
+        assert namespace_name(array_api_compat.array_namespace(a)) == namespace_name(xp)
+    u = to_numpy(gen.uniform((1000,), -1.0, 2.0, xp.float64))
+    assert u.min() >= -1.0 and u.max() < 2.0
+
+
+def test_staircase_columns_are_uniform_on_their_ranges(xp) -> None:
+    from numerics.backend import native_generator
+
+    n, k, R = 6, 3, 6000
+    J = to_numpy(native_generator(np.random.SeedSequence(1), xp).staircase(n, k, (R,)))
+    assert J.shape == (R, k)
+    for i in range(k):
+        assert J[:, i].min() >= i and J[:, i].max() < n
+        # Column i uniform on the n - i values [i, n): chi-square at level 1e-6.
+        counts = np.bincount(J[:, i] - i, minlength=n - i)
+        assert stats.chisquare(counts).pvalue > 1e-6
+
+
+def test_argsort_smallest_orders_the_k_smallest(xp) -> None:
+    from numerics.backend import argsort_smallest
+
+    keys = np.random.default_rng(2).random((5, 9))
+    for k in (1, 4, 9):
+        got = to_numpy(argsort_smallest(xp.asarray(keys), k))
+        # Distinct keys: the k smallest in increasing order, read off a full host sort.
+        np.testing.assert_array_equal(got, np.argsort(keys, axis=-1)[:, :k])
+
+
+def test_generator_repr_names_the_backend() -> None:
+    assert repr(Generator(5, get_namespace("array_api_strict"))).endswith("xp=array_api_strict)")
