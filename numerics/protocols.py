@@ -185,6 +185,7 @@ class ManifoldModel(Protocol):
     def hessian_trace(self, x: Array) -> Array: ...
 
 
+@runtime_checkable
 class RandomSource(Protocol):
     """The draws a stochastic rule makes (:class:`numerics.random.Generator` is one).
 

@@ -232,6 +232,13 @@ def test_rule_satisfies_update_rule(name: str) -> None:
     assert isinstance(rule.stochastic, bool)
 
 
+def test_generator_is_a_random_source(xp: Any) -> None:
+    gen = numerics.default_rng(0, xp=xp)
+    assert isinstance(gen, P.RandomSource)
+    idx = gen.choice_without_replacement(5, 2, (R,))
+    assert tuple(idx.shape) == (R, 2) and idx.dtype == xp.int64
+
+
 def test_estimates_are_measurements() -> None:
     from numerics import sharpness
 
