@@ -157,6 +157,12 @@ def tangent_projector(model: ManifoldModel, x: Array) -> Array:
     -------
     array
         ``(R, p, p)``.
+
+    References
+    ----------
+    P.-A. Absil, R. Mahony and R. Sepulchre, *Optimization Algorithms on Matrix Manifolds*,
+    Princeton University Press (2008) (the orthogonal projector onto the tangent space of a
+    submanifold defined by equations, :math:`I - J^T(JJ^T)^{-1}J`).
     """
     xp = array_namespace(x)
     J = model.jacobian(x)

@@ -90,9 +90,8 @@ class Model(Protocol):
 class MinibatchModel(Model, Protocol):
     r"""A model that is an average over ``n`` samples, with minibatch gradients for SGD.
 
-    :math:`L = \frac1n\sum_{i=1}^n\ell_i` up to the model's reduction constant ``c``
-    (``reduction="sum"`` models have :math:`L = \sum_i\ell_i`, i.e. ``c = n`` in the
-    average), and
+    :math:`L = c\sum_{i=1}^n\ell_i` with :math:`c = 1/n` (``reduction="mean"``) or
+    :math:`c = 1` (``reduction="sum"``), and
 
     .. math:: \widehat\nabla L_{\mathcal B}(x) = \frac{cn}{B}\sum_{i\in\mathcal B}\nabla\ell_i(x),
 
@@ -123,8 +122,8 @@ class PerSampleModel(Model, Protocol):
     Methods
     -------
     per_sample_grads(x)
-        ``x (R, p) -> (R, n, p)``, scaled so that their mean over the sample axis is
-        ``grad(x)`` (for a sum-reduced model, ``n`` times the gradient of the sample's term).
+        ``x (R, p) -> (R, n, p)``: :math:`cn\nabla\ell_i(x)` (notation of
+        :class:`MinibatchModel`), so that their mean over the sample axis is ``grad(x)``.
     """
 
     n: int
