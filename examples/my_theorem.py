@@ -13,6 +13,7 @@ topic that is not built in) and its numeric check. Run it with::
 
     python -m verify verify mytopic --plugin examples/my_theorem.py
     python -m verify derive mytopic.gd_contraction --steps --plugin examples/my_theorem.py
+    python -m verify figure mytopic.gd_contraction --out gd.png --plugin examples/my_theorem.py
 
 ``examples/my_wrong_theorem.py`` states the rate off by one step and fails this same check
 with Hypothesis' shrunk counterexample.
@@ -26,13 +27,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
 import theory
 from numerics import GD, run, to_numpy
 from numerics.stability import SumOfQuadratics
-from verify import Outcome, check, tolerance
+from verify import Outcome, check, figure, tolerance
 from verify.strategies import log_uniform, step_fractions
 
 SOURCE = "my notes, GD on a 1-D quadratic (Nesterov 2018, sec. 1.2.3)"
@@ -121,3 +123,29 @@ def check_gd_contraction(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     )
     return Outcome.close(predicted, observed, tol, quantity="x_k of GD vs the stated x_k",
                          rate=1.0 - eta_ * a_)
+
+
+# ---------------------------------------------------------------------------- the figure
+@figure("mytopic.gd_contraction")
+def figure_gd_contraction(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """|x_k| of GD for three step sizes against the claimed (1 − ηa)^k |x_0|."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    model = SumOfQuadratics(xp.asarray([[[p["a"]]]], dtype=xp.float64))
+    for frac in (0.05, p["eta_frac"], 0.85):  # example: ηa = 0.1, 0.6, 1.7
+        eta_ = frac * 2.0 / p["a"]
+        traj = run(model, GD(eta_), xp.asarray([[p["x0"]]], dtype=xp.float64), p["k"],
+                   record=("x",))
+        steps = np.asarray(traj.steps, dtype=np.float64)
+        ax.semilogy(steps, np.abs(to_numpy(traj.records["x"])[:, 0, 0]), "o", ms=3,
+                    label=f"GD, ηa = {eta_ * p['a']:.2g}")
+        claimed = to_numpy(result.numeric(xp)(x_0=p["x0"], a=p["a"], eta=eta_,
+                                              k=xp.asarray(steps)))
+        ax.semilogy(steps, np.abs(claimed), "k-", lw=0.8)
+    ax.set_xlabel("step k")
+    ax.set_ylabel("|x_k|")
+    ax.set_title("GD on a x²/2: simulated (dots), (1 − ηa)^k x₀ (lines)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
