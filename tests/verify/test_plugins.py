@@ -346,3 +346,18 @@ def test_a_broken_installed_plugin_names_its_distribution(tmp_path, monkeypatch,
     assert ("installed plugin 'broken' (brokenthm, from implreg-broken 0.1) failed to load: "
             "ModuleNotFoundError: No module named 'no_such_dependency_xyz'") in err
     assert "fix or uninstall implreg-broken" in err
+
+
+# ------------------------------------------------------------------ the tutorial
+def test_the_tutorial_cells_run_and_show_a_pass_and_a_shrunk_failure(capsys) -> None:
+    """docs/tutorials/own_theorem.md's code cells, in order, in one namespace (as the
+    notebook build executes them)."""
+    text = (ROOT / "docs" / "tutorials" / "own_theorem.md").read_text()
+    cells = re.findall(r"```\{code-cell\} ipython3\n(.*?)```", text, flags=re.S)
+    assert len(cells) == 5
+    ns: dict[str, Any] = {"__name__": "own_theorem_tutorial"}
+    for cell in cells:
+        exec(compile(cell, "own_theorem.md", "exec"), ns)  # noqa: S102 (our own document)
+    assert ns["report"].passed and ns["report"].certifies == ["statement"]
+    assert not ns["bad"].passed and set(ns["bad"].counterexample) == {"a", "eta_frac", "x0", "k"}
+    assert "counterexample (shrunk by Hypothesis)" in capsys.readouterr().out
