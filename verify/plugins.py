@@ -98,7 +98,7 @@ def _where(exc: BaseException, file: Path | None) -> str:
     mine = [f for f in frames if file is not None and Path(f.filename) == file]
     libs = _library_dirs()
     own = [f for f in frames if not str(Path(f.filename).resolve()).startswith(libs)
-           and "importlib" not in f.filename and Path(f.filename).name != "plugins.py"]
+           and "importlib" not in f.filename and f.filename != __file__]
     f = (mine or own or frames)[-1]
     return f"{_short(f.filename)}, line {f.lineno}"
 
@@ -411,6 +411,7 @@ def isolated() -> Iterator[None]:
                 owners.add(getattr(fn, "__module__", None))
             table.update(old)
         owners.update(m for k, m in _LOADED.items() if k not in loaded_before)
+        owners |= {o.rsplit(".", i)[0] for o in owners if o for i in range(1, o.count(".") + 1)}
         for m in list(sys.modules):
             if m in modules_before:
                 continue

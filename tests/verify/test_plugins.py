@@ -165,6 +165,46 @@ def test_a_check_runs_from_the_api_like_a_builtin() -> None:
     assert "mytopic.gd_contraction" in verify.resolve(["mytopic"])
 
 
+def test_a_dotted_module_plugin(tmp_path, monkeypatch, capsys) -> None:
+    pkg = tmp_path / "mywork"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    _write(pkg / "theorems.py", """
+        import sympy as sp
+        import theory
+
+        q = sp.Symbol("q", positive=True)
+
+        @theory.result("mywork.square", title="q²", source="notes", how="state")
+        def square():
+            return theory.Result(id="mywork.square", title="q²", source="notes",
+                                 statement=q**2, symbols=(q,))
+        """)
+    _write(pkg / "broken.py", "import no_such_dependency_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, err = _run(capsys, "list", "--json", "--plugin", "mywork.theorems")
+    assert code == 0, err
+    assert json.loads(out)[-1]["source"] == "notes · plugin mywork.theorems"
+    code, out, _ = _run(capsys, "derive", "mywork.square", "--sympy", "--plugin", "mywork.theorems")
+    assert (code, out) == (0, "q**2\n")
+    # a module that is found but whose own import fails is not "no module named mywork.broken"
+    code, _, err = _run(capsys, "list", "--plugin", "mywork.broken")
+    assert code == 2 and ("plugin 'mywork.broken' failed to import: ModuleNotFoundError: No "
+                          "module named 'no_such_dependency_xyz'") in err and "broken.py, line 1" in err
+
+
+def test_worker_processes_load_the_plugins_of_their_run(monkeypatch) -> None:
+    """What a spawned `implreg power` worker does: the run's plugins come through the
+    environment and are loaded on the first look-up of a check."""
+    assert "mytopic.gd_contraction" not in vreg.check_ids()
+    monkeypatch.setenv(plugins.RUN_PLUGINS_ENV,
+                       json.dumps({"plugins": [str(RIGHT)], "entry_points": False}))
+    assert vreg.check_ids()[-1] == "mytopic.gd_contraction"
+    monkeypatch.setenv(plugins.RUN_PLUGINS_ENV, "not json")
+    with pytest.raises(plugins.PluginError, match="IMPLREG_RUN_PLUGINS is not what implreg"):
+        vreg.check_ids()
+
+
 # ------------------------------------------------------------------ errors
 _ERRORS = {
     "import": ("x = 1\nraise RuntimeError('no data file\\nsecond line')\n",
