@@ -112,13 +112,10 @@ def _short(path: str) -> str:
 
 
 def _one_line(exc: BaseException) -> str:
+    """``Type: first line of the message`` (a SyntaxError's message without its location)."""
     if isinstance(exc, SyntaxError):
-        text = exc.msg
-    else:
-        text = (str(exc).strip().splitlines() or [""])[0]
-    if len(text) > 300:
-        text = text[:297] + "..."
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        return f"{type(exc).__name__}: {exc.msg}"
+    return _registry._one_line(exc)
 
 
 # ----------------------------------------------------------------------- loading
@@ -226,8 +223,9 @@ def load_plugin(spec: str | os.PathLike[str]) -> ModuleType:
     Parameters
     ----------
     spec
-        A path to a ``.py`` file (anything with a ``/`` or ending in ``.py``) or a dotted
-        module name importable from ``sys.path`` (``mywork.theorems``).
+        A path to a ``.py`` file (anything with a ``/``, ending in ``.py``, or naming an
+        existing file) or a dotted module name importable from ``sys.path``
+        (``mywork.theorems``).
 
     Returns
     -------
@@ -257,7 +255,8 @@ def load_plugin(spec: str | os.PathLike[str]) -> ModuleType:
     if not text:
         raise PluginError("plugin '': give a dotted module name or a path to a .py file")
     seps = {"/", os.sep, *(s for s in (os.altsep,) if s)}
-    if text.endswith(".py") or any(s in text for s in seps) or text.startswith("~"):
+    if (text.endswith(".py") or any(s in text for s in seps) or text.startswith("~")
+            or Path(text).is_file()):  # notes.txt: a file, not module "txt" of package "notes"
         return _load_file(text)
     if not _DOTTED.fullmatch(text):
         raise PluginError(f"plugin {spec!r} is neither a path to a .py file nor a dotted "

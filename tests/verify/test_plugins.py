@@ -269,10 +269,13 @@ def test_bad_plugin_names_fail_before_any_work(spec, message, capsys, monkeypatc
     assert (code, out) == (2, "") and err.strip().startswith(f"implreg: error: {message}"), err
 
 
-def test_not_a_py_file_and_a_taken_module_name(tmp_path, capsys) -> None:
+def test_not_a_py_file_and_a_taken_module_name(tmp_path, capsys, monkeypatch) -> None:
     txt = _write(tmp_path / "notes.txt", "x = 1\n")
     code, _, err = _run(capsys, "list", "--plugin", txt)
     assert code == 2 and "is not a .py file (suffix '.txt')" in err
+    monkeypatch.chdir(tmp_path)  # a bare file name is a file, not module `txt` of `notes`
+    code, _, err = _run(capsys, "list", "--plugin", "notes.txt")
+    assert code == 2 and "plugin 'notes.txt' is not a .py file (suffix '.txt')" in err
     taken = _write(tmp_path / "json.py", "x = 1\n")
     code, _, err = _run(capsys, "list", "--plugin", taken)
     assert code == 2 and "the module name 'json' is taken by" in err and "rename the file" in err
