@@ -80,6 +80,7 @@ class Check:
 
 _CHECKS: dict[str, Check] = {}
 _FIGURES: dict[str, Callable[..., Any]] = {}
+_ORIGINS: dict[tuple[str, str], str] = {}  # ("check" | "figure", id) -> what registered it
 
 
 def _admit(id: str, fn: Callable, table: dict[str, Any], what: str) -> str | None:
@@ -96,11 +97,10 @@ def _admit(id: str, fn: Callable, table: dict[str, Any], what: str) -> str | Non
             f"{what} {id!r} (from {origin(module)}) has no result: register the result first, "
             f"with @theory.result({id!r}, ...) above the {what}")
     if id in table:
-        first = table[id]
-        first = getattr(first, "plugin", None) or getattr(getattr(first, "fn", first),
-                                                          "__module__", "?")
+        first = _ORIGINS.get((what, id), "?")
         raise RegistrationError(
             f"{what} {id!r} registered twice: first by {first}, again by {origin(module)}")
+    _ORIGINS[(what, id)] = origin(module)
     return None if owner is not None else origin(module)
 
 

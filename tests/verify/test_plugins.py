@@ -236,6 +236,16 @@ _ERRORS = {
         verify.check("mine.nothing", example={})(lambda p, xp, r: None)
         """, r"check 'mine\.nothing' \(from .*bad\.py\) has no result: register the result "
              r"first"),
+    "orphan figure": ("""
+        import verify
+        verify.figure("mine.nothing")(lambda p, xp: None)
+        """, r"figure 'mine\.nothing' \(from .*bad\.py\) has no result"),
+    "figure twice": ("""
+        import theory, verify
+        theory.result("mine.a", title="A", source="s", how="state")(lambda: None)
+        verify.figure("mine.a")(lambda p, xp: None)
+        verify.figure("mine.a")(lambda p, xp: None)
+        """, r"figure 'mine\.a' registered twice: first by .*bad\.py, again by .*bad\.py"),
     "shadow check": ("""
         import verify
         verify.check("linear.gd_limit", example={})(lambda p, xp, r: None)
