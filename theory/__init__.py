@@ -10,6 +10,22 @@ Every statement is a :class:`Result` with an id from the catalog::
     1.6513215599
 
 ``import theory`` is cheap: SymPy and the topic modules load on first use.
+
+Your own results register with the same decorator under a topic of your own (any topic that
+is not built in)::
+
+    >>> import sympy as sp
+    >>> x0, rho, k = sp.symbols("x_0 rho k")
+    >>> @theory.result("mytopic.power", title="x_k = ρ^k x_0", source="my notes", how="state")
+    ... def power():
+    ...     return theory.Result(id="mytopic.power", title="x_k = ρ^k x_0",
+    ...                          source="my notes", statement=rho**k * x0, symbols=(x0, rho, k))
+    >>> "mytopic.power" in theory.ids()
+    True
+    >>> theory.unregister("mytopic.power")
+
+:func:`verify.check` then registers its numeric check, and ``implreg verify mytopic
+--plugin FILE.py`` runs it (``docs/tutorials/own_theorem.md``).
 """
 
 from __future__ import annotations
@@ -19,12 +35,17 @@ from typing import TYPE_CHECKING, Any
 from theory._registry import (
     TOPIC_MODULES,
     Entry,
+    RegistrationError,
+    ResultBuildError,
     UnknownResultError,
     entries,
     entry,
     get,
     ids,
+    result,
     topics,
+    unregister,
+    validate_id,
 )
 
 if TYPE_CHECKING:
@@ -33,14 +54,19 @@ if TYPE_CHECKING:
 __all__ = [
     "TOPIC_MODULES",
     "Entry",
+    "RegistrationError",
     "Result",
+    "ResultBuildError",
     "Step",
     "UnknownResultError",
     "entries",
     "entry",
     "get",
     "ids",
+    "result",
     "topics",
+    "unregister",
+    "validate_id",
 ]
 
 

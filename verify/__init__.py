@@ -9,6 +9,13 @@ Checks are property tests: Hypothesis draws parameters inside a result's assumpt
 the replica engine simulates, and the comparison's tolerance is derived
 (:mod:`verify.tolerance`). The same checks run under pytest, from ``implreg verify``, and
 in reports.
+
+The public API for a result of one's own: :func:`theory.result`, :class:`theory.Result`,
+:class:`theory.Step`, then :func:`check` and :func:`figure` here, the strategies
+(:mod:`verify.strategies`), the tolerance helpers (:mod:`verify.tolerance`, and
+:class:`Tolerance`), :class:`Outcome`, :func:`run_check`; :func:`load_plugin`,
+:func:`load_plugins` and :func:`isolated` import and forget plugins
+(``docs/tutorials/own_theorem.md``).
 """
 
 from typing import Any
@@ -23,13 +30,20 @@ _LAZY = {
     "check_ids": "verify.registry",
     "figure": "verify.registry",
     "get_check": "verify.registry",
+    "get_figure": "verify.registry",
     "resolve": "verify.registry",
+    "PluginError": "verify.plugins",
+    "isolated": "verify.plugins",
+    "load_plugin": "verify.plugins",
+    "load_plugins": "verify.plugins",
     "CheckReport": "verify.runner",
     "run_check": "verify.runner",
     "run_checks": "verify.runner",
 }
 
-__all__ = sorted(_LAZY)
+_MODULES = ("strategies", "tolerance")  # `verify.strategies`, `verify.tolerance` on first use
+
+__all__ = sorted([*_LAZY, *_MODULES])
 
 
 def __getattr__(name: str) -> Any:
@@ -37,4 +51,8 @@ def __getattr__(name: str) -> Any:
         import importlib  # noqa: PLC0415
 
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _MODULES:
+        import importlib  # noqa: PLC0415
+
+        return importlib.import_module(f"verify.{name}")
     raise AttributeError(f"module 'verify' has no attribute {name!r}")

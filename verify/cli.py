@@ -116,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     from verify.sweeps.cli import add_arguments  # noqa: PLC0415
 
     add_arguments(q)
+    from verify.plugins import add_cli_option  # noqa: PLC0415 (--plugin on the registry commands)
+
+    add_cli_option(sub)
     return p
 
 
@@ -409,7 +412,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # usage errors (status 2) and --help (status 0)
         return int(exc.code or 0)
     try:
-        return _COMMANDS[args.command](args)
+        from verify.plugins import cli_session  # noqa: PLC0415
+
+        with cli_session(args):  # --plugin and entry points, before any work
+            return _COMMANDS[args.command](args)
     except (CLIError, UnknownResultError, BackendUnavailableError) as exc:
         print(f"implreg: error: {exc}", file=sys.stderr)
         return 2

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import re
 import subprocess
 import sys
 import textwrap
+
+import pytest
 
 import theory
 from theory import _registry
@@ -56,3 +59,46 @@ def test_scan_falls_back_when_decorators_are_not_literal(tmp_path, monkeypatch) 
                                                 ("linear.b", "B", "s", "state"))
     assert _registry._scan("scanpkg.computed") is None  # such a module is imported instead
     assert _registry._scan("scanpkg.missing") == ()
+
+
+def test_a_user_topic_is_listed_after_the_builtins_without_sympy() -> None:
+    """Registering a result of one's own keeps the listing free of SymPy and of any build:
+    the built-ins are still read from source, the user's entry is known from its decorator."""
+    code = textwrap.dedent('''
+        import sys, theory
+        n = len(theory.ids())
+        @theory.result("mywork.decay", title="decay", source="notes", how="state")
+        def decay():
+            raise AssertionError("built by a listing")
+        ids = theory.ids()
+        print(len(ids) - n, ids[-1], theory.topics()[-1], theory.ids("mywork"),
+              "sympy" in sys.modules)
+    ''')
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "mywork.decay", "mywork", "['mywork.decay']", "False"]
+
+
+def test_unregister_forgets_a_user_result_and_refuses_a_builtin() -> None:
+    @theory.result("mywork.twice", title="t", source="s", how="state")
+    def twice() -> None: ...
+
+    try:
+        assert theory.entry("mywork.twice").plugin == f"module {__name__}"
+        with pytest.raises(theory.RegistrationError, match="registered twice"):
+            theory.result("mywork.twice", title="t", source="s", how="state")(twice)
+    finally:
+        theory.unregister("mywork.twice")
+    assert "mywork.twice" not in theory.ids()
+    with pytest.raises(theory.UnknownResultError, match="unknown topic 'mywork'"):
+        theory.ids("mywork")
+    with pytest.raises(theory.RegistrationError, match="'linear.gd_limit' is built in"):
+        theory.unregister("linear.gd_limit")
+
+
+@pytest.mark.parametrize("bad", ["linear", "Linear.gd", "my-work.x", "mywork.", ".x", "1a.b"])
+def test_malformed_ids_name_the_rule(bad: str) -> None:
+    with pytest.raises(theory.RegistrationError, match=f"result id '{re.escape(bad)}' is "
+                                                       "malformed: an id is topic.name"):
+        theory.result(bad, title="t", source="s", how="state")
+    with pytest.raises(TypeError, match="result id must be a str; got int 3"):
+        theory.validate_id(3)
