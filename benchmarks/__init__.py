@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -104,7 +103,7 @@ def run_suite(config: str = "full", *, skip_verify: bool = False, sections: Sequ
     cfgs = _configs()
     if config not in cfgs:
         raise ValueError(f"config must be one of {', '.join(CONFIGS)}; got {config!r}")
-    known = ("engine", "two_layer", "sharpness", "symbolic", "scaling")
+    known = SECTIONS
     bad = [s for s in sections if s not in known]
     if bad:
         raise ValueError(f"unknown section {bad[0]!r}; sections are {', '.join(known)}")
@@ -193,6 +192,28 @@ def to_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: The sections of the suite, in the order they run.
+SECTIONS = ("engine", "two_layer", "sharpness", "symbolic", "scaling")
+
+
+def _section(text: str) -> str:
+    """``--section``: one of :data:`SECTIONS` (the closest suggested, a case slip first)."""
+    if text in SECTIONS:
+        return text
+    import difflib  # noqa: PLC0415
+
+    close = [s for s in SECTIONS if s.lower() == text.lower()] or difflib.get_close_matches(
+        text, SECTIONS, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise argparse.ArgumentTypeError(f"expected one of {', '.join(SECTIONS)}; got {text!r}{hint}")
+
+
+def _path(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a path; got {text!r}")
+    return text
+
+
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     p = parser or argparse.ArgumentParser(prog="python -m benchmarks",
                                           description="implreg's performance suite")
@@ -203,37 +224,23 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                       help="the smoke configuration of the tests (seconds)")
     p.add_argument("--skip-verify", action="store_true",
                    help="do not time the whole `implreg verify`")
-    p.add_argument("--json", metavar="PATH", default=None, help="also write the report as JSON")
-    p.add_argument("--markdown", metavar="PATH", default=None,
+    p.add_argument("--json", type=_path, metavar="PATH", default=None,
+                   help="also write the report as JSON")
+    p.add_argument("--markdown", type=_path, metavar="PATH", default=None,
                    help="also write the table as Markdown (README's Performance section)")
-    p.add_argument("--section", action="append", default=[], metavar="NAME",
-                   help="run only this section (engine, two_layer, sharpness, symbolic, "
-                        "scaling); repeatable")
+    p.add_argument("--section", type=_section, action="append", default=[], metavar="NAME",
+                   help=f"run only this section ({', '.join(SECTIONS)}); repeatable")
     p.set_defaults(config="full")
     return p
 
 
 def _check_output(path: str, flag: str) -> Path:
-    """Check, writing nothing, that ``path`` can be written as a file: not a directory,
-    in an existing directory where a file can be created (probed by creating and removing
-    one: ``os.access`` says yes to root even on a read-only file system)."""
-    out = Path(path)
-    if out.is_dir():
-        raise ValueError(f"{flag} {path!r} is a directory; give a file name")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        what = "is a file" if parent.exists() else "does not exist"
-        raise ValueError(f"{flag}: directory {str(parent)!r} {what}")
-    try:
-        if out.exists():
-            with open(out, "ab"):
-                pass
-        else:
-            with tempfile.NamedTemporaryFile(dir=parent, prefix=".implreg-probe-"):
-                pass
-    except OSError as exc:
-        raise ValueError(f"{flag}: cannot write {path!r} ({exc.strerror or exc})") from None
-    return out
+    """Check, writing nothing, that ``path`` can be written as a file in a directory that
+    exists: the same check (one probe, one set of messages) as every other output of
+    ``implreg``."""
+    from verify.sweeps.store import check_writable_file  # noqa: PLC0415
+
+    return check_writable_file(path, flag, make_parents=False)
 
 
 def run_from_args(args: argparse.Namespace) -> int:

@@ -106,7 +106,7 @@ def test_python_m_verify_is_the_cli() -> None:
     (["verify", "linear.gd_limit", "--report", "/etc/hostname"], "is a file; give a directory"),
     (["verify", "linear.gd_limit", "--report", "/etc/hostname/sub"], "cannot be made"),
     (["verify", "linear.gd_limit", "--report", "/proc/implreg-report"], "cannot write in '/proc'"),
-    (["figure", "linear.gd_limit", "--out", "/tmp"], "must end in .png"),
+    (["figure", "linear.gd_limit", "--out", "/tmp"], "is a directory; give a file name"),
     (["figure", "linear.gd_limit", "--out", "/proc/x.png"], "cannot write in '/proc'"),
     (["verify", "--examples", "1000000000"], "at most 1,000,000 examples"),
     (["derive", "LINEAR.GD_LIMIT"], "did you mean linear.gd_limit?"),
