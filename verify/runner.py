@@ -243,8 +243,10 @@ def run_check(
     chk = get_check(id)
     if result is not None and getattr(result, "id", None) != id:
         rid = getattr(result, "id", None)
-        got = f"the Result of {rid!r}" if isinstance(rid, str) else f"a {type(result).__name__}"
-        raise ValueError(f"result must be a Result of {id!r} (or a mutant of it); got {got}")
+        must = f"result must be a Result of {id!r} (or a mutant of it)"
+        if not isinstance(rid, str):
+            raise TypeError(f"{must}; got {type(result).__name__} {result!r}")
+        raise ValueError(f"{must}; got the Result of {rid!r}")
     xp, name = _resolve_xp(backend)
     with_result = takes_result(chk.fn)
     import theory  # noqa: PLC0415
