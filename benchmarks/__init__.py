@@ -214,9 +214,13 @@ def _path(text: str) -> str:
     return text
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, as `implreg bench` prints it
+        self.exit(2, f"benchmarks: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    p = parser or argparse.ArgumentParser(prog="python -m benchmarks",
-                                          description="implreg's performance suite")
+    p = parser or _Parser(prog="python -m benchmarks", description="implreg's performance suite")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_const", const="quick", dest="config",
                       help=f"smaller sizes and fewer repeats ({QUICK_DURATION})".replace("%", "%%"))

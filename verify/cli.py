@@ -1,7 +1,14 @@
 """The ``implreg`` command line: list, derive, verify, power, figure, sweep, bench.
 
-Bad input (an unknown id or backend, a negative count, CuPy without a GPU) prints one line
-on stderr and exits with status 2; ``implreg verify`` exits 1 if any check failed.
+Bad input (an unknown command, option, id or backend, a negative or absurd count, an output
+path that cannot be written, CuPy without a GPU) prints one line on stderr naming the
+argument, the rule and the value, with the closest valid name where there is one, and exits
+with status 2 before any work; ``implreg verify`` exits 1 if any check failed.
+
+``--examples`` sets the Hypothesis examples of checks that draw their parameters; checks
+that run a fixed experiment run once whatever it says, and ``verify`` and ``power`` say so
+in one line (``verify --json`` records it per check: ``fixed_experiment``,
+``examples_ignored``).
 """
 
 from __future__ import annotations

@@ -11,8 +11,10 @@ Exit status: 0 when every cell of the grid has a successful record, 1 when some 
 failed (their errors are stored and listed), 2 for bad input, reported as one line before
 any cell runs: an unknown sweep, a malformed ``--grid`` or a value outside its axis'
 declared domain (:class:`verify.sweeps.Axis`, shown by ``--list``), an ``--out`` that cannot
-be written, more ``--workers`` than cores, a bad ``--connect-timeout``, an unreachable
-scheduler or one that no worker joins in time.
+be written, more ``--workers`` than cores, a bad ``--connect-timeout`` or ``--scheduler``
+address, an option the mode would ignore (``--list --grid``, ``--plot --workers``,
+``--workers`` with ``--scheduler``), an unreachable scheduler or one that no worker joins
+in time.
 """
 
 from __future__ import annotations
