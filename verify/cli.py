@@ -467,7 +467,14 @@ def _cmd_figure(args: argparse.Namespace) -> int:
 
     import theory  # noqa: PLC0415
 
-    theory.entry(args.id)  # unknown id -> suggestion
+    from verify.registry import get_figure  # noqa: PLC0415
+
+    topic = theory.entry(args.id).topic  # unknown id -> suggestion
+    if get_figure(args.id) is None:
+        have = [i for i in theory.ids(topic) if get_figure(i) is not None]
+        raise CLIError(f"{args.id} has no figure; "
+                       + (f"results of {topic} with one: {', '.join(have)}" if have else
+                          f"no result of {topic} has one"))
     xp = get_namespace(args.backend)
     out = _writable_file(args.out, (".png", ".pdf", ".svg"), "--out")
     if not draw_figure(args.id, xp, out):

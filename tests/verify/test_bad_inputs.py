@@ -546,3 +546,16 @@ def test_power_says_it_too(capsys, monkeypatch) -> None:
     err = capsys.readouterr().err.splitlines()
     assert f"implreg: note: --examples does not apply to fixed-experiment checks: {FIXED}; " \
            "they run once" in err
+
+
+def test_figure_of_a_result_without_one_names_those_with_one(space, no_work, capsys) -> None:
+    """Refused before the backend, the path or any drawing: with the figures of the topic."""
+    from verify.registry import get_figure
+
+    have = [i for i in theory.ids("linear") if get_figure(i) is not None]
+    assert "linear.gd_limit" in have and get_figure("linear.gd_iterate") is None
+    code = main(["figure", "linear.gd_iterate", "--out", str(space / "f.png"), "--backend", "cupy"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err == ("implreg: error: linear.gd_iterate has no figure; results of "
+                                 f"linear with one: {', '.join(have)}")
+    assert not (space / "f.png").exists()
