@@ -73,15 +73,19 @@ class Outcome:
     @classmethod
     def close(cls, predicted: Any, observed: Any, tolerance: Tolerance, *,
               quantity: str = "", **details: Any) -> "Outcome":
-        """``|observed − predicted| ≤ tolerance``."""
+        """``|observed − predicted| ≤ tolerance`` (a tolerance ≥ 0: ValueError otherwise)."""
         p, o, t = _f(predicted, "predicted"), _f(observed, "observed"), _tol(tolerance)
+        if t < 0:
+            raise ValueError(f"tolerance of a 'close' comparison must be >= 0 (|observed − "
+                             f"predicted| ≤ {t:g} never holds); got {t!r} (reason: "
+                             f"{tolerance.reason})")
         ok = math.isfinite(o) and abs(o - p) <= t
         return cls(p, o, t, ok, "close", tolerance.reason, quantity, details)
 
     @classmethod
     def at_most(cls, observed: Any, bound: Any, tolerance: Tolerance, *,
                 quantity: str = "", **details: Any) -> "Outcome":
-        """``observed ≤ bound + tolerance``."""
+        """``observed ≤ bound + tolerance`` (a negative tolerance demands a margin below)."""
         p, o, t = _f(bound, "bound"), _f(observed, "observed"), _tol(tolerance)
         ok = math.isfinite(o) and o <= p + t
         return cls(p, o, t, ok, "at_most", tolerance.reason, quantity, details)
@@ -89,7 +93,7 @@ class Outcome:
     @classmethod
     def at_least(cls, observed: Any, bound: Any, tolerance: Tolerance, *,
                  quantity: str = "", **details: Any) -> "Outcome":
-        """``observed ≥ bound − tolerance``."""
+        """``observed ≥ bound − tolerance`` (a negative tolerance demands a margin above)."""
         p, o, t = _f(bound, "bound"), _f(observed, "observed"), _tol(tolerance)
         ok = math.isfinite(o) and o >= p - t
         return cls(p, o, t, ok, "at_least", tolerance.reason, quantity, details)

@@ -46,7 +46,20 @@ FALSE_ALARM = 1e-6
 
 @dataclass(frozen=True)
 class Tolerance:
-    """A tolerance and the reason for its size."""
+    """A tolerance and the reason for its size.
+
+    The value is a finite number. It is ≥ 0 for ``Outcome.close``; a negative value in
+    ``Outcome.at_most`` / ``at_least`` demands a margin: ``observed ≥ bound + |t|`` (e.g.
+    "strictly above the bound, beyond rounding").
+
+    Raises
+    ------
+    ValueError
+        A NaN or infinite value (NaN would fail every comparison without saying why, an
+        infinite one pass every comparison).
+    TypeError
+        A value that is not a number, or a reason that is not a string.
+    """
 
     value: float
     reason: str
@@ -56,8 +69,8 @@ class Tolerance:
             v = float(self.value)
         except (TypeError, ValueError):
             raise TypeError(f"Tolerance value must be a number; got {self.value!r}") from None
-        if not (math.isfinite(v) and v >= 0):  # NaN fails every comparison, inf passes all
-            raise ValueError(f"Tolerance value must be a finite number >= 0; got {v!r} "
+        if not math.isfinite(v):  # NaN fails every comparison without saying why; inf passes all
+            raise ValueError(f"Tolerance value must be a finite number; got {v!r} "
                              f"(reason: {self.reason})")
         if not isinstance(self.reason, str):
             raise TypeError(f"Tolerance reason must be a str; got {type(self.reason).__name__}")

@@ -461,17 +461,17 @@ API_ROWS = [
      "'linear.gd_iterate'"),
     (lambda: run_check("linear.gd_limit", result=42), TypeError,
      "result must be a Result of 'linear.gd_limit' (or a mutant of it); got int 42"),
-    (lambda: Tolerance(math.nan, "why"), ValueError,
-     "Tolerance value must be a finite number >= 0; got nan (reason: why)"),
-    (lambda: Tolerance(-1e-3, "why"), ValueError,
-     "Tolerance value must be a finite number >= 0; got -0.001 (reason: why)"),
-    (lambda: Tolerance(math.inf, "why"), ValueError,
-     "Tolerance value must be a finite number >= 0; got inf (reason: why)"),
+    (lambda: Tolerance(math.nan, "why"), ValueError, "Tolerance value must be a finite number; got nan (reason: why)"),
+    (lambda: Tolerance(math.inf, "why"), ValueError, "Tolerance value must be a finite number; got inf (reason: why)"),
+    (lambda: Tolerance(1e-3, None), TypeError, "Tolerance reason must be a str; got NoneType"),
+    (lambda: Outcome.close(1.0, 1.0, Tolerance(-1e-3, "why")), ValueError,
+     "tolerance of a 'close' comparison must be >= 0 (|observed − predicted| ≤ -0.001 never "
+     "holds); got -0.001 (reason: why)"),
     (lambda: Tolerance("small", "why"), TypeError, "Tolerance value must be a number; got 'small'"),
     (lambda: Outcome.close(1.0, 1.0, 0.1), TypeError,
      "tolerance must be a verify.tolerance.Tolerance (the number and its reason); got float 0.1"),
     (lambda: Outcome.at_most(1.0, 2.0, Tolerance(math.nan, "nan budget")), ValueError,
-     "Tolerance value must be a finite number >= 0; got nan (reason: nan budget)"),
+     "Tolerance value must be a finite number; got nan (reason: nan budget)"),
     (lambda: Outcome.close(np.ones(3), 1.0, Tolerance(0.0, "exact")), TypeError,
      "predicted must be a number (a float or a 0-d array); got an array of shape (3,)"),
     (lambda: Outcome.at_least([1.0, 2.0], 1.0, Tolerance(0.0, "exact")), TypeError,
@@ -504,9 +504,16 @@ def test_bad_api_input(call, kind, message) -> None:
 def test_a_nan_standard_deviation_is_refused_with_the_tolerance_reason() -> None:
     """A Monte Carlo error bar of a NaN spread (a diverged simulation) fails loudly, naming
     where the number came from, instead of a comparison that can never pass."""
-    with pytest.raises(ValueError, match=r"^Tolerance value must be a finite number >= 0; got nan "
+    with pytest.raises(ValueError, match=r"^Tolerance value must be a finite number; got nan "
                                          r"\(reason: Monte Carlo: t·σ̂/√N .* σ̂ = nan, N = 10\)$"):
         tol.monte_carlo(math.nan, 10)
+
+
+def test_a_negative_tolerance_is_a_margin_in_one_sided_comparisons() -> None:
+    """``at_least(o, b, t < 0)`` asks for o ≥ b + |t| (strictly above beyond rounding)."""
+    margin = Tolerance(-0.5, "margin")
+    assert Outcome.at_least(1.6, 1.0, margin).passed and not Outcome.at_least(1.4, 1.0, margin).passed
+    assert Outcome.at_most(0.4, 1.0, margin).passed and not Outcome.at_most(0.6, 1.0, margin).passed
 
 
 # --------------------------------------------------------------------------- --examples
