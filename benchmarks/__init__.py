@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -239,12 +240,26 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 
 
 def _check_output(path: str, flag: str) -> Path:
-    """Check, writing nothing, that ``path`` can be written as a file in a directory that
-    exists: the same check (one probe, one set of messages) as every other output of
-    ``implreg``."""
-    from verify.sweeps.store import check_writable_file  # noqa: PLC0415
-
-    return check_writable_file(path, flag, make_parents=False)
+    """Check, writing nothing, that ``path`` can be written as a file: not a directory,
+    in an existing directory where a file can be created (probed by creating and removing
+    one: ``os.access`` says yes to root even on a read-only file system)."""
+    out = Path(path)
+    if out.is_dir():
+        raise ValueError(f"{flag} {path!r} is a directory; give a file name")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        what = "is a file" if parent.exists() else "does not exist"
+        raise ValueError(f"{flag}: directory {str(parent)!r} {what}")
+    try:
+        if out.exists():
+            with open(out, "ab"):
+                pass
+        else:
+            with tempfile.NamedTemporaryFile(dir=parent, prefix=".implreg-probe-"):
+                pass
+    except OSError as exc:
+        raise ValueError(f"{flag}: cannot write {path!r} ({exc.strerror or exc})") from None
+    return out
 
 
 def run_from_args(args: argparse.Namespace) -> int:
