@@ -541,6 +541,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args, extra = parser.parse_known_args(argv)
     except SystemExit as exc:  # usage errors (status 2) and --help (status 0)
         return int(exc.code or 0)
+    if extra and hasattr(args, "selectors") and not any(x.startswith("-") for x in extra):
+        args.selectors += extra  # ids on both sides of an option: argparse keeps only the first run
+        extra = []
     if extra:
         return _usage_error(_unrecognized(extra, args.command, commands[args.command]))
     try:

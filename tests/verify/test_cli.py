@@ -117,3 +117,13 @@ def test_bad_paths_and_counts_fail_before_any_work(argv, message, capsys) -> Non
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1, err
+
+
+def test_ids_on_both_sides_of_an_option_are_all_selected(capsys, monkeypatch) -> None:
+    """argparse stops a list of positionals at the first option; the rest are ids too."""
+    import verify.runner
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(verify.runner, "run_checks", lambda ids, **k: seen.append(list(ids)) or [])
+    assert main(["verify", "linear.gd_limit", "--examples", "1", "linear.gd_iterate"]) == 0
+    assert seen == [["linear.gd_limit", "linear.gd_iterate"]]
