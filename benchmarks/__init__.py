@@ -104,7 +104,7 @@ def run_suite(config: str = "full", *, skip_verify: bool = False, sections: Sequ
     cfgs = _configs()
     if config not in cfgs:
         raise ValueError(f"config must be one of {', '.join(CONFIGS)}; got {config!r}")
-    known = ("engine", "two_layer", "sharpness", "symbolic", "scaling")
+    known = SECTIONS
     bad = [s for s in sections if s not in known]
     if bad:
         raise ValueError(f"unknown section {bad[0]!r}; sections are {', '.join(known)}")
@@ -193,9 +193,35 @@ def to_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: The sections of the suite, in the order they run.
+SECTIONS = ("engine", "two_layer", "sharpness", "symbolic", "scaling")
+
+
+def _section(text: str) -> str:
+    """``--section``: one of :data:`SECTIONS` (the closest suggested, a case slip first)."""
+    if text in SECTIONS:
+        return text
+    import difflib  # noqa: PLC0415
+
+    close = [s for s in SECTIONS if s.lower() == text.lower()] or difflib.get_close_matches(
+        text, SECTIONS, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise argparse.ArgumentTypeError(f"expected one of {', '.join(SECTIONS)}; got {text!r}{hint}")
+
+
+def _path(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a path; got {text!r}")
+    return text
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, as `implreg bench` prints it
+        self.exit(2, f"benchmarks: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    p = parser or argparse.ArgumentParser(prog="python -m benchmarks",
-                                          description="implreg's performance suite")
+    p = parser or _Parser(prog="python -m benchmarks", description="implreg's performance suite")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_const", const="quick", dest="config",
                       help=f"smaller sizes and fewer repeats ({QUICK_DURATION})".replace("%", "%%"))
@@ -203,12 +229,12 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                       help="the smoke configuration of the tests (seconds)")
     p.add_argument("--skip-verify", action="store_true",
                    help="do not time the whole `implreg verify`")
-    p.add_argument("--json", metavar="PATH", default=None, help="also write the report as JSON")
-    p.add_argument("--markdown", metavar="PATH", default=None,
+    p.add_argument("--json", type=_path, metavar="PATH", default=None,
+                   help="also write the report as JSON")
+    p.add_argument("--markdown", type=_path, metavar="PATH", default=None,
                    help="also write the table as Markdown (README's Performance section)")
-    p.add_argument("--section", action="append", default=[], metavar="NAME",
-                   help="run only this section (engine, two_layer, sharpness, symbolic, "
-                        "scaling); repeatable")
+    p.add_argument("--section", type=_section, action="append", default=[], metavar="NAME",
+                   help=f"run only this section ({', '.join(SECTIONS)}); repeatable")
     p.set_defaults(config="full")
     return p
 

@@ -1,16 +1,25 @@
 """The ``implreg`` command line: list, derive, verify, power, figure, sweep, bench.
 
-Bad input (an unknown id or backend, a negative count, CuPy without a GPU) prints one line
-on stderr and exits with status 2; ``implreg verify`` exits 1 if any check failed.
+Bad input (an unknown command, option, id or backend, a negative or absurd count, an output
+path that cannot be written, CuPy without a GPU) prints one line on stderr naming the
+argument, the rule and the value, with the closest valid name where there is one, and exits
+with status 2 before any work; ``implreg verify`` exits 1 if any check failed.
+
+``--examples`` sets the Hypothesis examples of checks that draw their parameters; checks
+that run a fixed experiment run once whatever it says, and ``verify`` and ``power`` say so
+in one line (``verify --json`` records it per check: ``fixed_experiment``,
+``examples_ignored``).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,35 +30,103 @@ class CLIError(Exception):
     """A user error: reported as one line on stderr, exit status 2."""
 
 
-def _int_at_least(minimum: int, what: str):
-    """An argparse type: an integer >= ``minimum``, with a one-line error otherwise."""
+def _as_int(text: str) -> int | None:
+    """``text`` as an integer, also written as an integral float (``1e3``); else ``None``."""
+    t = text.strip()
+    try:
+        return int(t)
+    except ValueError:
+        pass
+    try:
+        f = float(t)
+    except ValueError:
+        return None
+    return int(f) if math.isfinite(f) and f.is_integer() else None
+
+
+def _int_in(minimum: int, what: str, maximum: int | None = None,
+            too_many: Callable[[int], str] | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer in [``minimum``, ``maximum``], with a one-line error
+    otherwise (``too_many(v)`` says why values above ``maximum`` are refused)."""
 
     def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {what} integer; got {text!r}") from None
+        v = _as_int(text)
+        if v is None:
+            raise argparse.ArgumentTypeError(f"expected a {what} integer; got {text!r}")
         if v < minimum:
             raise argparse.ArgumentTypeError(f"expected a {what} integer; got {v}")
+        if maximum is not None and v > maximum:
+            raise argparse.ArgumentTypeError(
+                too_many(v) if too_many else f"at most {maximum:,}; got {v:,}")
         return v
 
     return parse
 
 
-_positive_int = _int_at_least(1, "positive")
-_nonnegative_int = _int_at_least(0, "non-negative")
+_positive_int = _int_in(1, "positive")
 
 #: Cap of ``--examples``: a check takes 0.01–1 s an example, so 10⁶ examples is already
-#: hours to days of work; more is a typo.
+#: 3 hours to 12 days of work (10⁴ to 10⁶ s); more is a typo.
 MAX_EXAMPLES = 10**6
 
+#: Largest ``--seed``: seeds are 32-bit, the range every backend's generator accepts.
+MAX_SEED = 2**32 - 1
 
-def _examples(text: str) -> int:
+_examples = _int_in(1, "positive", MAX_EXAMPLES, lambda v: (
+    f"at most {MAX_EXAMPLES:,} examples per check (at 0.01–1 s an example that is already "
+    f"3 hours to 12 days); got {v:,}"))
+_seed = _int_in(0, "non-negative", MAX_SEED, lambda v: (
+    f"at most {MAX_SEED:,} = 2³² − 1 (seeds are 32-bit); got {v:,}"))
+
+
+def _workers(text: str) -> int:
+    """``--workers`` of ``implreg power``: local processes, at most the machine's cores."""
     v = _positive_int(text)
-    if v > MAX_EXAMPLES:
-        raise argparse.ArgumentTypeError(
-            f"at most {MAX_EXAMPLES:,} examples per check (about 0.01–1 s each); got {v:,}")
+    cores = os.cpu_count() or 1
+    if v > cores:
+        raise argparse.ArgumentTypeError(f"at most the machine's {cores} cores; got {v:,}")
     return v
+
+
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(
+            f"expected a positive, finite number of seconds; got {text!r}")
+    return v
+
+
+def _path(text: str) -> str:
+    """An output path: anything but an empty string (which would mean the current
+    directory, or a default, without saying so)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a path; got {text!r}")
+    return text
+
+
+def _suggest(name: str, known: Sequence[str], cutoff: float = 0.6) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``known`` (a case-only slip first)."""
+    folded = [k for k in known if k.lower() == name.lower()]
+    close = folded or difflib.get_close_matches(name, list(known), n=1, cutoff=cutoff)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _one_of(known: Sequence[str], text: str) -> str:
+    return f"expected one of {', '.join(known)}; got {text!r}{_suggest(text, known)}"
+
+
+def _backend(text: str) -> str:
+    """A backend name (whether its library is installed is checked before the work, with
+    the library's install hint)."""
+    from numerics.backend import BACKENDS  # noqa: PLC0415
+
+    if text not in BACKENDS:
+        raise argparse.ArgumentTypeError(_one_of(BACKENDS, text))
+    return text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -76,37 +153,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("verify", help="run the numeric checks (all by default)")
     q.add_argument("selectors", nargs="*", metavar="ID|TOPIC")
-    q.add_argument("--backend", default="numpy",
+    q.add_argument("--backend", type=_backend, default="numpy",
                    help="numpy (default), array_api_strict, torch or cupy")
-    q.add_argument("--seed", type=_nonnegative_int, default=None,
-                   help="seed Hypothesis' search (default: derandomized, reproducible)")
+    q.add_argument("--seed", type=_seed, default=None,
+                   help="seed Hypothesis' search and the fixed experiments, 0 to 2³² − 1 "
+                        "(default: derandomized, reproducible)")
     q.add_argument("--examples", type=_examples, default=None,
-                   help=f"Hypothesis examples per check, at most {MAX_EXAMPLES:,} "
-                        "(default: each check's own)")
+                   help=f"Hypothesis examples per check, at most {MAX_EXAMPLES:,} (default: each "
+                        "check's own; fixed-experiment checks run once whatever it says)")
     q.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
-    q.add_argument("--report", metavar="DIR", default=None,
+    q.add_argument("--report", type=_path, metavar="DIR", default=None,
                    help="write a Markdown report with LaTeX statements and figures to DIR")
 
     q = sub.add_parser("power", help="how much each check catches: mutants of its result")
     q.add_argument("selectors", nargs="*", metavar="ID|TOPIC")
-    q.add_argument("--workers", type=_positive_int, default=None,
+    q.add_argument("--workers", type=_workers, default=None,
                    help="processes (default and cap: the machine's cores)")
     q.add_argument("--max-mutants", type=_positive_int, default=40,
                    help="mutants per result (default 40)")
-    q.add_argument("--budget", type=float, default=300.0, metavar="SECONDS",
+    q.add_argument("--budget", type=_seconds, default=300.0, metavar="SECONDS",
                    help="time per result; mutants left over are 'not run' (default 300)")
-    q.add_argument("--examples", type=_positive_int, default=None,
+    q.add_argument("--examples", type=_examples, default=None,
                    help="Hypothesis examples per check run (default: each check's own)")
-    q.add_argument("--seed", type=_nonnegative_int, default=0, help="seed of the mutant sample")
-    q.add_argument("--json", metavar="PATH", default=None, help="write every run as JSON")
-    q.add_argument("--figure", metavar="PATH", default=None,
+    q.add_argument("--seed", type=_seed, default=0, help="seed of the mutant sample")
+    q.add_argument("--json", type=_path, metavar="PATH", default=None,
+                   help="write every run as JSON")
+    q.add_argument("--figure", type=_path, metavar="PATH", default=None,
                    help="draw killed/total per topic (.png, .pdf, .svg)")
     q.add_argument("--survivors", action="store_true", help="list every surviving mutant")
 
     q = sub.add_parser("figure", help="draw a result's figure")
     q.add_argument("id")
-    q.add_argument("--out", required=True, metavar="PATH", help="output file (.png, .pdf, .svg)")
-    q.add_argument("--backend", default="numpy")
+    q.add_argument("--out", type=_path, required=True, metavar="PATH",
+                   help="output file (.png, .pdf, .svg)")
+    q.add_argument("--backend", type=_backend, default="numpy")
 
     from benchmarks import build_parser as _bench_parser  # noqa: PLC0415
 
@@ -213,6 +293,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     get_namespace(args.backend)  # fail early, with the library's install hint
     if args.report:
         _writable_dir(args.report, "--report")
+    _note_fixed_experiments(ids, args.examples)
     err = Console(stderr=True)
     reports = []
     with Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
@@ -274,6 +355,24 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def fixed_experiments(ids: Sequence[str]) -> list[str]:
+    """The ids among ``ids`` whose check runs a fixed experiment: no Hypothesis strategy
+    to draw parameters from, so it runs once and ``--examples`` does not apply."""
+    from verify.registry import get_check  # noqa: PLC0415
+
+    return [i for i in ids if get_check(i).strategy is None]
+
+
+def _note_fixed_experiments(ids: Sequence[str], examples: int | None) -> None:
+    """One line on stderr when ``--examples`` was given and some selected check ignores it."""
+    if examples is None:
+        return
+    fixed = fixed_experiments(ids)
+    if fixed:
+        print(f"implreg: note: --examples does not apply to fixed-experiment checks: "
+              f"{', '.join(fixed)}; they run once", file=sys.stderr)
+
+
 def _writable_dir(path: str, flag: str) -> Path:
     """Check before any work that ``path`` is, or can be made, a writable directory (the
     sweeps' check: a probe file is created and removed)."""
@@ -284,15 +383,10 @@ def _writable_dir(path: str, flag: str) -> Path:
 
 def _writable_file(path: str, suffixes: tuple[str, ...] | None, flag: str) -> Path:
     """Check before any work that ``path`` can be written as a file in a directory that
-    exists already (these outputs do not create it); otherwise the sweeps' check."""
+    exists already (these outputs do not create it): the sweeps' check."""
     from verify.sweeps.store import check_writable_file  # noqa: PLC0415
 
-    out = Path(path)
-    if (suffixes is None or out.suffix.lower() in suffixes) and not out.is_dir():
-        parent = out.parent if str(out.parent) else Path(".")
-        if not parent.is_dir():
-            raise CLIError(f"{flag}: directory {str(parent)!r} does not exist")
-    return check_writable_file(out, flag, suffixes)
+    return check_writable_file(path, flag, suffixes, make_parents=False)
 
 
 def _cmd_power(args: argparse.Namespace) -> int:
@@ -305,12 +399,12 @@ def _cmd_power(args: argparse.Namespace) -> int:
     from verify.registry import resolve  # noqa: PLC0415
 
     ids = resolve(args.selectors)
-    if not (args.budget > 0 and args.budget < float("inf")):
-        raise CLIError(f"--budget must be a positive number of seconds; got {args.budget}")
-    cores = os.cpu_count() or 1
-    workers = min(args.workers or cores, cores, len(ids))
+    workers = min(args.workers or os.cpu_count() or 1, len(ids))  # --workers is capped at parsing
     json_path = _writable_file(args.json, None, "--json") if args.json else None
     fig_path = _writable_file(args.figure, (".png", ".pdf", ".svg"), "--figure") if args.figure else None
+    if json_path is not None and fig_path is not None and json_path.resolve() == fig_path.resolve():
+        raise CLIError(f"--json and --figure both name {args.json!r}; give two files")
+    _note_fixed_experiments(ids, args.examples)
     from verify.mutate import measure_many  # noqa: PLC0415
 
     err = Console(stderr=True)
@@ -376,7 +470,14 @@ def _cmd_figure(args: argparse.Namespace) -> int:
 
     import theory  # noqa: PLC0415
 
-    theory.entry(args.id)  # unknown id -> suggestion
+    from verify.registry import get_figure  # noqa: PLC0415
+
+    topic = theory.entry(args.id).topic  # unknown id -> suggestion
+    if get_figure(args.id) is None:
+        have = [i for i in theory.ids(topic) if get_figure(i) is not None]
+        raise CLIError(f"{args.id} has no figure; "
+                       + (f"results of {topic} with one: {', '.join(have)}" if have else
+                          f"no result of {topic} has one"))
     xp = get_namespace(args.backend)
     out = _writable_file(args.out, (".png", ".pdf", ".svg"), "--out")
     if not draw_figure(args.id, xp, out):
@@ -402,15 +503,52 @@ _COMMANDS = {"list": _cmd_list, "derive": _cmd_derive, "verify": _cmd_verify,
              "bench": _cmd_bench, "sweep": _cmd_sweep}
 
 
+def _usage_error(message: str) -> int:
+    print(f"implreg: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:  # noqa: SLF001 (argparse keeps them nowhere public)
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            return dict(action.choices)
+    return {}
+
+
+def _unrecognized(extra: list[str], command: str, sub: argparse.ArgumentParser) -> str:
+    """One line for arguments no parser took: the closest option of the subcommand, and
+    where its options are listed."""
+    options = [o for a in sub._actions for o in a.option_strings]  # noqa: SLF001
+    first = next((x for x in extra if x.startswith("-")), None)
+    hint = _suggest(first.split("=", 1)[0], options) if first else ""
+    what = "argument" if len(extra) == 1 else "arguments"
+    return (f"unrecognized {what} {', '.join(repr(x) for x in extra)} for `implreg {command}`"
+            f"{hint} (see `implreg {command} --help`)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``implreg`` and ``python -m verify``."""
     from numerics.backend import BackendUnavailableError  # noqa: PLC0415
     from theory import UnknownResultError  # noqa: PLC0415
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    commands = _subcommands(parser)
+    if not argv:
+        return _usage_error(f"give a command: {', '.join(commands)} (see `implreg --help`)")
+    if argv[0] not in ("-h", "--help") and argv[0] not in commands:
+        what = "option" if argv[0].startswith("-") else "command"
+        return _usage_error(f"unknown {what} {argv[0]!r}{_suggest(argv[0], list(commands))} "
+                            f"(commands: {', '.join(commands)}; see `implreg --help`)")
     try:
-        args = build_parser().parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
     except SystemExit as exc:  # usage errors (status 2) and --help (status 0)
         return int(exc.code or 0)
+    if extra and hasattr(args, "selectors") and not any(x.startswith("-") for x in extra):
+        args.selectors += extra  # ids on both sides of an option: argparse keeps only the first run
+        extra = []
+    if extra:
+        return _usage_error(_unrecognized(extra, args.command, commands[args.command]))
     try:
         from verify.plugins import cli_session  # noqa: PLC0415
 
@@ -422,6 +560,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # bad values caught by the library's own validation
         print(f"implreg: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # stdout closed early (``implreg list | head``): not an error
+        return 0
     except OSError as exc:  # a write that failed despite the checks made before the work
         print(f"implreg: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
               file=sys.stderr)
@@ -429,8 +569,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("implreg: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

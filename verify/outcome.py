@@ -12,8 +12,25 @@ from verify.tolerance import Tolerance
 __all__ = ["Outcome"]
 
 
-def _f(x: Any) -> float:
-    return float(x)
+_RELATIONS = ("close", "at_most", "at_least")
+
+
+def _f(x: Any, name: str) -> float:
+    """``x`` (a Python number or a 0-d / one-element array) as a float; NaN is kept (a
+    NaN observation fails the comparison, it is not an input error)."""
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        shape = getattr(x, "shape", None)
+        got = f"an array of shape {tuple(shape)}" if shape is not None else repr(x)
+        raise TypeError(f"{name} must be a number (a float or a 0-d array); got {got}") from None
+
+
+def _tol(t: Any) -> float:
+    if not isinstance(t, Tolerance):
+        raise TypeError("tolerance must be a verify.tolerance.Tolerance (the number and its "
+                        f"reason); got {type(t).__name__} {t!r}")
+    return float(t)
 
 
 @dataclass(frozen=True)
@@ -47,28 +64,37 @@ class Outcome:
     quantity: str = ""
     details: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.relation not in _RELATIONS:
+            raise ValueError(f"relation must be one of {', '.join(_RELATIONS)}; "
+                             f"got {self.relation!r}")
+
     # ------------------------------------------------------------------ builders
     @classmethod
     def close(cls, predicted: Any, observed: Any, tolerance: Tolerance, *,
               quantity: str = "", **details: Any) -> "Outcome":
-        """``|observed − predicted| ≤ tolerance``."""
-        p, o, t = _f(predicted), _f(observed), float(tolerance)
+        """``|observed − predicted| ≤ tolerance`` (a tolerance ≥ 0: ValueError otherwise)."""
+        p, o, t = _f(predicted, "predicted"), _f(observed, "observed"), _tol(tolerance)
+        if t < 0:
+            raise ValueError(f"tolerance of a 'close' comparison must be >= 0 (|observed − "
+                             f"predicted| ≤ {t:g} never holds); got {t!r} (reason: "
+                             f"{tolerance.reason})")
         ok = math.isfinite(o) and abs(o - p) <= t
         return cls(p, o, t, ok, "close", tolerance.reason, quantity, details)
 
     @classmethod
     def at_most(cls, observed: Any, bound: Any, tolerance: Tolerance, *,
                 quantity: str = "", **details: Any) -> "Outcome":
-        """``observed ≤ bound + tolerance``."""
-        p, o, t = _f(bound), _f(observed), float(tolerance)
+        """``observed ≤ bound + tolerance`` (a negative tolerance demands a margin below)."""
+        p, o, t = _f(bound, "bound"), _f(observed, "observed"), _tol(tolerance)
         ok = math.isfinite(o) and o <= p + t
         return cls(p, o, t, ok, "at_most", tolerance.reason, quantity, details)
 
     @classmethod
     def at_least(cls, observed: Any, bound: Any, tolerance: Tolerance, *,
                  quantity: str = "", **details: Any) -> "Outcome":
-        """``observed ≥ bound − tolerance``."""
-        p, o, t = _f(bound), _f(observed), float(tolerance)
+        """``observed ≥ bound − tolerance`` (a negative tolerance demands a margin above)."""
+        p, o, t = _f(bound, "bound"), _f(observed, "observed"), _tol(tolerance)
         ok = math.isfinite(o) and o >= p - t
         return cls(p, o, t, ok, "at_least", tolerance.reason, quantity, details)
 

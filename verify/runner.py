@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import numbers
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -13,10 +14,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from numerics.backend import get_namespace, namespace_name
+from verify.cli import MAX_EXAMPLES, MAX_SEED
 from verify.outcome import Outcome
 from verify.registry import get_check
 
-__all__ = ["CheckReport", "TrackedResult", "run_check", "run_checks"]
+__all__ = ["MAX_EXAMPLES", "MAX_SEED", "CheckReport", "TrackedResult", "run_check", "run_checks"]
 
 
 def takes_result(fn: Callable[..., Any]) -> bool:
@@ -112,6 +114,15 @@ class CheckReport:
     certifies: list[str] = field(default_factory=list)
     #: claims the check did not evaluate (explanatory parts are not claims)
     uncertified: list[str] = field(default_factory=list)
+    #: the check runs a fixed experiment (no Hypothesis strategy): once, whatever ``examples``
+    fixed_experiment: bool = False
+    #: the number of examples asked for (``None``: the check's own default)
+    examples_requested: int | None = None
+
+    @property
+    def examples_ignored(self) -> bool:
+        """``examples`` was asked for, but the check runs a fixed experiment (once)."""
+        return self.fixed_experiment and self.examples_requested is not None
 
     def to_dict(self) -> dict[str, Any]:
         o = self.outcome
@@ -127,6 +138,9 @@ class CheckReport:
             "backend": self.backend,
             "seconds": round(self.seconds, 3),
             "examples": self.examples,
+            "examples_requested": self.examples_requested,
+            "fixed_experiment": self.fixed_experiment,
+            "examples_ignored": self.examples_ignored,
             "counterexample": self.counterexample,
             "error": self.error,
             "certifies": self.certifies,
@@ -150,6 +164,16 @@ class CheckReport:
         if self.error:
             lines.append("  error: " + self.error)
         return "\n".join(lines)
+
+
+def _check_int(name: str, value: Any, lo: int, hi: int) -> None:
+    """``value`` is ``None`` or an int in [lo, hi]; else a one-line TypeError/ValueError."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int in [{lo}, {hi:,}] or None; got {value!r}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be an int in [{lo}, {hi:,}]; got {value:,}")
 
 
 def _resolve_xp(backend: Any) -> tuple[Any, str]:
@@ -185,7 +209,9 @@ def run_check(
         Seed of Hypothesis' search (and of fixed experiments). ``None`` with
         ``derandomize`` left at its default gives the derandomized, reproducible search.
     examples
-        Number of examples (default: the check's own).
+        Number of examples, 1 to :data:`MAX_EXAMPLES` (default: the check's own). A check
+        that runs a fixed experiment (no strategy) runs once whatever it says; the report
+        records that (``fixed_experiment``, ``examples_ignored``).
     derandomize
         Force Hypothesis' derandomized mode (``True`` when no seed is given).
     result
@@ -200,13 +226,28 @@ def run_check(
     CheckReport
         ``passed`` is False if any example failed; the report then holds Hypothesis'
         shrunk counterexample and its outcome.
+
+    Raises
+    ------
+    UnknownResultError
+        ``id`` is unknown or has no check (the closest ids are named).
+    ValueError, TypeError
+        A bad ``backend``, ``examples``, ``seed`` or flag, or a ``result`` of another id;
+        raised before the check runs.
     """
+    _check_int("examples", examples, 1, MAX_EXAMPLES)
+    _check_int("seed", seed, 0, MAX_SEED)
+    for flag, v in (("derandomize", derandomize), ("shrink", shrink)):
+        if v is not None and not isinstance(v, bool):
+            raise TypeError(f"{flag} must be True or False; got {v!r}")
     chk = get_check(id)
+    if result is not None and getattr(result, "id", None) != id:
+        rid = getattr(result, "id", None)
+        must = f"result must be a Result of {id!r} (or a mutant of it)"
+        if not isinstance(rid, str):
+            raise TypeError(f"{must}; got {type(result).__name__} {result!r}")
+        raise ValueError(f"{must}; got the Result of {rid!r}")
     xp, name = _resolve_xp(backend)
-    if examples is not None and (isinstance(examples, bool) or not isinstance(examples, int)):
-        raise TypeError(f"examples must be an int; got {examples!r}")
-    if examples is not None and examples < 1:
-        raise ValueError(f"examples must be >= 1; got {examples}")
     with_result = takes_result(chk.fn)
     import theory  # noqa: PLC0415
 
@@ -266,6 +307,8 @@ def run_check(
     certifies = [c for c in claims if c in tracked.evaluated]
     uncertified = [c for c in claims if c not in tracked.evaluated]
     return CheckReport(
+        fixed_experiment=chk.strategy is None,
+        examples_requested=examples,
         certifies=certifies,
         uncertified=uncertified,
         id=id,

@@ -18,6 +18,7 @@ reports print next to it.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -45,13 +46,35 @@ FALSE_ALARM = 1e-6
 
 @dataclass(frozen=True)
 class Tolerance:
-    """A tolerance and the reason for its size."""
+    """A tolerance and the reason for its size.
+
+    The value is a finite number. It is ≥ 0 for ``Outcome.close``; a negative value in
+    ``Outcome.at_most`` / ``at_least`` demands a margin: ``observed ≥ bound + |t|`` (e.g.
+    "strictly above the bound, beyond rounding").
+
+    Raises
+    ------
+    ValueError
+        A NaN or infinite value (NaN would fail every comparison without saying why, an
+        infinite one pass every comparison).
+    TypeError
+        A value that is not a number, or a reason that is not a string.
+    """
 
     value: float
     reason: str
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "value", float(self.value))
+        try:
+            v = float(self.value)
+        except (TypeError, ValueError):
+            raise TypeError(f"Tolerance value must be a number; got {self.value!r}") from None
+        if not math.isfinite(v):  # NaN fails every comparison without saying why; inf passes all
+            raise ValueError(f"Tolerance value must be a finite number; got {v!r} "
+                             f"(reason: {self.reason})")
+        if not isinstance(self.reason, str):
+            raise TypeError(f"Tolerance reason must be a str; got {type(self.reason).__name__}")
+        object.__setattr__(self, "value", v)
 
     def __float__(self) -> float:
         return self.value
@@ -69,11 +92,25 @@ def z_value(alpha: float = FALSE_ALARM, m: int = 1) -> float:
     >>> round(z_value(1e-6, 10), 2)
     5.33
     """
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1); got {alpha}")
-    if m < 1:
-        raise ValueError(f"m must be >= 1; got {m}")
+    _check_alpha_m(alpha, m)
     return NormalDist().inv_cdf(1 - alpha / (2 * m))
+
+
+def _check_count(name: str, value: object, minimum: int) -> None:
+    """``value`` a whole number (an int, or a float such as ``10.0``) ≥ ``minimum``."""
+    whole = isinstance(value, numbers.Integral) or (
+        isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer())
+    if isinstance(value, bool) or not whole:
+        raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}")
+
+
+def _check_alpha_m(alpha: float, m: int) -> None:
+    """``alpha`` a probability in (0, 1), ``m`` a count of comparisons ≥ 1."""
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
+        raise ValueError(f"alpha must be a false-alarm probability in (0, 1); got {alpha!r}")
+    _check_count("m", m, 1)
 
 
 def t_value(df: int, alpha: float = FALSE_ALARM, m: int = 1, *,
@@ -87,12 +124,8 @@ def t_value(df: int, alpha: float = FALSE_ALARM, m: int = 1, *,
     >>> round(t_value(10**6, 1e-6), 2), round(t_value(2, 1e-2), 2)
     (4.89, 9.92)
     """
-    if df < 1:
-        raise ValueError(f"df must be >= 1; got {df}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1); got {alpha}")
-    if m < 1:
-        raise ValueError(f"m must be >= 1; got {m}")
+    _check_count("df", df, 1)
+    _check_alpha_m(alpha, m)
     from scipy.stats import t as student_t  # noqa: PLC0415
 
     q = 1 - alpha / m if one_sided else 1 - alpha / (2 * m)
@@ -110,8 +143,10 @@ def monte_carlo(std: float, N: int, *, alpha: float = FALSE_ALARM, m: int = 1,
     non-normal samples the t quantile is the large-N (CLT) approximation; use N ≳ 30 there
     or an exact test (:func:`sign_critical`, :func:`binomial_critical`).
     """
+    _check_count("N", N, 1)
     if N < 2:
         raise ValueError(f"N must be >= 2 for a Monte Carlo error bar; got {N}")
+    _check_alpha_m(alpha, m)
     side = "one-sided " if one_sided else ""
     if known_std:
         q = NormalDist().inv_cdf(1 - alpha / m) if one_sided else z_value(alpha, m)
@@ -131,12 +166,10 @@ def binomial_critical(trials: int, p0: float, alpha: float) -> int:
     >>> binomial_critical(20, 0.5, 0.05), binomial_critical(100, 0.05, 1e-6)
     (15, 19)
     """
-    if trials < 1:
-        raise ValueError(f"trials must be >= 1; got {trials}")
+    _check_count("trials", trials, 1)
     if not 0 <= p0 <= 1:
-        raise ValueError(f"p0 must be in [0, 1]; got {p0}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1); got {alpha}")
+        raise ValueError(f"p0 must be a probability in [0, 1]; got {p0!r}")
+    _check_alpha_m(alpha, 1)
     from scipy.stats import binom  # noqa: PLC0415
 
     for k in range(trials + 1):
@@ -167,7 +200,8 @@ def contraction(rate: float, steps: int, initial: float) -> Tolerance:
     r""":math:`\rho^k\,e_0`: the error left after ``steps`` steps of a contraction with
     factor ``rate`` from an initial error ``initial``."""
     if not 0 <= rate < 1:
-        raise ValueError(f"rate must be in [0, 1); got {rate}")
+        raise ValueError(f"rate must be a contraction factor in [0, 1); got {rate!r}")
+    _check_count("steps", steps, 0)
     value = initial * rate**steps
     return Tolerance(
         value,
@@ -188,10 +222,8 @@ def sign_critical(trials: int, alpha: float) -> int:
     >>> sign_critical(6, 0.05), sign_critical(8, 0.05), sign_critical(12, 0.05)
     (6, 7, 10)
     """
-    if trials < 1:
-        raise ValueError(f"trials must be >= 1; got {trials}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1); got {alpha}")
+    _check_count("trials", trials, 1)
+    _check_alpha_m(alpha, 1)
     for k in range(trials + 1):
         tail = sum(math.comb(trials, j) for j in range(k, trials + 1)) / 2**trials
         if tail <= alpha:

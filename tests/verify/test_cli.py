@@ -106,7 +106,7 @@ def test_python_m_verify_is_the_cli() -> None:
     (["verify", "linear.gd_limit", "--report", "/etc/hostname"], "is a file; give a directory"),
     (["verify", "linear.gd_limit", "--report", "/etc/hostname/sub"], "cannot be made"),
     (["verify", "linear.gd_limit", "--report", "/proc/implreg-report"], "cannot write in '/proc'"),
-    (["figure", "linear.gd_limit", "--out", "/tmp"], "must end in .png"),
+    (["figure", "linear.gd_limit", "--out", "/tmp"], "is a directory; give a file name"),
     (["figure", "linear.gd_limit", "--out", "/proc/x.png"], "cannot write in '/proc'"),
     (["verify", "--examples", "1000000000"], "at most 1,000,000 examples"),
     (["derive", "LINEAR.GD_LIMIT"], "did you mean linear.gd_limit?"),
@@ -117,3 +117,13 @@ def test_bad_paths_and_counts_fail_before_any_work(argv, message, capsys) -> Non
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1, err
+
+
+def test_ids_on_both_sides_of_an_option_are_all_selected(capsys, monkeypatch) -> None:
+    """argparse stops a list of positionals at the first option; the rest are ids too."""
+    import verify.runner
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(verify.runner, "run_checks", lambda ids, **k: seen.append(list(ids)) or [])
+    assert main(["verify", "linear.gd_limit", "--examples", "1", "linear.gd_iterate"]) == 0
+    assert seen == [["linear.gd_limit", "linear.gd_iterate"]]

@@ -11,8 +11,10 @@ Exit status: 0 when every cell of the grid has a successful record, 1 when some 
 failed (their errors are stored and listed), 2 for bad input, reported as one line before
 any cell runs: an unknown sweep, a malformed ``--grid`` or a value outside its axis'
 declared domain (:class:`verify.sweeps.Axis`, shown by ``--list``), an ``--out`` that cannot
-be written, more ``--workers`` than cores, a bad ``--connect-timeout``, an unreachable
-scheduler or one that no worker joins in time.
+be written, more ``--workers`` than cores, a bad ``--connect-timeout`` or ``--scheduler``
+address, an option the mode would ignore (``--list --grid``, ``--plot --workers``,
+``--workers`` with ``--scheduler``), an unreachable scheduler or one that no worker joins
+in time.
 """
 
 from __future__ import annotations
@@ -27,14 +29,16 @@ __all__ = ["add_arguments", "command"]
 
 def add_arguments(q: argparse.ArgumentParser) -> None:
     """The arguments of the ``sweep`` subcommand."""
-    q.add_argument("name", nargs="?", metavar="NAME", help="the sweep to run (see --list)")
-    q.add_argument("--list", action="store_true", help="list the shipped sweeps and their grids")
+    q.add_argument("name", nargs="?", metavar="NAME",
+                   help="the sweep to run (see --list); with --list, the one to describe")
+    q.add_argument("--list", action="store_true",
+                   help="list the shipped sweeps (or NAME) and their grids")
     q.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
                    help="override an axis (repeatable); KEY=LO:HI:NUM for NUM evenly spaced "
                         "values; seed=0,1,2 sets the seeds")
-    q.add_argument("--out", default=None, metavar="DIR",
+    q.add_argument("--out", type=_path, default=None, metavar="DIR",
                    help="output directory (default: implreg-sweeps); records go to DIR/NAME/")
-    q.add_argument("--scheduler", default=None, metavar="ADDR",
+    q.add_argument("--scheduler", type=_address, default=None, metavar="ADDR",
                    help="address of a running Dask scheduler, e.g. tcp://host:8786 "
                         "(default: start a local cluster)")
     q.add_argument("--connect-timeout", type=_seconds, default=10.0, metavar="SECONDS",
@@ -59,6 +63,21 @@ def _positive(text: str) -> int:
     return v
 
 
+def _path(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a path; got {text!r}")
+    return text
+
+
+def _address(text: str) -> str:
+    from verify.sweeps.runner import _ADDRESS  # noqa: PLC0415
+
+    if not _ADDRESS.match(text.strip()):
+        raise argparse.ArgumentTypeError(
+            f"expected a Dask scheduler's address like tcp://host:port; got {text!r}")
+    return text.strip()
+
+
 def _seconds(text: str) -> float:
     from verify.sweeps.runner import check_timeout  # noqa: PLC0415
 
@@ -69,16 +88,17 @@ def _seconds(text: str) -> float:
             f"expected a positive, finite number of seconds; got {text!r}") from None
 
 
-def _list() -> int:
-    """Each sweep with its axes: the declared domain, the default values, what each is."""
+def _list(name: str | None = None) -> int:
+    """Each sweep (or only ``name``) with its axes: the declared domain, the default
+    values, what each is."""
     from rich.console import Console  # noqa: PLC0415
     from rich.markup import escape  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
 
-    from verify.sweeps.core import iter_sweeps  # noqa: PLC0415
+    from verify.sweeps.core import get_sweep, iter_sweeps  # noqa: PLC0415
 
     con = Console() if sys.stdout.isatty() else Console(width=150)
-    for sw in iter_sweeps():
+    for sw in iter_sweeps() if name is None else [get_sweep(name)]:
         table = Table(title=f"[bold cyan]{sw.name}[/] — {sw.size()} cells: {escape(sw.title)}",
                       title_justify="left")
         table.add_column("axis", style="bold", no_wrap=True)
@@ -106,15 +126,25 @@ def command(args: argparse.Namespace) -> int:
     from verify.sweeps.core import SweepError, get_sweep, parse_grid  # noqa: PLC0415
     from verify.sweeps.runner import DEFAULT_OUT, plot_sweep, run_sweep  # noqa: PLC0415
 
+    _check_flags(args)
     if args.list:
-        return _list()
+        return _list(args.name)
     if args.name is None:
-        raise SweepError("name a sweep (implreg sweep NAME) or use --list")
+        from verify.sweeps.core import sweep_names  # noqa: PLC0415
+
+        raise SweepError(f"name a sweep (implreg sweep NAME, one of {', '.join(sweep_names())}) "
+                         "or use --list")
     sw = get_sweep(args.name)
     grid, seeds = parse_grid(args.grid, sw)
     out = args.out or DEFAULT_OUT
     if args.plot:
-        path = plot_sweep(sw, out=out, grid=grid or None, seeds=seeds)  # checks the target first
+        from pathlib import Path  # noqa: PLC0415
+
+        from verify.sweeps.store import check_writable_dir, check_writable_file  # noqa: PLC0415
+
+        check_writable_dir(out, "--out")
+        check_writable_file(Path(out) / f"{sw.name}.png", "--out", (".png",))
+        path = plot_sweep(sw, out=out, grid=grid or None, seeds=seeds)
         print(f"plot written to {path}", file=sys.stderr)
         return 0
     _check_run(sw, grid, out, args)
@@ -134,6 +164,30 @@ def command(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+#: Options that only a run uses (``--plot`` and ``--list`` read what is stored / declared).
+_RUN_ONLY = {"scheduler": "--scheduler", "workers": "--workers",
+             "retry_failed": "--retry-failed"}
+
+
+def _check_flags(args: argparse.Namespace) -> None:
+    """Options that the chosen mode would silently ignore are refused."""
+    from verify.sweeps.core import SweepError  # noqa: PLC0415
+
+    run_only = [flag for attr, flag in _RUN_ONLY.items() if getattr(args, attr) not in (None, False)]
+    if args.list:
+        given = (["--grid"] if args.grid else []) + (["--out"] if args.out else []) + \
+            (["--plot"] if args.plot else []) + run_only
+        if given:
+            raise SweepError(f"--list shows the declared grids and takes no {given[0]} "
+                             "(drop it, or drop --list to run)")
+    elif args.plot and run_only:
+        raise SweepError(f"--plot draws the stored records and runs nothing, so {run_only[0]} "
+                         "does not apply (drop it, or drop --plot to run)")
+    if args.workers is not None and args.scheduler is not None:
+        raise SweepError("--workers sizes the local cluster only; a cluster at --scheduler is "
+                         "sized where it runs (drop --workers)")
 
 
 def _check_run(sw: Any, grid: Any, out: str, args: argparse.Namespace) -> None:

@@ -52,8 +52,18 @@ def _round_float(v: float) -> float:
     return float(f"{v:.12g}")
 
 
-def _cast(name: str, kind: type, value: Any) -> Any:
-    """``value`` as the axis type ``kind``, or a :class:`SweepError` naming the axis."""
+def _cast(name: str, kind: type, value: Any, axis: "Axis | None" = None) -> Any:
+    """``value`` as the axis type ``kind``, or a :class:`SweepError` naming the axis (and,
+    given ``axis``, what it is and its whole domain)."""
+    try:
+        return _cast_or_raise(name, kind, value, axis)
+    except _TooBig:
+        about = _about(axis.doc) if axis is not None else ""
+        raise SweepError(f"grid axis {name!r}{about} must fit in 64 bits (|value| < 2⁶³, as "
+                         f"records store it); got {value!r}") from None
+
+
+def _cast_or_raise(name: str, kind: type, value: Any, axis: "Axis | None") -> Any:
     try:
         if kind is bool:
             if isinstance(value, str):
@@ -69,15 +79,16 @@ def _cast(name: str, kind: type, value: Any) -> Any:
         if kind is int:
             if isinstance(value, str):
                 try:
-                    return int(value.strip())
+                    v = int(value.strip())
                 except ValueError:
                     f = float(value)  # "1e3" is an integer written as a float
                     if not f.is_integer():
                         raise ValueError(value) from None
-                    return int(f)
+                    v = int(f)
+                return _int64(name, v, axis)
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError(value)
-            return int(value)
+            return _int64(name, int(value), axis)
         if kind is float:
             v = float(value)
             if not math.isfinite(v):
@@ -88,6 +99,16 @@ def _cast(name: str, kind: type, value: Any) -> Any:
         what = {float: "a finite float", int: "an integer", bool: "a bool (true/false)"}.get(
             kind, "a " + kind.__name__)
         raise SweepError(f"grid axis {name!r} must be {what}; got {value!r}") from None
+
+
+class _TooBig(Exception):
+    """An integer outside int64 (kept apart from the type errors that ``_cast`` rewords)."""
+
+
+def _int64(name: str, v: int, axis: "Axis | None") -> int:
+    if not -(2**63) <= v < 2**63:
+        raise _TooBig(name, v, axis)
+    return v
 
 
 #: Cap on the cells of one request: at 0.01–10 s a cell, 10⁶ cells is already hours to
@@ -165,9 +186,11 @@ class Axis:
     def check(self, name: str, value: Any) -> Any:
         """``value`` cast to the axis type and checked against the numeric bounds and the
         choices (bounds naming other axes are checked by :meth:`Sweep.resolve_grid`)."""
-        v = _cast(name, self.kind, value)
+        v = _cast(name, self.kind, value, self)
         if self.choices is not None and v not in self.choices:
-            close = difflib.get_close_matches(str(v), [str(c) for c in self.choices], n=1)
+            names = [str(c) for c in self.choices]
+            close = [c for c in names if c.lower() == str(v).lower()] or \
+                difflib.get_close_matches(str(v), names, n=1)  # a case slip first
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise SweepError(f"grid axis {name!r}{_about(self.doc)} must be {self.describe()}; "
                              f"got {v!r}{hint}")
@@ -430,9 +453,11 @@ class Sweep:
             for s in ss:
                 try:
                     self.check(dict(params), s)
-                except ValueError as exc:
+                except (ValueError, MemoryError) as exc:
                     where = ", ".join(f"{k}={v!r}" for k, v in params.items())
-                    raise SweepError(f"grid cells with {where}, seed={s} cannot run: {exc}") from None
+                    why = (f"they need more memory than this machine has ({exc})"
+                           if isinstance(exc, MemoryError) else str(exc))
+                    raise SweepError(f"grid cells with {where}, seed={s} cannot run: {why}") from None
 
     def cells(self, grid: Mapping[str, Sequence[Any]] | None = None,
               seeds: Sequence[int] | None = None) -> list[Cell]:
@@ -463,17 +488,25 @@ def _check_count(sweep: Sweep, grid: Mapping[str, tuple[Any, ...]], seeds: Seque
                          f"{MAX_CELLS:,} per run")
 
 
-def _check_seeds(seeds: Sequence[Any]) -> tuple[int, ...]:
+def _as_int_or_none(v: Any) -> int | None:
+    try:
+        return _cast("", int, v)
+    except SweepError:
+        return None
+
+
+def _check_seeds(seeds: Sequence[Any], what: str = "seeds") -> tuple[int, ...]:
+    """Distinct non-negative integers; ``what`` names them in messages (``--grid seed``)."""
     out = []
     for s in seeds:
         if isinstance(s, bool) or not isinstance(s, int) or s < 0:
-            raise SweepError(f"seeds must be non-negative integers; got {s!r}")
+            raise SweepError(f"{what} must be non-negative integers; got {s!r}")
         out.append(int(s))
     if not out:
-        raise SweepError("seeds must not be empty")
+        raise SweepError(f"{what} must not be empty")
     if len(set(out)) != len(out):
         twice = next(s for s in out if out.count(s) > 1)
-        raise SweepError(f"seeds must be distinct; got {twice} twice in {list(seeds)}")
+        raise SweepError(f"{what} must be distinct; got {twice} twice in {list(seeds)}")
     return tuple(out)
 
 
@@ -511,7 +544,8 @@ def _expand(name: str, text: str) -> list[str]:
         return [repr(lo + (hi - lo) * i / (num - 1)) for i in range(num)]
     vals = [v.strip() for v in text.split(",")]
     if any(v == "" for v in vals):
-        raise SweepError(f"malformed values for {name!r}: empty entry in {text!r}")
+        raise SweepError(f"malformed --grid {name}={text}: an empty entry between commas; "
+                         "expected KEY=V1,V2,...")
     return vals
 
 
@@ -545,15 +579,26 @@ def parse_grid(items: Sequence[str], sweep: Sweep) -> tuple[dict[str, tuple[Any,
         key, sep, text = item.partition("=")
         key = key.strip()
         if not sep or not key or not text.strip():
-            raise SweepError(f"malformed --grid {item!r}: expected KEY=V1,V2,... or KEY=LO:HI:NUM")
+            head, colon, rest = item.partition(":")
+            hint = (f"; did you mean '{head.strip()}={rest}'?"
+                    if not sep and colon and head.strip() in (*sweep.grid, "seed") else "")
+            raise SweepError(f"malformed --grid {item!r}: expected KEY=V1,V2,... or "
+                             f"KEY=LO:HI:NUM{hint}")
         if key in grid or (key == "seed" and seeds is not None):
-            raise SweepError(f"--grid gives {key!r} twice")
+            raise SweepError(f"--grid gives {key!r} twice; give all its values in one "
+                             f"--grid {key}=V1,V2,...")
         if key != "seed" and key not in sweep.grid:
             raise SweepError(_unknown("grid axis", key, [*sweep.grid, "seed"],
                                       f"of sweep {sweep.name!r}"))
         vals = _expand(key, text.strip())
         if key == "seed":
-            seeds = _check_seeds([_cast("seed", int, v) for v in vals])
+            what = "--grid seed: seeds"
+            try:
+                cast = [_cast("seed", int, v) for v in vals]
+            except SweepError:
+                bad = next(v for v in vals if _as_int_or_none(v) is None)
+                raise SweepError(f"{what} must be non-negative integers; got {bad!r}") from None
+            seeds = _check_seeds(cast, what)
             continue
         grid[key] = tuple(vals)
     grid = {k: v for k, v in sweep.resolve_grid(grid).items() if k in grid}

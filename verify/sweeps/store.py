@@ -79,23 +79,36 @@ def check_writable_dir(path: str | os.PathLike[str], what: str = "out", *,
 
 
 def check_writable_file(path: str | os.PathLike[str], what: str = "path",
-                        suffixes: tuple[str, ...] | None = None) -> Path:
-    """Check, writing nothing, that ``path`` can be written as a file (its directory may
-    not exist yet: it is made on writing).
+                        suffixes: tuple[str, ...] | None = None, *,
+                        make_parents: bool = True) -> Path:
+    """Check, writing nothing, that ``path`` can be written as a file.
+
+    Parameters
+    ----------
+    path
+        The file to be written.
+    what
+        How the message names it (e.g. ``--out``).
+    suffixes
+        The allowed suffixes (lower case, with the dot), or ``None`` for any.
+    make_parents
+        Whether the writer makes missing parent directories; if not, the directory must
+        exist already.
 
     Raises
     ------
     SweepError
-        A wrong suffix, ``path`` is a directory, a parent is a file, or the place is not
-        writable.
+        ``path`` is a directory, a wrong suffix, a parent is a file, the directory does not
+        exist (with ``make_parents=False``), or the place is not writable.
     """
     from verify.sweeps.core import SweepError  # noqa: PLC0415
 
     out = Path(path)
-    if suffixes is not None and out.suffix.lower() not in suffixes:
-        raise SweepError(f"{what} must end in {', '.join(suffixes)}; got {str(out)!r}")
     if out.is_dir():
-        raise SweepError(f"{what} {str(out)!r} is a directory; give a file name")
+        want = f" ending in {_or(suffixes)}" if suffixes else ""
+        raise SweepError(f"{what} {str(out)!r} is a directory; give a file name{want}")
+    if suffixes is not None and out.suffix.lower() not in suffixes:
+        raise SweepError(f"{what} must end in {_or(suffixes)}; got {str(out)!r}")
     if out.exists():
         try:
             with open(out, "ab"):
@@ -104,8 +117,22 @@ def check_writable_file(path: str | os.PathLike[str], what: str = "path",
             raise SweepError(f"{what}: {str(out)!r} is not writable "
                              f"({exc.strerror or exc})") from None
         return out
-    check_writable_dir(out.parent if str(out.parent) else Path("."), what, for_path=out)
+    parent = out.parent if str(out.parent) else Path(".")
+    if not make_parents and not parent.is_dir():
+        probe = parent
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        if probe.exists() and not probe.is_dir():
+            raise SweepError(f"{what}: {str(probe)!r} is a file, so {str(out)!r} cannot be "
+                             "written under it")
+        raise SweepError(f"{what}: directory {str(parent)!r} does not exist")
+    check_writable_dir(parent, what, for_path=out)
     return out
+
+
+def _or(options: tuple[str, ...]) -> str:
+    """``'.png, .pdf or .svg'``."""
+    return options[0] if len(options) == 1 else f"{', '.join(options[:-1])} or {options[-1]}"
 
 
 class CellStore:
