@@ -23,6 +23,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from verify._limits import MAX_EXAMPLES, MAX_SEED
+
 __all__ = ["main", "build_parser"]
 
 
@@ -65,12 +67,6 @@ def _int_in(minimum: int, what: str, maximum: int | None = None,
 
 _positive_int = _int_in(1, "positive")
 
-#: Cap of ``--examples``: a check takes 0.01–1 s an example, so 10⁶ examples is already
-#: 3 hours to 12 days of work (10⁴ to 10⁶ s); more is a typo.
-MAX_EXAMPLES = 10**6
-
-#: Largest ``--seed``: seeds are 32-bit, the range every backend's generator accepts.
-MAX_SEED = 2**32 - 1
 
 _examples = _int_in(1, "positive", MAX_EXAMPLES, lambda v: (
     f"at most {MAX_EXAMPLES:,} examples per check (at 0.01–1 s an example that is already "

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from numerics.backend import get_namespace, namespace_name
-from verify.cli import MAX_EXAMPLES, MAX_SEED
+from verify._limits import MAX_EXAMPLES, MAX_SEED
 from verify.outcome import Outcome
 from verify.registry import get_check
 
