@@ -180,7 +180,7 @@ def test_bad_input_errors() -> None:
         second_moment_map(H, 0.1, 0)
     with pytest.raises(ValueError, match="eta must be finite and positive"):
         second_moment_map(H, -0.1, 2)
-    with pytest.raises(ValueError, match="condition must be 'exact', 'sufficient' or 'gd'"):
+    with pytest.raises(ValueError, match="condition must be one of 'exact', 'sufficient', 'gd'; got 'nope'"):
         largest_stable_eta(H, 2, condition="nope")
     with pytest.raises(ValueError, match="H must be positive semi-definite"):
         largest_stable_eta(bad, 1)

@@ -112,7 +112,7 @@ def test_mean_field_is_conventional_with_a_over_m(xp) -> None:
 def test_bad_input_is_rejected(xp) -> None:
     with pytest.raises(ValueError, match="width m must be an integer >= 1; got 0"):
         TwoLayerPopulation(single_neuron(3, xp=xp), 0)
-    with pytest.raises(ValueError, match="teacher shapes disagree"):
+    with pytest.raises(ValueError, match=r"a_star and B_star disagree: B_star must have shape \(k=2, d\)"):
         Teacher(xp.ones((2,), dtype=xp.float64), xp.ones((3, 4), dtype=xp.float64))
     with pytest.raises(ValueError, match="B_star must be finite"):
         Teacher(xp.ones((1,), dtype=xp.float64), xp.asarray([[float("nan"), 1.0]]))
