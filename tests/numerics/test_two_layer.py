@@ -125,7 +125,7 @@ def test_bad_input_is_rejected(xp) -> None:
         arccos_kernel(xp.ones((1, 1), dtype=xp.float64), xp.ones((1, 1), dtype=xp.float64), input="sphere")
     with pytest.raises(ValueError, match="theta must have shape"):
         M.loss(xp.zeros((1, 5), dtype=xp.float64))
-    with pytest.raises(ValueError, match="scaling must be one of"):
+    with pytest.raises(ValueError, match="scaling must be 'conventional' or 'mean_field'; got 'ntk'"):
         TwoLayerPopulation(single_neuron(2, xp=xp), 2, scaling="ntk")
     with pytest.raises(ValueError, match="circle target .* needs d >= 2"):
         circle_target(1, xp=xp)
