@@ -110,8 +110,12 @@ def describe(value: Any) -> str:
     arrays by shape and dtype (never their entries), other objects by type."""
     if isinstance(value, (str, bytes, bool)) or value is None:
         return repr(value)
-    if isinstance(value, (int, float)):
-        return repr(value)
+    if isinstance(value, int):
+        return repr(int(value))
+    if isinstance(value, float):
+        return repr(float(value))
+    if isinstance(value, complex):
+        return repr(complex(value))
     shape = getattr(value, "shape", None)
     if shape is not None:
         shape = tuple(shape)
@@ -419,9 +423,10 @@ class Array(Constraint):
             if not cands:
                 nds = sorted({len(s) for s in self.shapes})
                 nd = " or ".join(str(k) for k in nds)
-                alts = " or ".join(_render(s, None, name, set()) for s in self.shapes)
-                _fail(ValueError, name, f"have {nd} dimension{'s' if nds != [1] else ''}, shape {alts}",
-                      f"got shape {shape}", ctx.owner)
+                alts, tail, context = self._expected(self.shapes, name, ctx)
+                _fail(ValueError, name,
+                      f"have {nd} dimension{'s' if nds != [1] else ''}, shape {alts}{tail}",
+                      f"got shape {shape}", ctx.owner, context)
             for spec in cands:
                 trial = dict(ctx.dims)
                 bad = None
@@ -441,28 +446,35 @@ class Array(Constraint):
                             ctx.origin[k] = (name, shape)
                     break
             else:
-                syms = {s for spec in cands for s in spec if isinstance(s, str)}
-                foreign = sorted({s for s in syms if s in ctx.dims}, key=str)
-                alts = " or ".join(_render(s, ctx, name, set(foreign)) for s in self.shapes)
-                args: list[str] = []
-                given: list[str] = []
-                for s in foreign:
-                    src, src_shape = ctx.origin[s]
-                    bucket = given if src_shape is None else args
-                    if src not in bucket:
-                        bucket.append(src)
-                context = f"{' and '.join(args)} and {name} disagree" if args else None
-                srcs = [f"{o} of shape {ctx.origin_shape(o)}" for o in args] + given
-                tail = f" to match {' and '.join(srcs)}" if srcs else ""
+                alts, tail, context = self._expected(cands, name, ctx)
                 _fail(ValueError, name, f"have shape {alts}{tail}", f"got shape {shape}",
                       ctx.owner, context)
         if self.nonempty and 0 in shape:
             _fail(ValueError, name, "be non-empty", f"got shape {shape}", ctx.owner)
 
+    def _expected(self, cands: Sequence[Sequence[DimSpec]], name: str,
+                  ctx: _Context) -> tuple[str, str, str | None]:
+        """The allowed shapes with the sizes bound elsewhere, the ``to match ...`` tail
+        naming where they were bound, and the ``a and b disagree`` context."""
+        syms = {s for spec in cands for s in spec if isinstance(s, str)}
+        foreign = sorted({s for s in syms if s in ctx.dims}, key=str)
+        alts = " or ".join(_render(s, ctx, name, set(foreign)) for s in self.shapes)
+        args: list[str] = []
+        given: list[str] = []
+        for s in foreign:
+            src, src_shape = ctx.origin[s]
+            bucket = given if src_shape is None else args
+            if src not in bucket:
+                bucket.append(src)
+        context = f"{' and '.join(args)} and {name} disagree" if args else None
+        srcs = [f"{o} of shape {ctx.origin_shape(o)}" for o in args] + given
+        return alts, (f" to match {' and '.join(srcs)}" if srcs else ""), context
+
     def check_values(self, name: str, value: Any, ctx: _Context) -> None:
         xp = ctx.xp
         if self.dtype is not None and not xp.isdtype(value.dtype, self.dtype):
-            _fail(TypeError, name, f"have a {self.dtype} dtype",
+            article = "an" if self.dtype[0] in "aeiou" else "a"
+            _fail(TypeError, name, f"have {article} {self.dtype} dtype",
                   f"got dtype {_dtype_name(value.dtype)}", ctx.owner)
         if self.finite and not xp.isdtype(value.dtype, "bool"):
             _check_finite_array(name, value, xp, ctx.owner)
@@ -561,17 +573,26 @@ class Shape:
         self.shapes = tuple(tuple(s) for s in shapes)
         self.dims = dict(dims or {})
         self.origin = origin
-        self._fast = [tuple(self.dims.get(s) if isinstance(s, str) else s for s in spec)
-                      for spec in self.shapes]
+        # Per allowed shape: its length and the (axis, size) pairs that are fixed.
+        self._fast = []
+        for spec in self.shapes:
+            sizes = [self.dims.get(s) if isinstance(s, str) else s for s in spec]
+            self._fast.append((len(spec), tuple((i, w) for i, w in enumerate(sizes) if w is not None)))
         self._like = like
         self._type = type(like) if like is not None else None
 
     def __call__(self, owner: str, name: str, x: Any) -> None:
-        shape = getattr(x, "shape", None)
-        if shape is not None and (self._type is None or type(x) is self._type):
-            for want in self._fast:
-                if len(shape) == len(want) and all(w is None or w == g for w, g in zip(want, shape)):
-                    return
+        t = self._type
+        if t is None or type(x) is t:
+            shape = getattr(x, "shape", None)
+            if shape is not None:
+                for nd, fixed in self._fast:
+                    if len(shape) == nd:
+                        for i, w in fixed:
+                            if shape[i] != w:
+                                break
+                        else:
+                            return
         self.explain(owner, name, x)
 
     def explain(self, owner: str, name: str, x: Any) -> None:

@@ -105,8 +105,8 @@ def _input_scale(input: str, d: int, owner: str | None = None) -> float:
     if input == "sphere":
         if d < 2:
             raise ValueError(message(
-                "d", "be >= 2: input='sphere' needs dimension d >= 2 (the kernel reduces to "
-                "the plane of b, b')", f"got d={d}", owner=owner))
+                "d", "be >= 2 for input='sphere' (the kernel reduces to the plane of b, b')",
+                f"got d={d}", owner=owner))
         return 1.0 / d
     return 1.0
 
@@ -300,8 +300,8 @@ def circle_target(d: int, *, nodes: int = 64, xp: Any = None) -> CircleTeacher:
     d, nodes = validate(owner, {"d": (d, _COUNT),
                                 "nodes": (nodes, Interval(Integral, 3, None, closed="left"))})
     if d < 2:
-        raise ValueError(message("d", "be >= 2 (the circle target lives in the plane of e₁, e₂: "
-                                 "it needs d >= 2)", f"got {d}", owner=owner))
+        raise ValueError(message("d", "be >= 2 (the circle target lives in the plane of e₁, e₂)",
+                                 f"got {d}", owner=owner))
     phi = xp.arange(nodes, dtype=xp.float64) * (2 * math.pi / nodes)
     cols = [xp.cos(phi), xp.sin(phi)] + [xp.zeros((nodes,), dtype=xp.float64)] * (d - 2)
     B = xp.stack(cols, axis=1)
