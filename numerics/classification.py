@@ -295,9 +295,10 @@ def check_separable(X: Any, y: Any) -> Any:
     res = linprog(np.zeros(d), A_ub=-Z, b_ub=-np.ones(n), bounds=[(None, None)] * d,
                   method="highs")
     if res.status == 2:
-        raise ValueError(
-            f"data (X, y) are not linearly separable through the origin: the LP "
-            f"y_i x_iᵀθ ≥ 1 (i = 1..{n}) is infeasible; the max-margin direction does not exist")
+        raise ValueError(message(
+            "(X, y)", "be linearly separable through the origin (else the max-margin direction "
+            "does not exist)", f"got data for which the LP y_i x_iᵀθ ≥ 1 (i = 1..{n}) is infeasible",
+            owner="check_separable"))
     if res.status != 0:
         raise RuntimeError(f"separability LP failed: {res.message}")
     return res.x

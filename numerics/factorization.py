@@ -22,6 +22,7 @@ from numerics._validation import (
     Optional,
     Options,
     Shape,
+    message,
     validate,
 )
 
@@ -159,6 +160,22 @@ def _host3(A: Any, y: Any, owner: str, Q: Any = None) -> tuple[Any, Any, Any]:
     return xp, Ah, yh
 
 
+def _diagonal_in(Ah: Any, Qh: Any, owner: str) -> Any:
+    """The diagonals :math:`a_i = \\operatorname{diag}(Q^TA_iQ)`, ``(n, m)``, after checking
+    that every :math:`Q^TA_iQ` is diagonal (to 1e-10 relative: the measurements commute)."""
+    import numpy as np  # noqa: PLC0415
+
+    diag = np.einsum("ji,njk,ki->ni", Qh, Ah, Qh)
+    off = np.einsum("ji,njk,kl->nil", Qh, Ah, Qh) - np.einsum("ni,il->nil", diag, np.eye(Qh.shape[0]))
+    worst = float(np.max(np.abs(off)))
+    if worst > 1e-10 * max(1.0, float(np.max(np.abs(Ah)))):
+        raise ValueError(message("A", "be diagonal in the basis Q (commuting measurements "
+                                 "A_i = Q diag(a_i) Qᵀ)",
+                                 f"got an off-diagonal entry of QᵀA_iQ of size {worst:.3g}",
+                                 owner=owner))
+    return diag
+
+
 def min_nuclear_norm_commuting(A: Any, y: Any, Q: Any) -> Any:
     r"""Min-nuclear-norm solution when :math:`A_i = Q\operatorname{diag}(a_i)Q^T` commute.
 
@@ -174,10 +191,7 @@ def min_nuclear_norm_commuting(A: Any, y: Any, Q: Any) -> Any:
 
     xp, Ah, yh = _host3(A, y, "min_nuclear_norm_commuting", Q)
     Qh = np.asarray(to_numpy(Q), dtype=np.float64)
-    diag = np.einsum("ji,njk,ki->ni", Qh, Ah, Qh)                        # a_i = diag(QᵀA_iQ)
-    off = np.einsum("ji,njk,kl->nil", Qh, Ah, Qh) - np.einsum("ni,il->nil", diag, np.eye(Qh.shape[0]))
-    if np.max(np.abs(off)) > 1e-10 * max(1.0, np.max(np.abs(Ah))):
-        raise ValueError("A_i are not diagonal in the basis Q (the measurements do not commute)")
+    diag = _diagonal_in(Ah, Qh, "min_nuclear_norm_commuting")
     x = np.asarray(min_l1_interpolant(diag, yh))
     return xp.asarray((Qh * x) @ Qh.T)
 
@@ -208,7 +222,7 @@ def min_entropy_commuting(A: Any, y: Any, Q: Any, alpha: float) -> Any:
     alpha = POSITIVE("alpha", alpha, owner="min_entropy_commuting")
     xp, Ah, yh = _host3(A, y, "min_entropy_commuting", Q)
     Qh = np.asarray(to_numpy(Q), dtype=np.float64)
-    a = np.einsum("ji,njk,ki->ni", Qh, Ah, Qh)
+    a = _diagonal_in(Ah, Qh, "min_entropy_commuting")
     log_a2 = 2 * np.log(alpha)
 
     def f(nu: Any) -> float:

@@ -146,16 +146,15 @@ class MLP:
 
     def pack(self, params: list[tuple[Any, Any]]) -> Any:
         """Inverse of :meth:`unpack`: concatenate ``[(W_l, b_l), ...]`` into ``(R, p)``."""
-        if len(params) != self.layers:
-            raise ValueError(f"params must hold {self.layers} (W, b) pairs; got {len(params)}")
+        if not isinstance(params, (list, tuple)) or len(params) != self.layers:
+            got = f"{len(params)} pairs" if isinstance(params, (list, tuple)) else describe(params)
+            raise ValueError(message("params", f"hold {self.layers} (W, b) pairs", f"got {got}",
+                                     owner="MLP.pack"))
         xp = self.xp
         parts = []
-        for (o, i), (W, b) in zip(self.shapes, params):
-            if tuple(W.shape[-2:]) != (o, i) or b.shape[-1] != o:
-                raise ValueError(
-                    f"layer shapes disagree: expected W (R, {o}, {i}) and b (R, {o}); got "
-                    f"{tuple(W.shape)} and {tuple(b.shape)}"
-                )
+        for l, ((o, i), (W, b)) in enumerate(zip(self.shapes, params)):
+            validate("MLP.pack", {f"W_{l}": (W, Array(("R", o, i), finite=False)),
+                                  f"b_{l}": (b, Array(("R", o), finite=False))}, xp=xp)
             parts += [xp.reshape(W, (W.shape[0], o * i)), b]
         return xp.concat(parts, axis=-1)
 

@@ -372,7 +372,7 @@ def quadratic_ensemble(a: float, s: float, n: int, p: int, *, rng: Any, commutin
     if commuting:
         smax = a * math.sqrt(n - 1)
         if s > smax * (1 + 1e-12):
-            raise ValueError(f"s must be <= a·sqrt(n-1) = {smax:.6g} for a commuting PSD ensemble "
+            raise ValueError(f"quadratic_ensemble: s must be <= a·sqrt(n-1) = {smax:.6g} for a commuting PSD ensemble "
                              f"(a = {a:g}, n = {n}); got {s!r}")
         Q, _ = xp.linalg.qr(gen.normal((p, p)))
         z = xp.full((n,), -1.0 / math.sqrt(n - 1), dtype=xp.float64)
@@ -389,7 +389,8 @@ def quadratic_ensemble(a: float, s: float, n: int, p: int, *, rng: Any, commutin
     sg = math.sqrt(max(float(xp.linalg.eigvalsh(SigG)[-1]), 0.0))
     if sg == 0.0:
         if s > 0:
-            raise ValueError("s must be 0 when all per-sample Hessians coincide (degenerate draw)")
+            raise ValueError(f"quadratic_ensemble: s must be 0 when all per-sample Hessians "
+                             f"coincide (a degenerate draw); got {s!r}")
         sg = 1.0
     alpha, beta = a / lg, s / sg
     H = alpha * Gm[None, :, :] + beta * (G - Gm[None, :, :])
@@ -401,7 +402,7 @@ def quadratic_ensemble(a: float, s: float, n: int, p: int, *, rng: Any, commutin
             mid = 0.5 * (lo + hi)
             ok = float(xp.min(xp.linalg.eigvalsh(alpha * Gm[None] + mid * (G - Gm[None])))) >= 0
             lo, hi = (mid, hi) if ok else (lo, mid)
-        raise ValueError(f"s must be <= {lo * sg:.6g} for a non-commuting PSD ensemble with a = {a:g}, "
+        raise ValueError(f"quadratic_ensemble: s must be <= {lo * sg:.6g} for a non-commuting PSD ensemble with a = {a:g}, "
                          f"n = {n}, p = {p} from this draw; got {s!r} (use commuting=True for up "
                          f"to a·sqrt(n-1) = {a * math.sqrt(n - 1):.6g})")
     return 0.5 * (H + xp.matrix_transpose(H))

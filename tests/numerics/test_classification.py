@@ -91,12 +91,12 @@ def test_non_separable_data_are_detected() -> None:
     # XOR through the origin: no linear classifier without bias separates it
     X = np.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]])
     y = np.array([1.0, 1.0, -1.0, -1.0])
-    with pytest.raises(ValueError, match="not linearly separable"):
+    with pytest.raises(ValueError, match=r"check_separable: \(X, y\) must be linearly separable through the origin"):
         check_separable(X, y)
-    with pytest.raises(ValueError, match="not linearly separable"):
+    with pytest.raises(ValueError, match=r"check_separable: \(X, y\) must be linearly separable through the origin"):
         max_margin(X, y)
     # a point and its mirror image with the same label
-    with pytest.raises(ValueError, match="not linearly separable"):
+    with pytest.raises(ValueError, match=r"check_separable: \(X, y\) must be linearly separable through the origin"):
         max_margin(np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([1.0, 1.0]))
 
 
