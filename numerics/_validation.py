@@ -17,18 +17,16 @@ or shape.
 
 The constraints:
 
-=============================  =============================================================
-``Interval(Real, 0, None,      a finite real number in the interval (``closed`` says which
-closed="neither")``            ends belong to it); ``Integral`` for integers
-``Options("mean", "sum")``     one of the listed values
-``Array(("n", "d"), ...)``     an array of one array-API namespace with one of the given
-                               shapes; a string names a dimension that must agree across the
-                               arguments of one :func:`validate` call (``"n"`` of ``A`` and
-                               ``y``); ``finite``, ``nonempty``, ``dtype`` and ``matrix``
-                               (``"symmetric"``, ``"psd"``, ``"spd"`` on the last two axes)
-``InstanceOf(cls)``            an instance of ``cls``
-``Optional(c)``                ``None`` or what ``c`` accepts
-=============================  =============================================================
+- ``Interval(Real, 0, None, closed="neither")``: a finite real number in the interval
+  (``closed`` says which ends belong to it); ``Integral`` for integers.
+- ``Options("mean", "sum")``: one of the listed values.
+- ``Array(("n", "d"), ...)``: an array of one array-API namespace with one of the given
+  shapes; a string names a dimension that must agree across the arguments of one
+  :func:`validate` call (``"n"`` of ``A`` and ``y``); ``finite``, ``nonempty``, ``dtype``
+  and ``matrix`` (``"symmetric"``, ``"psd"``, ``"spd"`` on the last two axes).
+- ``InstanceOf(cls)``: an instance of ``cls``; ``Optional(c)``: ``None`` or what ``c``
+  accepts.
+- ``Shape(...)``: the shape part of ``Array``, precompiled for methods called every step.
 
 :func:`namespace_for` is the one place that picks an array namespace when a function may be
 called without arrays (the arrays' namespace, else the given ``xp``, else NumPy).
