@@ -289,10 +289,11 @@ class Options(Constraint):
         return f"be one of {', '.join(shown)}"
 
     def check(self, name: str, value: Any, ctx: _Context) -> Any:
-        if hasattr(value, "shape") and not isinstance(value, (str, bytes)):
+        shape = getattr(value, "shape", None)
+        if shape is not None and tuple(shape) != () and not isinstance(value, (str, bytes)):
             _fail(TypeError, name, self.rule(), f"got {describe(value)}", ctx.owner)
         try:
-            ok = any(value == v and type(value) is type(v) or value is v for v in self.values)
+            ok = any(value is v or (_same_kind(value, v) and value == v) for v in self.values)
         except TypeError:
             ok = False
         if not ok:
@@ -305,6 +306,20 @@ class Options(Constraint):
                 hint = f"; did you mean {close[0]!r}?" if close else ""
             _fail(ValueError, name, self.rule(), f"got {describe(value)}{hint}", ctx.owner)
         return value
+
+
+def _same_kind(value: Any, option: Any) -> bool:
+    """Whether ``value`` may stand for ``option``: a string for a string, an integer (not a
+    bool) for an integer, a bool (Python's or a 0-d array library's) for a bool; else the
+    same type. So ``1`` is not ``True`` and ``1.0`` is not the option ``1``."""
+    if isinstance(option, bool):
+        return isinstance(value, bool) or (hasattr(value, "dtype") and not isinstance(value, Real)
+                                           and getattr(value, "shape", None) == ())
+    if isinstance(option, Integral):
+        return isinstance(value, Integral) and not isinstance(value, bool)
+    if isinstance(option, str):
+        return isinstance(value, str)
+    return type(value) is type(option)
 
 
 class InstanceOf(Constraint):

@@ -418,6 +418,10 @@ def test_options_optional_and_instance() -> None:
     assert _refused(c, "GD") == "v must be one of 'exact', 'sufficient', 'gd'; got 'GD'; did you mean 'gd'?"
     assert _refused(c, "xyz") == "v must be one of 'exact', 'sufficient', 'gd'; got 'xyz'"
     assert _refused(Options(True, False), 1) == "v must be True or False; got 1"   # 1 is not True
+    assert _ok(Options(True, False), np.bool_(True)) == True  # noqa: E712 (NumPy's bool)
+    assert _ok(Options(0, 1, 2), np.int64(1)) == 1
+    assert _refused(Options(0, 1, 2), True) == "v must be one of 0, 1, 2; got True"
+    assert _refused(Options(0, 1, 2), 1.0) == "v must be one of 0, 1, 2; got 1.0"
     assert _refused(Options(0, 1), np.zeros(1)) == (
         "v must be 0 or 1; got an array of shape (1,), dtype float64")
     assert _ok(Optional(Interval(Integral, 1, None)), None) is None
