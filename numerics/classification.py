@@ -18,10 +18,22 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from array_api_compat import array_namespace
+from numbers import Integral, Real
 
-from numerics._validation import check_finite, check_int, check_ndim, check_positive
+import numpy as np
+
+from numerics._validation import (
+    POSITIVE,
+    Array,
+    Interval,
+    Optional,
+    Options,
+    Shape,
+    describe,
+    message,
+    namespace_for,
+    validate,
+)
 from numerics.backend import to_numpy
 from numerics.engine import run
 from numerics.random import default_rng
@@ -41,25 +53,20 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- labels
-def check_labels(y: Any, xp: Any | None = None) -> None:
+def check_labels(y: Any, xp: Any | None = None, *, owner: str | None = None) -> None:
     """``ValueError`` unless every label is exactly -1 or +1 (one device sync: boundaries only)."""
-    xp = array_namespace(y) if xp is None else xp
+    xp = namespace_for(xp, y, owner=owner, names=("y",))
     ok = xp.all((y == 1.0) | (y == -1.0))
     if not bool(ok):
-        bad = np.unique(to_numpy(y)[~np.isin(to_numpy(y), (-1.0, 1.0))])[:5]
-        raise ValueError(f"labels y must be in {{-1, +1}}; got values such as {bad.tolist()}")
+        yh = to_numpy(y)
+        bad = np.unique(yh[~np.isin(yh, (-1.0, 1.0))])[:5]
+        raise ValueError(message("labels y", "be in {-1, +1}",
+                                 f"got values such as {bad.tolist()}", owner=owner))
 
 
-def _check_xy(X: Any, y: Any) -> Any:
-    xp = array_namespace(X, y)
-    check_ndim("X", X, (2,))
-    check_ndim("y", y, (1,))
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"X and y disagree: X has n={X.shape[0]} rows (shape {tuple(X.shape)}) but y has "
-            f"{y.shape[0]} labels")
-    check_finite("X", X, xp)
-    check_labels(y, xp)
+def _check_xy(X: Any, y: Any, owner: str) -> Any:
+    xp = validate(owner, {"X": (X, Array(("n", "d"))), "y": (y, Array(("n",)))}).xp
+    check_labels(y, xp, owner=owner)
     return xp
 
 
@@ -104,22 +111,21 @@ class LogisticRegression:
     """
 
     def __init__(self, X: Any, y: Any, *, reduction: str = "sum") -> None:
-        xp = _check_xy(X, y)
-        if reduction not in ("mean", "sum"):
-            raise ValueError(f"reduction must be 'mean' or 'sum'; got {reduction!r}")
+        Options("mean", "sum")("reduction", reduction, owner="LogisticRegression")
+        xp = _check_xy(X, y, "LogisticRegression")
         self.xp = xp
         self.X, self.y = X, y
         self.Z = y[:, None] * X
         self.n, self.d = X.shape
         self.reduction = reduction
         self.c = 1.0 if reduction == "sum" else 1.0 / self.n
+        self._theta = Shape(("R", "d"), dims={"d": self.d}, like=X)
 
     def __repr__(self) -> str:
         return f"LogisticRegression(n={self.n}, d={self.d}, reduction={self.reduction!r})"
 
-    def _check_x(self, x: Any) -> None:
-        if x.ndim != 2 or x.shape[-1] != self.d:
-            raise ValueError(f"theta must have shape (R, d={self.d}); got {tuple(x.shape)}")
+    def _check_x(self, x: Any, name: str = "theta") -> None:
+        self._theta("LogisticRegression", name, x)
 
     def margins(self, x: Any) -> Any:
         r""":math:`u_i = y_ix_i^T\theta` for each replica, ``(R, n)``."""
@@ -142,12 +148,14 @@ class LogisticRegression:
     def hvp(self, x: Any, v: Any) -> Any:
         r""":math:`\nabla^2L(\theta)v`, ``(R, d)``."""
         s = self._weights(self.margins(x))
+        self._check_x(v, "v")
         zv = v @ self.xp.matrix_transpose(self.Z)
         return self.c * ((s * (1.0 - s) * zv) @ self.Z)
 
     def batch_grad(self, x: Any, idx: Any) -> Any:
         r"""Minibatch gradient :math:`-\frac{cn}{B}\sum_{i\in\mathcal B}s(u_i)z_i`; ``idx`` ``(R, B)``."""
         xp = self.xp
+        self._check_x(x)
         R, B = idx.shape
         rows = xp.reshape(xp.take(self.Z, xp.reshape(idx, (-1,)), axis=0), (R, B, self.d))
         u = xp.sum(rows * x[:, None, :], axis=-1)
@@ -221,13 +229,21 @@ def separable_data(d: int, n_extra: int, *, margin: float = 0.5, m2: float = 2.0
         Seed or :class:`numerics.random.Generator`.
     xp
         Namespace of the returned arrays (NumPy by default).
+
+    References
+    ----------
+    D. Soudry, E. Hoffer, M. S. Nacson, S. Gunasekar, N. Srebro, *The implicit bias of
+    gradient descent on separable data*, JMLR 19 (2018) (the max-margin direction that GD
+    on the logistic loss converges to; the construction certifies it through the KKT
+    conditions of the hard-margin SVM).
     """
-    d = check_int("d", d, minimum=1)
-    n_extra = check_int("n_extra", n_extra, minimum=0)
-    gamma = check_positive("margin", margin)
-    spread = check_positive("spread", spread)
-    if not m2 > 1:
-        raise ValueError(f"m2 must be > 1 (non-support points beyond the margin); got {m2!r}")
+    d, n_extra, gamma, m2, spread = validate("separable_data", {
+        "d": (d, Interval(Integral, 1, None, closed="left")),
+        "n_extra": (n_extra, Interval(Integral, 0, None, closed="left")),
+        "margin": (margin, POSITIVE),
+        "m2": (m2, Interval(Real, 1, None, closed="neither")),
+        "spread": (spread, POSITIVE),
+    })
     gen = default_rng(rng, xp=xp)
     xp = gen.xp
     u = gen.normal((d,))
@@ -273,15 +289,16 @@ def check_separable(X: Any, y: Any) -> Any:
     """
     from scipy.optimize import linprog  # noqa: PLC0415
 
-    _check_xy(X, y)
+    _check_xy(X, y, "check_separable")
     Z = to_numpy(y)[:, None] * to_numpy(X)
     n, d = Z.shape
     res = linprog(np.zeros(d), A_ub=-Z, b_ub=-np.ones(n), bounds=[(None, None)] * d,
                   method="highs")
     if res.status == 2:
-        raise ValueError(
-            f"data (X, y) are not linearly separable through the origin: the LP "
-            f"y_i x_iᵀθ ≥ 1 (i = 1..{n}) is infeasible; the max-margin direction does not exist")
+        raise ValueError(message(
+            "(X, y)", "be linearly separable through the origin (else the max-margin direction "
+            "does not exist)", f"got data for which the LP y_i x_iᵀθ ≥ 1 (i = 1..{n}) is infeasible",
+            owner="check_separable"))
     if res.status != 0:
         raise RuntimeError(f"separability LP failed: {res.message}")
     return res.x
@@ -326,10 +343,16 @@ def max_margin(X: Any, y: Any, *, tol: float = 1e-7) -> MaxMargin:
     ------
     ValueError
         Labels not in {-1, +1}, or data not separable (see :func:`check_separable`).
+
+    References
+    ----------
+    Soudry et al., *The implicit bias of gradient descent on separable data*, JMLR 2018,
+    Theorem 3 (GD's direction on the logistic loss tends to this classifier).
     """
     from scipy.optimize import minimize  # noqa: PLC0415
 
-    xp = array_namespace(X, y)
+    xp = _check_xy(X, y, "max_margin")
+    tol = POSITIVE("tol", tol, owner="max_margin")
     theta0 = check_separable(X, y)
     Z = to_numpy(y)[:, None] * to_numpy(X)
     n, d = Z.shape
@@ -362,7 +385,11 @@ def angle_to(theta: Any, direction: Any) -> Any:
     Computed as :math:`\operatorname{atan2}(\|P_\perp\theta\|, \hat u^T\theta)`, accurate for
     small angles (``arccos`` of a cosine near 1 is not).
     """
-    xp = array_namespace(theta, direction)
+    xp = validate("angle_to", {"theta": (theta, Array(("R", "d"))),
+                               "direction": (direction, Array(("d",)))}).xp
+    if not bool(xp.any(direction != 0)):
+        raise ValueError(message("direction", "be nonzero", "got the zero vector",
+                                 owner="angle_to"))
     u = direction / xp.linalg.vector_norm(direction)
     par = theta @ u
     perp = theta - par[:, None] * u[None, :]
@@ -394,15 +421,18 @@ class ResidualReLUNet:
     """
 
     def __init__(self, X: Any, y: Any, *, width: int = 8, depth: int = 2) -> None:
-        xp = _check_xy(X, y)
+        width, depth = validate("ResidualReLUNet", {
+            "width": (width, Interval(Integral, 1, None, closed="left")),
+            "depth": (depth, Interval(Integral, 0, None, closed="left"))})
+        xp = _check_xy(X, y, "ResidualReLUNet")
         self.xp = xp
         self.X, self.y = X, y
         self.n, self.d_in = X.shape
-        self.width = check_int("width", width, minimum=1)
-        self.depth = check_int("depth", depth, minimum=0)
+        self.width, self.depth = width, depth
         m = self.width
         self.shapes = ([(m, self.d_in)] + [(m, m)] * self.depth + [(1, m)])
         self.p = sum(a * b + a for a, b in self.shapes)
+        self._theta = Shape(("R", "p"), dims={"p": self.p}, like=X)
 
     def __repr__(self) -> str:
         return (f"ResidualReLUNet(n={self.n}, d_in={self.d_in}, width={self.width}, "
@@ -410,8 +440,7 @@ class ResidualReLUNet:
 
     def unpack(self, theta: Any) -> list[tuple[Any, Any]]:
         """Flat ``(R, p)`` -> list of ``(W (R, out, in), b (R, out))``."""
-        if theta.ndim != 2 or theta.shape[-1] != self.p:
-            raise ValueError(f"theta must have shape (R, p={self.p}); got {tuple(theta.shape)}")
+        self._theta("ResidualReLUNet", "theta", theta)
         R = theta.shape[0]
         out, i = [], 0
         for a, b in self.shapes:
@@ -512,9 +541,14 @@ class ResidualReLUNet:
         drawn N(0, 1), normalized (spectral norm for W, Euclidean for b), then scaled by
         σ on the residual layers and by max(1, σ) on the first and last layers."""
         xp = self.xp
-        sig = [float(s) for s in sigma]
-        for s in sig:
-            check_positive("sigma", s)
+        if isinstance(sigma, (str, bytes)) or not hasattr(sigma, "__iter__") or (
+                hasattr(sigma, "shape") and len(sigma.shape) != 1):
+            raise TypeError(message("sigma", "be a sequence of init scales, one per replica",
+                                    f"got {describe(sigma)}", owner="ResidualReLUNet.init"))
+        sig = [POSITIVE(f"sigma[{i}]", s, owner="ResidualReLUNet.init") for i, s in enumerate(sigma)]
+        if not sig:
+            raise ValueError(message("sigma", "hold at least one init scale", "got an empty sequence",
+                                     owner="ResidualReLUNet.init"))
         gen = default_rng(rng, xp=xp)
         R = len(sig)
         s_res = xp.asarray(sig, dtype=xp.float64)
@@ -549,6 +583,14 @@ def init_scale_experiment(sigmas: Any, *, n: int = 40, width: int = 8, depth: in
     from numerics.adaptive import Adam  # noqa: PLC0415
     from numerics.optim import SGD  # noqa: PLC0415
 
+    count = Interval(Integral, 1, None, closed="left")
+    n, steps, eta_sgd, eta_adam, batch = validate("init_scale_experiment", {
+        "n": (n, Interval(Integral, 2, None, closed="left")),
+        "steps": (steps, Interval(Integral, 0, None, closed="left")),
+        "eta_sgd": (eta_sgd, POSITIVE), "eta_adam": (eta_adam, POSITIVE),
+        "batch": (batch, Optional(count))})
+    if batch is not None and batch > n:
+        Interval(Integral, 1, n, right_name="n")("batch", batch, owner="init_scale_experiment")
     gen = default_rng(seed, xp=xp)
     xp = gen.xp
     t = gen.uniform((n,), low=0.0, high=math.pi)

@@ -22,10 +22,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from array_api_compat import array_namespace
+from numbers import Integral, Real
 
-from numerics._validation import check_int
+import numpy as np
+
+from numerics._validation import (
+    Array,
+    Interval,
+    Optional,
+    Shape,
+    describe,
+    message,
+    namespace_for,
+    validate,
+)
 from numerics.optim import Rule
 from numerics.random import default_rng
 
@@ -76,7 +86,7 @@ class Digits:
         return one_hot(lab, self.classes, dtype=self.X_train.dtype)
 
     def __repr__(self) -> str:
-        ns = array_namespace(self.X_train).__name__.split(".")[-1]
+        ns = namespace_for(None, self.X_train).__name__.split(".")[-1]
         return (f"Digits(n_train={self.n_train}, n_test={self.n_test}, d={self.d}, "
                 f"classes={self.classes}, seed={self.seed}, namespace={ns})")
 
@@ -84,11 +94,15 @@ class Digits:
 def split_indices(n: int, n_train: int, n_test: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Disjoint host index arrays ``(train, test)`` from a seeded uniform permutation of
     ``range(n)``. Same seed, same split on every backend."""
-    n = check_int("n", n, minimum=2)
-    n_train = check_int("n_train", n_train, minimum=1)
-    n_test = check_int("n_test", n_test, minimum=1)
+    owner = "split_indices"
+    n, n_train, n_test, seed = validate(owner, {
+        "n": (n, Interval(Integral, 2, None, closed="left")),
+        "n_train": (n_train, Interval(Integral, 1, None, closed="left")),
+        "n_test": (n_test, Interval(Integral, 1, None, closed="left")),
+        "seed": (seed, Interval(Integral, 0, None, closed="left"))})
     if n_train + n_test > n:
-        raise ValueError(f"n_train + n_test must be at most n={n}; got {n_train} + {n_test}")
+        raise ValueError(message("n_train + n_test", f"be at most n={n}",
+                                 f"got {n_train} + {n_test}", owner=owner))
     perm = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(0,))).permutation(n)
     return perm[:n_train], perm[n_train:n_train + n_test]
 
@@ -129,18 +143,19 @@ def load_digits(n_train: int | None = None, n_test: int | None = None, *, seed: 
     """
     from sklearn.datasets import load_digits as _sk_load  # noqa: PLC0415
 
-    classes = check_int("classes", classes, minimum=2)
-    if classes > 10:
-        raise ValueError(f"classes must be in [2, 10]; got {classes}")
-    if xp is None:
-        xp = array_namespace(np.empty(0))
+    owner = "load_digits"
+    count = Optional(Interval(Integral, 1, None, closed="left"))
+    classes, n_train, n_test, seed = validate(owner, {
+        "classes": (classes, Interval(Integral, 2, 10)),
+        "n_train": (n_train, count), "n_test": (n_test, count),
+        "seed": (seed, Interval(Integral, 0, None, closed="left"))})
+    xp = namespace_for(xp)
     bunch = _sk_load()
     keep = bunch.target < classes
     X_all, y_all = bunch.data[keep].astype(np.float64), bunch.target[keep].astype(np.int64)
     n = X_all.shape[0]
     if n_train is None:
         n_train = min(1000, n - 1)
-    n_train = check_int("n_train", n_train, minimum=1)
     if n_test is None:
         n_test = n - n_train
     tr, te = split_indices(n, n_train, n_test, seed=seed)
@@ -162,8 +177,10 @@ def load_digits(n_train: int | None = None, n_test: int | None = None, *, seed: 
 
 def one_hot(labels: Any, classes: int, *, dtype: Any = None) -> Any:
     """One-hot encoding: ``labels (..., n)`` integers -> ``(..., n, classes)`` floats."""
-    xp = array_namespace(labels)
-    classes = check_int("classes", classes, minimum=1)
+    labels, classes = validate("one_hot", {
+        "labels": (labels, Array(dtype="integral")),
+        "classes": (classes, Interval(Integral, 1, None, closed="left"))})
+    xp = namespace_for(None, labels)
     dtype = xp.float64 if dtype is None else dtype
     ar = xp.arange(classes, dtype=labels.dtype, device=getattr(labels, "device", None))
     return xp.astype(labels[..., None] == ar, dtype)
@@ -194,15 +211,19 @@ def corrupt_labels(labels: Any, p: float, *, classes: int, rng: Any = None,
     -------
     array
         The corrupted labels, same dtype as ``labels``.
+
+    References
+    ----------
+    C. Zhang, S. Bengio, M. Hardt, B. Recht, O. Vinyals, *Understanding deep learning
+    requires rethinking generalization*, ICLR 2017, Section 2 (partially corrupted labels).
     """
-    xp = array_namespace(labels)
-    if labels.ndim != 1:
-        raise ValueError(f"labels must have shape (n,); got {tuple(labels.shape)}")
-    p = float(p)
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"p must be in [0, 1]; got {p!r}")
-    classes = check_int("classes", classes, minimum=2)
-    lead: tuple[int, ...] = () if replicas is None else (check_int("replicas", replicas, minimum=1),)
+    checked = validate("corrupt_labels", {
+        "labels": (labels, Array(("n",), dtype="integral")),
+        "p": (p, Interval(Real, 0, 1)),
+        "classes": (classes, Interval(Integral, 2, None, closed="left")),
+        "replicas": (replicas, Optional(Interval(Integral, 1, None, closed="left")))})
+    xp, p, replicas = checked.xp, checked[1], checked[3]
+    lead: tuple[int, ...] = () if replicas is None else (replicas,)
     n = int(labels.shape[0])
     m = int(round(p * n))
     gen = default_rng(rng, xp=xp, device=getattr(labels, "device", None))
@@ -232,22 +253,21 @@ class ReplicaGD(Rule):
     """
 
     def __init__(self, eta: Any) -> None:
-        xp = array_namespace(eta)
-        if not hasattr(eta, "ndim") or eta.ndim != 1:
-            raise ValueError(f"eta must be a 1-d array of step sizes (R,); got {eta!r}")
-        if not bool(xp.all(eta > 0)) or not bool(xp.all(xp.isfinite(eta))):
-            raise ValueError(f"eta must have finite positive entries; got {eta!r}")
+        xp = validate("ReplicaGD", {"eta": (eta, Array(("R",), dtype="real floating"))}).xp
+        if not bool(xp.all(eta > 0)):
+            raise ValueError(message("eta", "have finite positive entries",
+                                     f"got smallest entry {float(xp.min(eta)):g} "
+                                     f"({describe(eta)})", owner="ReplicaGD"))
         self.eta = eta
+        self._x = Shape(("R", None), dims={"R": eta.shape[0]}, like=eta,
+                        origin="eta, one step size per replica")
 
     def __repr__(self) -> str:
         vals = [float(v) for v in np.asarray(_host(self.eta)).ravel()]
         return f"ReplicaGD(eta=[{', '.join(f'{v:g}' for v in vals)}])"
 
     def init(self, model: Any, x: Any) -> Any:
-        if x.shape[0] != self.eta.shape[0]:
-            raise ValueError(
-                f"eta has {self.eta.shape[0]} step sizes but x0 has {x.shape[0]} replicas"
-            )
+        self._x("ReplicaGD", "x0", x)
         return None
 
     def step(self, model: Any, x: Any, state: Any, rng: Any) -> tuple[Any, Any]:

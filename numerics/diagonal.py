@@ -14,9 +14,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from array_api_compat import array_namespace
+from numbers import Integral, Real
 
-from numerics._validation import check_finite, check_ndim, check_positive
+from numerics._validation import (
+    POSITIVE,
+    Array,
+    Interval,
+    Options,
+    Shape,
+    describe,
+    message,
+    namespace_for,
+    validate,
+)
 
 __all__ = [
     "DiagonalNet",
@@ -51,6 +61,12 @@ class DiagonalNet:
     The residual term has zero trace, so the trace formula holds everywhere
     (``label_noise.quadratic_model_trace``).
 
+    References
+    ----------
+    B. Woodworth, S. Gunasekar, J. D. Lee, E. Moroshko, P. Savarese, I. Golan, D. Soudry,
+    N. Srebro, *Kernel and rich regimes in overparametrized models*, COLT 2020 (the model
+    :math:`w = u\odot u - v\odot v` and its implicit bias ``diagonal.implicit_bias``).
+
     Examples
     --------
     >>> import numpy as np
@@ -62,23 +78,17 @@ class DiagonalNet:
     """
 
     def __init__(self, X: Any, y: Any, *, reduction: str = "mean") -> None:
-        xp = array_namespace(X, y)
-        check_ndim("X", X, (2,))
-        check_ndim("y", y, (1,))
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"X and y disagree: X has n={X.shape[0]} rows (shape {tuple(X.shape)}) but y "
-                f"has {y.shape[0]} entries"
-            )
-        if reduction not in ("mean", "sum"):
-            raise ValueError(f"reduction must be 'mean' or 'sum'; got {reduction!r}")
-        check_finite("X", X, xp)
-        check_finite("y", y, xp)
+        xp = validate("DiagonalNet", {
+            "X": (X, Array(("n", "d"))),
+            "y": (y, Array(("n",))),
+            "reduction": (reduction, Options("mean", "sum")),
+        }).xp
         self.xp, self.X, self.y = xp, X, y
         self.n, self.d = X.shape
         self.reduction = reduction
         self.c = 1.0 / self.n if reduction == "mean" else 1.0
         self.p = 2 * self.d
+        self._theta = Shape(("R", "2d"), dims={"2d": self.p}, like=X)
 
     def __repr__(self) -> str:
         ns = getattr(self.xp, "__name__", "?").split(".")[-1]
@@ -88,14 +98,14 @@ class DiagonalNet:
     # ------------------------------------------------------------------ packing
     def unpack(self, theta: Any) -> tuple[Any, Any]:
         """``(u, v)``, each ``(R, d)``."""
-        if theta.ndim != 2 or theta.shape[-1] != self.p:
-            raise ValueError(f"theta must have shape (R, 2d={self.p}); got {tuple(theta.shape)}")
+        self._theta("DiagonalNet", "theta", theta)
         return theta[:, : self.d], theta[:, self.d:]
 
     def pack(self, u: Any, v: Any) -> Any:
         """``θ = (u, v)`` of shape ``(R, 2d)``."""
-        if u.shape != v.shape or u.shape[-1] != self.d:
-            raise ValueError(f"u and v must both be (R, d={self.d}); got {tuple(u.shape)}, {tuple(v.shape)}")
+        validate("DiagonalNet.pack", {"u": (u, Array(("R", "d"), finite=False)),
+                                      "v": (v, Array(("R", "d"), finite=False))},
+                 dims={"d": self.d}, xp=self.xp)
         return self.xp.concat([u, v], axis=-1)
 
     def w(self, theta: Any) -> Any:
@@ -185,28 +195,40 @@ def diagonal_init(alpha: Any, d: int, *, xp: Any = None, dtype: Any = None) -> A
     ------
     ValueError
         If some α is not positive (u_0 = v_0 = 0 is a saddle that GD never leaves).
+
+    References
+    ----------
+    B. Woodworth, S. Gunasekar, J. D. Lee, E. Moroshko, P. Savarese, I. Golan, D. Soudry,
+    N. Srebro, *Kernel and rich regimes in overparametrized models*, COLT 2020 (the scale α
+    of this initialization interpolates between the kernel and the rich regime).
     """
-    if xp is None:
-        xp = array_namespace(alpha) if hasattr(alpha, "shape") else None
-    if xp is None:
-        import array_api_compat.numpy as xp  # noqa: PLC0415
-    if isinstance(alpha, (int, float)):
-        check_positive("alpha", alpha)
-        a = xp.asarray([float(alpha)], dtype=xp.float64 if dtype is None else dtype)
+    owner = "diagonal_init"
+    d = Interval(Integral, 1, None, closed="left")("d", d, owner=owner)
+    xp = namespace_for(xp, alpha, owner=owner, names=("alpha",))
+    if not hasattr(alpha, "shape") or tuple(alpha.shape) == ():
+        a0 = POSITIVE("alpha", alpha, owner=owner)
+        a = xp.asarray([a0], dtype=xp.float64 if dtype is None else dtype)
     else:
-        a = xp.asarray(alpha) if dtype is None else xp.asarray(alpha, dtype=dtype)
-        if a.ndim != 1:
-            raise ValueError(f"alpha must be a scalar or a 1-D array of scales; got shape {tuple(a.shape)}")
+        validate(owner, {"alpha": (alpha, Array(("R",)))}, xp=xp)
+        a = alpha if dtype is None else xp.astype(alpha, dtype)
         if not bool(xp.all(a > 0)):
-            raise ValueError(f"alpha must be positive (u_0 = v_0 = 0 is a saddle); got {alpha!r}")
+            raise ValueError(message("alpha", "be positive (u_0 = v_0 = 0 is a saddle)",
+                                     f"got smallest entry {float(xp.min(a)):g} ({describe(a)})",
+                                     owner=owner))
     return xp.ones((a.shape[0], 2 * d), dtype=a.dtype) * a[:, None]
 
 
 def q_potential(w: Any, alpha: float) -> Any:
     r""":math:`Q_\alpha(w) = \alpha^2\sum_i q(w_i/\alpha^2)`, :math:`q(z) = 2 - \sqrt{4+z^2} + z\operatorname{asinh}(z/2)`,
-    over the last axis (``diagonal.implicit_bias``)."""
-    alpha = check_positive("alpha", alpha)
-    xp = array_namespace(w)
+    over the last axis (``diagonal.implicit_bias``).
+
+    References
+    ----------
+    Woodworth et al., *Kernel and rich regimes in overparametrized models*, COLT 2020,
+    Theorem 1 (the potential :math:`Q_\alpha` minimized by gradient flow's limit).
+    """
+    w, alpha = validate("q_potential", {"w": (w, Array()), "alpha": (alpha, POSITIVE)})
+    xp = namespace_for(None, w)
     zz = w / alpha**2
     # Stable forms: asinh itself (log(z/2 + √(1 + z²/4)) cancels to log 0 for z ≪ −1), and
     # 2 − √(4 + z²) = −z²/(2 + √(4 + z²)) (no cancellation near 0), with √(4 + z²) written
@@ -219,15 +241,13 @@ def q_potential(w: Any, alpha: float) -> Any:
     return alpha**2 * xp.sum(zz * xp.asinh(zz / 2) - zz * (zz / (2 + root)), axis=-1)
 
 
-def _host(X: Any, y: Any) -> tuple[Any, Any, Any]:
+def _host(X: Any, y: Any, owner: str) -> tuple[Any, Any, Any]:
     import numpy as np  # noqa: PLC0415
 
     from numerics.backend import to_numpy  # noqa: PLC0415
 
-    xp = array_namespace(X, y)
+    xp = validate(owner, {"X": (X, Array(("n", "d"))), "y": (y, Array(("n",)))}).xp
     Xh, yh = np.asarray(to_numpy(X), dtype=np.float64), np.asarray(to_numpy(y), dtype=np.float64)
-    if Xh.ndim != 2 or yh.ndim != 1 or Xh.shape[0] != yh.shape[0]:
-        raise ValueError(f"X (n, d) and y (n,) disagree: shapes {Xh.shape} and {yh.shape}")
     return xp, Xh, yh
 
 
@@ -243,8 +263,9 @@ def min_q_interpolant(X: Any, y: Any, alpha: float, *, gtol: float = 1e-12) -> A
     import numpy as np  # noqa: PLC0415
     from scipy.optimize import minimize  # noqa: PLC0415
 
-    alpha = check_positive("alpha", alpha)
-    xp, Xh, yh = _host(X, y)
+    alpha = POSITIVE("alpha", alpha, owner="min_q_interpolant")
+    gtol = POSITIVE("gtol", gtol, owner="min_q_interpolant")
+    xp, Xh, yh = _host(X, y, "min_q_interpolant")
     a2 = alpha**2
 
     def f(nu: Any) -> float:
@@ -271,7 +292,7 @@ def min_l1_interpolant(X: Any, y: Any) -> Any:
     import numpy as np  # noqa: PLC0415
     from scipy.optimize import linprog  # noqa: PLC0415
 
-    xp, Xh, yh = _host(X, y)
+    xp, Xh, yh = _host(X, y, "min_l1_interpolant")
     d = Xh.shape[1]
     res = linprog(np.ones(2 * d), A_eq=np.hstack([Xh, -Xh]), b_eq=yh, bounds=(0, None),
                   method="highs")
@@ -282,5 +303,5 @@ def min_l1_interpolant(X: Any, y: Any) -> Any:
 
 def min_l2_interpolant(X: Any, y: Any) -> Any:
     r""":math:`X^+y`, the minimum-ℓ2 interpolant."""
-    xp = array_namespace(X, y)
+    xp = validate("min_l2_interpolant", {"X": (X, Array(("n", "d"))), "y": (y, Array(("n",)))}).xp
     return (xp.linalg.pinv(X) @ y[:, None])[:, 0]

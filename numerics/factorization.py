@@ -13,9 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from array_api_compat import array_namespace
+from numbers import Integral
 
-from numerics._validation import check_finite, check_int, check_ndim, check_positive
+from numerics._validation import (
+    POSITIVE,
+    Array,
+    Interval,
+    Optional,
+    Options,
+    Shape,
+    message,
+    validate,
+)
 
 __all__ = ["min_entropy_commuting", "MatrixSensing", "min_nuclear_norm", "min_nuclear_norm_commuting"]
 
@@ -34,6 +43,12 @@ class MatrixSensing:
     reduction
         ``"sum"`` (c = 1) or ``"mean"`` (c = 1/n).
 
+    References
+    ----------
+    S. Gunasekar, B. Woodworth, S. Bhojanapalli, B. Neyshabur, N. Srebro, *Implicit
+    regularization in matrix factorization*, NIPS 2017 (the model, and gradient flow from
+    a small :math:`U_0 = V_0 = \alpha I` toward the minimum nuclear norm).
+
     Examples
     --------
     >>> import numpy as np
@@ -42,24 +57,20 @@ class MatrixSensing:
     """
 
     def __init__(self, A: Any, y: Any, *, rank: int | None = None, reduction: str = "sum") -> None:
-        xp = array_namespace(A, y)
-        check_ndim("A", A, (3,))
-        check_ndim("y", y, (1,))
-        if A.shape[0] != y.shape[0]:
-            raise ValueError(
-                f"A and y disagree: A holds n={A.shape[0]} measurement matrices (shape "
-                f"{tuple(A.shape)}) but y has {y.shape[0]} entries"
-            )
-        if reduction not in ("mean", "sum"):
-            raise ValueError(f"reduction must be 'mean' or 'sum'; got {reduction!r}")
-        check_finite("A", A, xp)
-        check_finite("y", y, xp)
+        checked = validate("MatrixSensing", {
+            "A": (A, Array(("n", "m1", "m2"))),
+            "y": (y, Array(("n",))),
+            "rank": (rank, Optional(Interval(Integral, 1, None, closed="left"))),
+            "reduction": (reduction, Options("mean", "sum")),
+        })
+        xp, rank = checked.xp, checked[2]
         self.xp, self.A, self.y = xp, A, y
         self.n, self.m1, self.m2 = A.shape
-        self.rank = min(self.m1, self.m2) if rank is None else check_int("rank", rank, minimum=1)
+        self.rank = min(self.m1, self.m2) if rank is None else rank
         self.c = 1.0 if reduction == "sum" else 1.0 / self.n
         self.reduction = reduction
         self.p = (self.m1 + self.m2) * self.rank
+        self._theta = Shape(("R", "p"), dims={"p": self.p}, like=A)
 
     def __repr__(self) -> str:
         ns = getattr(self.xp, "__name__", "?").split(".")[-1]
@@ -68,8 +79,7 @@ class MatrixSensing:
 
     def unpack(self, theta: Any) -> tuple[Any, Any]:
         """``U (R, m1, r)`` and ``V (R, m2, r)``."""
-        if theta.ndim != 2 or theta.shape[-1] != self.p:
-            raise ValueError(f"theta must have shape (R, {self.p}); got {tuple(theta.shape)}")
+        self._theta("MatrixSensing", "theta", theta)
         R, r = theta.shape[0], self.rank
         U = self.xp.reshape(theta[:, : self.m1 * r], (R, self.m1, r))
         V = self.xp.reshape(theta[:, self.m1 * r:], (R, self.m2, r))
@@ -77,17 +87,18 @@ class MatrixSensing:
 
     def pack(self, U: Any, V: Any) -> Any:
         """Flat ``θ`` of shape ``(R, (m1 + m2) r)``."""
-        if U.shape[-2:] != (self.m1, self.rank) or V.shape[-2:] != (self.m2, self.rank):
-            raise ValueError(
-                f"U must be (R, {self.m1}, {self.rank}) and V (R, {self.m2}, {self.rank}); got "
-                f"{tuple(U.shape)} and {tuple(V.shape)}")
+        validate("MatrixSensing.pack", {"U": (U, Array(("R", "m1", "r"), finite=False)),
+                                        "V": (V, Array(("R", "m2", "r"), finite=False))},
+                 dims={"m1": self.m1, "m2": self.m2, "r": self.rank}, xp=self.xp)
         R = U.shape[0]
         return self.xp.concat([self.xp.reshape(U, (R, -1)), self.xp.reshape(V, (R, -1))], axis=-1)
 
     def init(self, alpha: float, replicas: int = 1) -> Any:
         r""":math:`U_0 = \alpha I_{m_1\times r}`, :math:`V_0 = \alpha I_{m_2\times r}` (the
         rectangular identities), ``(R, p)``."""
-        alpha = check_positive("alpha", alpha)
+        alpha, replicas = validate("MatrixSensing.init", {
+            "alpha": (alpha, POSITIVE),
+            "replicas": (replicas, Interval(Integral, 1, None, closed="left"))})
         xp = self.xp
         U = alpha * xp.eye(self.m1, self.rank, dtype=self.A.dtype)
         V = alpha * xp.eye(self.m2, self.rank, dtype=self.A.dtype)
@@ -134,17 +145,35 @@ class MatrixSensing:
         return self._grad_from_residual(theta, weights, self.c * self.n / B)
 
 
-def _host3(A: Any, y: Any) -> tuple[Any, Any, Any]:
+def _host3(A: Any, y: Any, owner: str, Q: Any = None) -> tuple[Any, Any, Any]:
     import numpy as np  # noqa: PLC0415
 
     from numerics.backend import to_numpy  # noqa: PLC0415
 
-    xp = array_namespace(A, y)
+    spec = {"A": (A, Array(("n", "m", "m") if Q is not None else ("n", "m1", "m2"))),
+            "y": (y, Array(("n",)))}
+    if Q is not None:
+        spec["Q"] = (Q, Array(("m", "m")))
+    xp = validate(owner, spec).xp
     Ah = np.asarray(to_numpy(A), dtype=np.float64)
     yh = np.asarray(to_numpy(y), dtype=np.float64)
-    if Ah.ndim != 3 or yh.ndim != 1 or Ah.shape[0] != yh.shape[0]:
-        raise ValueError(f"A (n, m1, m2) and y (n,) disagree: shapes {Ah.shape} and {yh.shape}")
     return xp, Ah, yh
+
+
+def _diagonal_in(Ah: Any, Qh: Any, owner: str) -> Any:
+    """The diagonals :math:`a_i = \\operatorname{diag}(Q^TA_iQ)`, ``(n, m)``, after checking
+    that every :math:`Q^TA_iQ` is diagonal (to 1e-10 relative: the measurements commute)."""
+    import numpy as np  # noqa: PLC0415
+
+    diag = np.einsum("ji,njk,ki->ni", Qh, Ah, Qh)
+    off = np.einsum("ji,njk,kl->nil", Qh, Ah, Qh) - np.einsum("ni,il->nil", diag, np.eye(Qh.shape[0]))
+    worst = float(np.max(np.abs(off)))
+    if worst > 1e-10 * max(1.0, float(np.max(np.abs(Ah)))):
+        raise ValueError(message("A", "be diagonal in the basis Q (commuting measurements "
+                                 "A_i = Q diag(a_i) Qᵀ)",
+                                 f"got an off-diagonal entry of QᵀA_iQ of size {worst:.3g}",
+                                 owner=owner))
+    return diag
 
 
 def min_nuclear_norm_commuting(A: Any, y: Any, Q: Any) -> Any:
@@ -160,12 +189,9 @@ def min_nuclear_norm_commuting(A: Any, y: Any, Q: Any) -> Any:
     from numerics.diagonal import min_l1_interpolant  # noqa: PLC0415
     from numerics.backend import to_numpy  # noqa: PLC0415
 
-    xp, Ah, yh = _host3(A, y)
+    xp, Ah, yh = _host3(A, y, "min_nuclear_norm_commuting", Q)
     Qh = np.asarray(to_numpy(Q), dtype=np.float64)
-    diag = np.einsum("ji,njk,ki->ni", Qh, Ah, Qh)                        # a_i = diag(QᵀA_iQ)
-    off = np.einsum("ji,njk,kl->nil", Qh, Ah, Qh) - np.einsum("ni,il->nil", diag, np.eye(Qh.shape[0]))
-    if np.max(np.abs(off)) > 1e-10 * max(1.0, np.max(np.abs(Ah))):
-        raise ValueError("A_i are not diagonal in the basis Q (the measurements do not commute)")
+    diag = _diagonal_in(Ah, Qh, "min_nuclear_norm_commuting")
     x = np.asarray(min_l1_interpolant(diag, yh))
     return xp.asarray((Qh * x) @ Qh.T)
 
@@ -182,16 +208,21 @@ def min_entropy_commuting(A: Any, y: Any, Q: Any, alpha: float) -> Any:
     through its smooth dual :math:`\min_\nu\sum_j\alpha^2e^{(a^T\nu)_j} - \nu^Ty`,
     :math:`x = \alpha^2e^{a^T\nu}` (SciPy trust-exact with the exact Hessian). As
     :math:`\alpha\to0` it tends to :func:`min_nuclear_norm_commuting`. Host computation.
+
+    References
+    ----------
+    S. Gunasekar, B. Woodworth, S. Bhojanapalli, B. Neyshabur, N. Srebro, *Implicit
+    regularization in matrix factorization*, NIPS 2017, Theorem 1 and its proof.
     """
     import numpy as np  # noqa: PLC0415
     from scipy.optimize import minimize  # noqa: PLC0415
 
     from numerics.backend import to_numpy  # noqa: PLC0415
 
-    alpha = check_positive("alpha", alpha)
-    xp, Ah, yh = _host3(A, y)
+    alpha = POSITIVE("alpha", alpha, owner="min_entropy_commuting")
+    xp, Ah, yh = _host3(A, y, "min_entropy_commuting", Q)
     Qh = np.asarray(to_numpy(Q), dtype=np.float64)
-    a = np.einsum("ji,njk,ki->ni", Qh, Ah, Qh)
+    a = _diagonal_in(Ah, Qh, "min_entropy_commuting")
     log_a2 = 2 * np.log(alpha)
 
     def f(nu: Any) -> float:
@@ -222,7 +253,11 @@ def min_nuclear_norm(A: Any, y: Any, *, rho: float = 1.0, iterations: int = 2000
     """
     import numpy as np  # noqa: PLC0415
 
-    xp, Ah, yh = _host3(A, y)
+    owner = "min_nuclear_norm"
+    rho, iterations, tol = validate(owner, {
+        "rho": (rho, POSITIVE), "iterations": (iterations, Interval(Integral, 1, None)),
+        "tol": (tol, POSITIVE)})
+    xp, Ah, yh = _host3(A, y, owner)
     n, m1, m2 = Ah.shape
     M = Ah.reshape(n, -1)
     G = M @ M.T

@@ -13,10 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from array_api_compat import array_namespace
+from numbers import Integral, Real
 
-from numerics._validation import check_batch, check_int, check_positive
+from numerics._validation import (
+    POSITIVE,
+    Interval,
+    Optional,
+    Shape,
+    check_batch,
+    namespace_for,
+    validate,
+)
 from numerics.optim import Rule, sample_batches
+
+_COUNT = Interval(Integral, 1, None, closed="left")
 
 __all__ = ["HarmonicWell", "Langevin", "TwoWellPotential"]
 
@@ -35,6 +45,11 @@ class Langevin(Rule):
         ``None`` for the full gradient (GDL); an integer uses ``model.batch_grad`` with
         per-replica minibatches drawn without replacement (SGDL).
 
+    References
+    ----------
+    M. Welling and Y. W. Teh, *Bayesian learning via stochastic gradient Langevin
+    dynamics*, ICML 2011 (the minibatch variant, SGDL); memo 004, eq. (5).
+
     Examples
     --------
     >>> Langevin(eta=0.01, T=0.5)
@@ -47,10 +62,12 @@ class Langevin(Rule):
     stochastic = True
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "eta", check_positive("eta", self.eta))
-        object.__setattr__(self, "T", check_positive("T (temperature)", self.T))
-        if self.batch is not None:
-            object.__setattr__(self, "batch", check_int("batch", self.batch, minimum=1))
+        eta, T, batch = validate("Langevin", {"eta": (self.eta, POSITIVE),
+                                              "T (temperature)": (self.T, POSITIVE),
+                                              "batch": (self.batch, Optional(_COUNT))})
+        object.__setattr__(self, "eta", eta)
+        object.__setattr__(self, "T", T)
+        object.__setattr__(self, "batch", batch)
 
     def __repr__(self) -> str:
         b = "" if self.batch is None else f", batch={self.batch}"
@@ -58,7 +75,7 @@ class Langevin(Rule):
 
     def init(self, model: Any, x: Any) -> Any:
         if self.batch is not None:
-            check_batch(self.batch, model.n)
+            check_batch(self.batch, model.n, owner="Langevin")
         return None
 
     def step(self, model: Any, x: Any, state: Any, rng: Any) -> tuple[Any, Any]:
@@ -96,22 +113,19 @@ class TwoWellPotential:
     """
 
     def __init__(self, d: int, *, a: float, k: float, c: float = 1.0, tau: float = 1.0) -> None:
-        self.d = check_int("d", d, minimum=1)
-        self.a = check_positive("a", a)
-        self.k = check_positive("k", k)
-        if self.k < 1:
-            raise ValueError(f"k (width ratio) must be >= 1; got {k!r}")
-        self.c = check_positive("c", c)
-        self.tau = check_positive("tau", tau)
+        self.d, self.a, self.k, self.c, self.tau = validate("TwoWellPotential", {
+            "d": (d, _COUNT), "a": (a, POSITIVE),
+            "k (width ratio)": (k, Interval(Real, 1, None, closed="left")),
+            "c": (c, POSITIVE), "tau": (tau, POSITIVE)})
+        self._x = Shape(("R", "d"), dims={"d": self.d})
 
     def __repr__(self) -> str:
         return (f"TwoWellPotential(d={self.d}, a={self.a:g}, k={self.k:g}, c={self.c:g}, "
                 f"tau={self.tau:g})")
 
     def _parts(self, x: Any) -> tuple[Any, Any, Any, Any]:
-        if x.ndim != 2 or x.shape[-1] != self.d:
-            raise ValueError(f"x must have shape (R, d={self.d}); got {tuple(x.shape)}")
-        xp = array_namespace(x)
+        self._x("TwoWellPotential", "x", x)
+        xp = namespace_for(None, x)
         shift = xp.zeros((self.d,), dtype=x.dtype)
         e1 = xp.concat([xp.ones((1,), dtype=x.dtype), shift[1:]])
         ds = x + self.c * e1
@@ -122,15 +136,15 @@ class TwoWellPotential:
 
     def loss(self, x: Any) -> Any:
         """U(x), ``(R,)``."""
-        xp = array_namespace(x)
         _, _, Us, Uf = self._parts(x)
+        xp = namespace_for(None, x)
         m = xp.minimum(Us, Uf)
         return m - self.tau * xp.log(xp.exp(-(Us - m) / self.tau) + xp.exp(-(Uf - m) / self.tau))
 
     def grad(self, x: Any) -> Any:
         r""":math:`\nabla U = \pi_s a(x - m_s) + \pi_f (a/k^2)(x - m_f)`, π the soft weights."""
-        xp = array_namespace(x)
         ds, df, Us, Uf = self._parts(x)
+        xp = namespace_for(None, x)
         # pi_s = 1/(1 + exp((Us − Uf)/tau)), computed stably.
         zlog = (Us - Uf) / self.tau
         pi_s = xp.where(zlog > 0, xp.exp(-xp.abs(zlog)) / (1 + xp.exp(-xp.abs(zlog))),
@@ -159,16 +173,15 @@ class HarmonicWell:
     """
 
     def __init__(self, d: int, *, a: float) -> None:
-        self.d = check_int("d", d, minimum=1)
-        self.a = check_positive("a", a)
+        self.d, self.a = validate("HarmonicWell", {"d": (d, _COUNT), "a": (a, POSITIVE)})
+        self._x = Shape(("R", "d"), dims={"d": self.d})
 
     def __repr__(self) -> str:
         return f"HarmonicWell(d={self.d}, a={self.a:g})"
 
     def _check(self, x: Any) -> Any:
-        if x.ndim != 2 or x.shape[-1] != self.d:
-            raise ValueError(f"x must have shape (R, d={self.d}); got {tuple(x.shape)}")
-        return array_namespace(x)
+        self._x("HarmonicWell", "x", x)
+        return namespace_for(None, x)
 
     def loss(self, x: Any) -> Any:
         """U(x), ``(R,)``."""

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from array_api_compat import array_namespace, is_numpy_namespace
+from array_api_compat import is_numpy_namespace
 
-from numerics._validation import check_finite, check_ndim
+from numerics._validation import Array, Options, Shape, describe, message, validate
+
+#: The two conventions of the factor c in front of the sum of squares.
+REDUCTION = Options("mean", "sum")
 
 __all__ = ["LeastSquares", "Preconditioned", "relu_features", "min_norm_fit"]
 
@@ -50,29 +53,19 @@ class LeastSquares:
     """
 
     def __init__(self, A: Any, y: Any, *, reduction: str = "mean") -> None:
-        xp = array_namespace(A, y)
-        check_ndim("A", A, (2, 3))
-        check_ndim("y", y, (1, 2))
-        n = A.shape[-2]
-        if y.shape[-1] != n:
-            raise ValueError(
-                f"A and y disagree: A has n={n} rows (shape {tuple(A.shape)}) but y has "
-                f"{y.shape[-1]} entries (shape {tuple(y.shape)})"
-            )
-        if A.ndim == 3 and y.ndim == 2 and A.shape[0] != y.shape[0]:
-            raise ValueError(
-                f"A and y disagree on the replica axis: {A.shape[0]} vs {y.shape[0]}"
-            )
-        if reduction not in ("mean", "sum"):
-            raise ValueError(f"reduction must be 'mean' or 'sum'; got {reduction!r}")
-        check_finite("A", A, xp)
-        check_finite("y", y, xp)
+        checked = validate("LeastSquares", {
+            "A": (A, Array(("n", "d"), ("R", "n", "d"))),
+            "y": (y, Array(("n",), ("R", "n"))),
+            "reduction": (reduction, REDUCTION),
+        })
+        xp, dims = checked.xp, checked.dims
         self.xp = xp
         self.A, self.y = A, y
-        self.n, self.d = n, A.shape[-1]
+        self.n, self.d = dims["n"], dims["d"]
         self.reduction = reduction
-        self.c = 1.0 / n if reduction == "mean" else 1.0
-        self.replicas = A.shape[0] if A.ndim == 3 else (y.shape[0] if y.ndim == 2 else None)
+        self.c = 1.0 / self.n if reduction == "mean" else 1.0
+        self.replicas = dims.get("R")
+        self._x = Shape(("R", "d"), dims={"R": self.replicas, "d": self.d}, like=A)
 
     def __repr__(self) -> str:
         rep = "shared" if self.replicas is None else str(self.replicas)
@@ -81,16 +74,15 @@ class LeastSquares:
                 f"reduction={self.reduction!r}, namespace={ns})")
 
     # ----------------------------------------------------------------- evaluation
-    def _check_x(self, x: Any) -> None:
-        if x.ndim != 2 or x.shape[-1] != self.d:
-            raise ValueError(f"x must have shape (R, d={self.d}); got {tuple(x.shape)}")
-        if self.replicas is not None and x.shape[0] not in (self.replicas,):
-            raise ValueError(
-                f"x has {x.shape[0]} replicas but the model has {self.replicas}"
-            )
+    def _check_x(self, x: Any, name: str = "x") -> None:
+        self._x("LeastSquares", name, x)
 
     def predict(self, x: Any) -> Any:
         """``A x`` for each replica: shape ``(R, n)``."""
+        self._check_x(x)
+        return self._predict(x)
+
+    def _predict(self, x: Any) -> Any:
         xp = self.xp
         if self.A.ndim == 2:
             return x @ xp.matrix_transpose(self.A)
@@ -98,7 +90,6 @@ class LeastSquares:
 
     def residual(self, x: Any) -> Any:
         """``A x - y``: shape ``(R, n)``."""
-        self._check_x(x)
         return self.predict(x) - self.y
 
     def loss(self, x: Any) -> Any:
@@ -118,8 +109,8 @@ class LeastSquares:
 
     def hvp(self, x: Any, v: Any) -> Any:
         r""":math:`\nabla^2 L\, v = cA^TAv` (independent of ``x``), shape ``(R, d)``."""
-        self._check_x(v)
-        return self.c * self._rmatvec(self.predict(v))
+        self._check_x(v, "v")
+        return self.c * self._rmatvec(self._predict(v))
 
     def hessian(self) -> Any:
         r"""The dense :math:`\nabla^2 L = cA^TA`, ``(d, d)`` or ``(R, d, d)`` (small d only)."""
@@ -215,12 +206,21 @@ class Preconditioned:
     """
 
     def __init__(self, model: Any, H: Any) -> None:
-        xp = array_namespace(H)
-        check_ndim("H", H, (2,))
-        d = getattr(model, "d", H.shape[-1])
-        if H.shape != (d, d):
-            raise ValueError(f"H must be ({d}, {d}) for a model of dimension {d}; got {tuple(H.shape)}")
-        check_finite("H", H, xp)
+        if not (callable(getattr(model, "loss", None)) and callable(getattr(model, "grad", None))):
+            raise TypeError(message("model", "have loss and grad methods",
+                                    f"got {describe(model)}", owner="Preconditioned"))
+        d = getattr(model, "d", None)
+        checked = validate("Preconditioned", {"H": (H, Array(("d", "d")))},
+                           dims={"d": d}, xp=getattr(model, "xp", None))
+        xp = checked.xp
+        d = checked.dims["d"]
+        # Invertible to working precision: the smallest singular value above d·eps·σ_max
+        # (below it H⁻¹g is dominated by rounding).
+        sv = xp.linalg.svdvals(H)
+        smin, smax = float(xp.min(sv)), float(xp.max(sv))
+        if not smin > d * xp.finfo(H.dtype).eps * smax:
+            raise ValueError(f"Preconditioned: H must be invertible; got smallest singular value "
+                             f"{smin:.3g} against the largest {smax:.3g}")
         self.model, self.xp, self.d = model, xp, d
         self.n = getattr(model, "n", None)
         # Rows of g times H^{-T}: (H^{-1} g)^T = g^T H^{-T}.
@@ -244,18 +244,28 @@ class Preconditioned:
 def relu_features(X: Any, W: Any) -> Any:
     r"""Random ReLU features :math:`\Psi_{ij} = \max(w_j^T x_i, 0)`.
 
-    ``X`` is ``(..., n, d)``, ``W`` is ``(..., m, d)``; returns ``(..., n, m)``.
+    ``X`` is ``(n, d)`` or ``(R, n, d)``, ``W`` is ``(m, d)`` or ``(R, m, d)``; returns
+    ``(n, m)`` or ``(R, n, m)``.
+
+    References
+    ----------
+    A. Rahimi and B. Recht, *Random features for large-scale kernel machines*, NIPS 2007
+    (random features); Y. Cho and L. K. Saul, *Kernel methods for deep learning*, NIPS 2009
+    (the ReLU features' kernel, ``kernels.arccos1_gaussian``).
     """
-    xp = array_namespace(X, W)
-    if X.shape[-1] != W.shape[-1]:
-        raise ValueError(
-            f"X and W disagree on the input dimension: {X.shape[-1]} vs {W.shape[-1]}"
-        )
+    xp = validate("relu_features", {
+        "X": (X, Array(("n", "d"), ("R", "n", "d"))),
+        "W": (W, Array(("m", "d"), ("R", "m", "d"))),
+    }).xp
     return xp.maximum(X @ xp.matrix_transpose(W), 0.0)
 
 
 def min_norm_fit(Psi: Any, y: Any) -> Any:
     r"""The minimum-norm least-squares solution :math:`\Psi^+ y` (the limit of GD from
-    zero, ``linear.gd_limit``). ``Psi`` is ``(..., n, m)``, ``y`` is ``(..., n)``."""
-    xp = array_namespace(Psi, y)
+    zero, ``linear.gd_limit``). ``Psi`` is ``(n, m)`` or ``(R, n, m)``, ``y`` is ``(n,)`` or
+    ``(R, n)``."""
+    xp = validate("min_norm_fit", {
+        "Psi": (Psi, Array(("n", "m"), ("R", "n", "m"))),
+        "y": (y, Array(("n",), ("R", "n"))),
+    }).xp
     return (xp.linalg.pinv(Psi) @ y[..., None])[..., 0]

@@ -32,9 +32,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from array_api_compat import array_namespace
+from numbers import Integral
 
-from numerics._validation import check_finite, check_int, check_ndim, check_positive
+from numerics._validation import POSITIVE, Array, Interval, Shape, describe, message, validate
+
+_COUNT = Interval(Integral, 1, None, closed="left")
 
 __all__ = ["MLP"]
 
@@ -89,21 +91,17 @@ class MLP:
     """
 
     def __init__(self, X: Any, Y: Any, *, widths: tuple[int, ...] = (32,)) -> None:
-        xp = array_namespace(X, Y)
-        check_ndim("X", X, (2,))
-        check_ndim("Y", Y, (2, 3))
-        if Y.shape[-2] != X.shape[0]:
-            raise ValueError(
-                f"X and Y disagree: X has n={X.shape[0]} rows (shape {tuple(X.shape)}) but Y "
-                f"has {Y.shape[-2]} (shape {tuple(Y.shape)})"
-            )
+        owner = "MLP"
+        if isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__") or hasattr(widths, "shape"):
+            raise TypeError(message("widths", "be a tuple of hidden-layer widths",
+                                    f"got {describe(widths)}", owner=owner))
         widths = tuple(widths)
         if not widths:
-            raise ValueError("widths must name at least one hidden layer; got ()")
-        for w in widths:
-            check_int("widths", w, minimum=1)
-        check_finite("X", X, xp)
-        check_finite("Y", Y, xp)
+            raise ValueError(message("widths", "name at least one hidden layer", "got ()",
+                                     owner=owner))
+        widths = tuple(_COUNT(f"widths[{i}]", w, owner=owner) for i, w in enumerate(widths))
+        xp = validate(owner, {"X": (X, Array(("n", "d"))),
+                              "Y": (Y, Array(("n", "k"), ("R", "n", "k")))}).xp
         self.xp = xp
         self.X, self.Y = X, Y
         self.n, self.d = int(X.shape[0]), int(X.shape[1])
@@ -118,6 +116,9 @@ class MLP:
             start += out * inp + out
         self.p = start
         self.replicas = int(Y.shape[0]) if Y.ndim == 3 else None
+        self._theta_any = Shape(("R", "p"), dims={"p": self.p}, like=X)
+        self._theta_tgt = Shape(("R", "p"), dims={"R": self.replicas, "p": self.p}, like=X,
+                                origin="the model (R: the replicas of the targets Y)")
 
     def __repr__(self) -> str:
         ns = getattr(self.xp, "__name__", "?").split(".")[-1]
@@ -132,13 +133,7 @@ class MLP:
 
     # ----------------------------------------------------------------- parameters
     def _check_theta(self, theta: Any, name: str = "theta", *, targets: bool = True) -> None:
-        if not hasattr(theta, "shape") or theta.ndim != 2 or theta.shape[-1] != self.p:
-            shape = tuple(getattr(theta, "shape", ()))
-            raise ValueError(f"{name} must have shape (R, p={self.p}); got {shape}")
-        if targets and self.replicas is not None and theta.shape[0] != self.replicas:
-            raise ValueError(
-                f"{name} has {theta.shape[0]} replicas but the targets Y have {self.replicas}"
-            )
+        (self._theta_tgt if targets else self._theta_any)("MLP", name, theta)
 
     def unpack(self, theta: Any) -> list[tuple[Any, Any]]:
         """``[(W_l (R, out, in), b_l (R, out)), ...]`` views of ``theta`` (R, p)."""
@@ -151,16 +146,15 @@ class MLP:
 
     def pack(self, params: list[tuple[Any, Any]]) -> Any:
         """Inverse of :meth:`unpack`: concatenate ``[(W_l, b_l), ...]`` into ``(R, p)``."""
-        if len(params) != self.layers:
-            raise ValueError(f"params must hold {self.layers} (W, b) pairs; got {len(params)}")
+        if not isinstance(params, (list, tuple)) or len(params) != self.layers:
+            got = f"{len(params)} pairs" if isinstance(params, (list, tuple)) else describe(params)
+            raise ValueError(message("params", f"hold {self.layers} (W, b) pairs", f"got {got}",
+                                     owner="MLP.pack"))
         xp = self.xp
         parts = []
-        for (o, i), (W, b) in zip(self.shapes, params):
-            if tuple(W.shape[-2:]) != (o, i) or b.shape[-1] != o:
-                raise ValueError(
-                    f"layer shapes disagree: expected W (R, {o}, {i}) and b (R, {o}); got "
-                    f"{tuple(W.shape)} and {tuple(b.shape)}"
-                )
+        for l, ((o, i), (W, b)) in enumerate(zip(self.shapes, params)):
+            validate("MLP.pack", {f"W_{l}": (W, Array(("R", o, i), finite=False)),
+                                  f"b_{l}": (b, Array(("R", o), finite=False))}, xp=xp)
             parts += [xp.reshape(W, (W.shape[0], o * i)), b]
         return xp.concat(parts, axis=-1)
 
@@ -188,8 +182,8 @@ class MLP:
         """
         from numerics.random import default_rng  # noqa: PLC0415
 
-        replicas = check_int("replicas", replicas, minimum=1)
-        scale = check_positive("scale", scale)
+        replicas, scale = validate("MLP.init", {"replicas": (replicas, _COUNT),
+                                                "scale": (scale, POSITIVE)})
         xp = self.xp
         dtype = self.X.dtype if dtype is None else dtype
         gen = default_rng(rng, xp=xp, device=getattr(self.X, "device", None))
@@ -224,6 +218,9 @@ class MLP:
         """Network outputs ``f(x_i; θ)``: ``(R, n, k)`` (on the training inputs by default;
         ``X`` may be ``(m, d)`` shared or ``(R, m, d)``)."""
         self._check_theta(theta, targets=X is None)
+        if X is not None:
+            validate("MLP.predict", {"X": (X, Array(("m", "d"), ("R", "m", "d")))},
+                     dims={"d": self.d}, xp=self.xp)
         acts, _ = self._forward(self.unpack(theta), self._inputs(X))
         return acts[-1]
 
@@ -250,7 +247,8 @@ class MLP:
         xp = self.xp
         if labels is None:
             if X is not None:
-                raise ValueError("labels must be given with X")
+                raise ValueError(message("labels", "be given with X", "got labels=None",
+                                         owner="MLP.accuracy"))
             labels = xp.argmax(self.Y, axis=-1)
         pred = xp.argmax(self.predict(theta, X), axis=-1)
         return xp.mean(xp.astype(pred == labels, theta.dtype), axis=-1)
@@ -307,10 +305,7 @@ class MLP:
         r"""Minibatch gradient :math:`\frac1B\sum_{i\in\mathcal B}\nabla\ell_i(\theta)`;
         ``idx`` ``(R, B)`` holds one batch of sample indices per replica. Returns ``(R, p)``."""
         self._check_theta(theta)
-        if idx.ndim != 2 or idx.shape[0] != theta.shape[0]:
-            raise ValueError(
-                f"idx must have shape (R={theta.shape[0]}, B); got {tuple(idx.shape)}"
-            )
+        Shape(("R", "B"), dims={"R": theta.shape[0]}, origin="theta")("MLP.batch_grad", "idx", idx)
         Xb, Yb = self._rows(idx)
         params = self.unpack(theta)
         acts, masks = self._forward(params, Xb)
@@ -397,13 +392,8 @@ class MLP:
         ``per_sample_hvp(θ, v)`` for a shared ``v`` is :meth:`hvp`.
         """
         self._check_theta(theta)
-        if v.ndim == 3:
-            if tuple(v.shape) != (theta.shape[0], self.n, self.p):
-                raise ValueError(
-                    f"v must have shape (R, p) or (R, n={self.n}, p={self.p}); got {tuple(v.shape)}"
-                )
-        else:
-            self._check_theta(v, "v")
+        Shape(("R", "p"), ("R", "n", "p"), dims={"R": theta.shape[0], "n": self.n, "p": self.p},
+              origin="theta and the model")("MLP.per_sample_hvp", "v", v)
         return self._hvp_layers(theta, v, per_sample=True)
 
     def non_uniformity_matvec(self, theta: Any, v: Any) -> Any:

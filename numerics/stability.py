@@ -36,10 +36,24 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from array_api_compat import array_namespace
+from numbers import Integral
 
-from numerics._validation import check_batch, check_finite, check_int, check_ndim, check_positive, check_psd
+from numerics._validation import (
+    NON_NEGATIVE,
+    POSITIVE,
+    Array,
+    Interval,
+    Options,
+    Shape,
+    check_batch,
+    describe,
+    message,
+    namespace_for,
+    validate,
+)
 from numerics.random import default_rng
+
+_COUNT = Interval(Integral, 1, None, closed="left")
 
 __all__ = [
     "SumOfQuadratics",
@@ -59,13 +73,13 @@ __all__ = [
 def minibatch_factor(n: int, batch: int) -> float:
     r"""The factor :math:`\frac{n-B}{B(n-1)}` of sampling ``B`` of ``n`` without replacement
     (``stability.sgd_1d_moments``); ``0`` at ``B = n``. For ``n = 1`` (then ``B = 1``) it is ``0``."""
-    n = check_int("n", n, minimum=1)
-    b = check_batch(batch, n)
+    return _minibatch_factor(n, batch, "minibatch_factor")
+
+
+def _minibatch_factor(n: Any, batch: Any, owner: str) -> float:
+    n = _COUNT("n", n, owner=owner)
+    b = check_batch(batch, n, owner=owner)
     return 0.0 if n == 1 else (n - b) / (b * (n - 1))
-
-
-def _check_eta(eta: Any) -> float:
-    return check_positive("eta", eta)
 
 
 # ----------------------------------------------------------------------- models
@@ -87,6 +101,11 @@ class SumOfQuadratics:
     :math:`\frac1B\sum_{i\in\mathcal B}H_ix` and SGD is
     :math:`x_{t+1} = (I - \eta H_\mathcal B)x_t` (seed 000).
 
+    References
+    ----------
+    L. Wu, C. Ma, W. E, *How SGD selects the global minima in over-parameterized learning:
+    a dynamical stability perspective*, NeurIPS 2018 (seed 000).
+
     Examples
     --------
     >>> import numpy as np
@@ -98,22 +117,19 @@ class SumOfQuadratics:
     """
 
     def __init__(self, H: Any, *, check: bool = True) -> None:
-        xp = array_namespace(H)
-        check_ndim("H", H, (3, 4))
+        Options(True, False)("check", check, owner="SumOfQuadratics")
+        xp = validate("SumOfQuadratics", {"H": (H, Array(
+            ("n", "p", "p"), ("R", "n", "p", "p"), dtype="real floating",
+            matrix="psd" if check else None))}).xp
         p = H.shape[-1]
-        if H.shape[-2] != p:
-            raise ValueError(f"H must have shape (n, p, p) or (R, n, p, p); got {tuple(H.shape)}")
-        if not xp.isdtype(H.dtype, "real floating"):
-            raise TypeError(f"H must be a real floating array; got dtype {H.dtype}")
-        check_finite("H", H, xp)
-        if check:
-            check_psd("H", xp.reshape(H, (-1, p, p)), xp)
         self.xp = xp
         self.H = H
         self.n = H.shape[-3]
         self.d = self.p = p
         self.replicas = H.shape[0] if H.ndim == 4 else None
         self._mean = xp.mean(H, axis=-3)  # (p, p) or (R, p, p)
+        self._x = Shape(("R", "p"), dims={"R": self.replicas, "p": p}, like=H)
+        self._u = Shape(("R", "n", "p"), dims={"R": self.replicas, "n": self.n, "p": p}, like=H)
 
     def __repr__(self) -> str:
         rep = "shared" if self.replicas is None else str(self.replicas)
@@ -121,10 +137,7 @@ class SumOfQuadratics:
         return f"SumOfQuadratics(n={self.n}, p={self.p}, replicas={rep}, namespace={ns})"
 
     def _check_x(self, x: Any, name: str = "x") -> None:
-        if x.ndim != 2 or x.shape[-1] != self.p:
-            raise ValueError(f"{name} must have shape (R, p={self.p}); got {tuple(x.shape)}")
-        if self.replicas is not None and x.shape[0] != self.replicas:
-            raise ValueError(f"{name} has {x.shape[0]} replicas but H has {self.replicas}")
+        self._x("SumOfQuadratics", name, x)
 
     def _apply(self, M: Any, v: Any) -> Any:
         """``M v`` row-wise for M (p, p) or (R, p, p), v (R, p)."""
@@ -157,6 +170,7 @@ class SumOfQuadratics:
 
     def per_sample_apply(self, u: Any) -> Any:
         """:math:`H_iu_i` for ``u`` of shape ``(R, n, p)`` (for :func:`numerics.sharpness.non_uniformity`)."""
+        self._u("SumOfQuadratics", "u", u)
         H = self.H if self.H.ndim == 4 else self.H[None, ...]
         return (H @ u[..., None])[..., 0]
 
@@ -217,27 +231,23 @@ class PiecewiseQuadratic1D:
     """
 
     def __init__(self, coef: Any, centers: Any) -> None:
-        xp = array_namespace(coef, centers)
-        check_ndim("coef", coef, (2,))
-        check_ndim("centers", centers, (1,))
-        if coef.shape[1] != centers.shape[0]:
-            raise ValueError(f"coef and centers disagree: coef has {coef.shape[1]} pieces per "
-                             f"sample (shape {tuple(coef.shape)}), centers has {centers.shape[0]}")
-        check_finite("coef", coef, xp)
-        check_finite("centers", centers, xp)
+        xp = validate("PiecewiseQuadratic1D", {"coef": (coef, Array(("n", "m"))),
+                                               "centers": (centers, Array(("m",)))}).xp
         if not bool(xp.all(coef >= 0)):
-            raise ValueError("coef must be non-negative (each piece a convex quadratic)")
+            raise ValueError(message("coef", "be non-negative (each piece a convex quadratic)",
+                                     f"got smallest entry {float(xp.min(coef)):g}",
+                                     owner="PiecewiseQuadratic1D"))
         self.xp, self.coef, self.centers = xp, coef, centers
         self.n, self.d = coef.shape[0], 1
         self.replicas = None
+        self._x = Shape(("R", 1), like=coef)
 
     def __repr__(self) -> str:
         return f"PiecewiseQuadratic1D(n={self.n}, pieces={self.coef.shape[1]})"
 
     def _pieces(self, x: Any) -> tuple[Any, Any]:
         """Values (R, n) and derivatives (R, n) of every f_i at x (R, 1)."""
-        if x.ndim != 2 or x.shape[-1] != 1:
-            raise ValueError(f"x must have shape (R, 1); got {tuple(x.shape)}")
+        self._x("PiecewiseQuadratic1D", "x", x)
         xp = self.xp
         dx = x[:, :, None] - self.centers[None, None, :]           # (R, 1, m)
         vals = self.coef[None, :, :] * dx * dx                     # (R, n, m)
@@ -264,6 +274,8 @@ class PiecewiseQuadratic1D:
 
     def hvp(self, x: Any, v: Any) -> Any:
         r""":math:`L''(x)v` with :math:`L'' = \frac1n\sum_i 2c_{ij(x)}` on the active pieces."""
+        self._x("PiecewiseQuadratic1D", "x", x)
+        self._x("PiecewiseQuadratic1D", "v", v)
         xp = self.xp
         dx = x[:, :, None] - self.centers[None, None, :]
         vals = self.coef[None, :, :] * dx * dx
@@ -282,11 +294,13 @@ def escape_example(*, xp: Any = None) -> PiecewiseQuadratic1D:
     coefficients, i.e. :math:`f''/2`). With η = 0.7 GD is stable at both minima
     (:math:`\eta f'' = 1.4 < 2`); single-sample SGD at 1 has
     :math:`\mathbb E(1-\eta f_\xi'')^2 = \frac12(0.86^2 + 1.66^2) = 1.7476 > 1`.
-    """
-    if xp is None:
-        import numpy as np  # noqa: PLC0415
 
-        xp = array_namespace(np.empty(0))
+    References
+    ----------
+    L. Wu, C. Ma, W. E, *How SGD selects the global minima in over-parameterized learning:
+    a dynamical stability perspective*, NeurIPS 2018 (seed 000).
+    """
+    xp = namespace_for(xp)
     coef = xp.asarray([[1.0, 0.1], [1.0, 1.9]], dtype=xp.float64)
     centers = xp.asarray([0.0, 1.0], dtype=xp.float64)
     return PiecewiseQuadratic1D(coef, centers)
@@ -296,9 +310,16 @@ def escape_example(*, xp: Any = None) -> PiecewiseQuadratic1D:
 def sharpness_nonuniformity(H: Any) -> tuple[Any, Any]:
     r"""Sharpness :math:`a = \lambda_{\max}(H)` and non-uniformity
     :math:`s = \lambda_{\max}(\Sigma)^{1/2}`, :math:`\Sigma = \frac1n\sum_kH_k^2 - H^2`, by dense
-    eigensolves; ``H`` is ``(..., n, p, p)``, results have shape ``(...)``."""
-    xp = array_namespace(H)
-    check_ndim("H", H, (3, 4))
+    eigensolves; ``H`` is ``(n, p, p)`` or ``(R, n, p, p)``, results have shape ``()`` or
+    ``(R,)``.
+
+    References
+    ----------
+    L. Wu, C. Ma, W. E, *How SGD selects the global minima in over-parameterized learning:
+    a dynamical stability perspective*, NeurIPS 2018 (sharpness and non-uniformity).
+    """
+    xp = validate("sharpness_nonuniformity", {"H": (H, Array(
+        ("n", "p", "p"), ("R", "n", "p", "p"), dtype="real floating", matrix="symmetric"))}).xp
     Hm = xp.mean(H, axis=-3)
     Sig = xp.mean(H @ H, axis=-3) - Hm @ Hm
     a = xp.linalg.eigvalsh(Hm)[..., -1]
@@ -342,16 +363,16 @@ def quadratic_ensemble(a: float, s: float, n: int, p: int, *, rng: Any, commutin
         If ``s`` is too large for a PSD ensemble with this construction (the message says the
         largest feasible value), or ``a``, ``s``, ``n``, ``p`` are out of range.
     """
-    a = check_positive("a", a)
-    s = check_positive("s", s, allow_zero=True)
-    n = check_int("n", n, minimum=2)
-    p = check_int("p", p, minimum=1)
+    a, s, n, p, commuting = validate("quadratic_ensemble", {
+        "a": (a, POSITIVE), "s": (s, NON_NEGATIVE),
+        "n": (n, Interval(Integral, 2, None, closed="left")), "p": (p, _COUNT),
+        "commuting": (commuting, Options(True, False))})
     gen = default_rng(rng, xp=xp)
     xp = gen.xp if xp is None else xp
     if commuting:
         smax = a * math.sqrt(n - 1)
         if s > smax * (1 + 1e-12):
-            raise ValueError(f"s must be <= a·sqrt(n-1) = {smax:.6g} for a commuting PSD ensemble "
+            raise ValueError(f"quadratic_ensemble: s must be <= a·sqrt(n-1) = {smax:.6g} for a commuting PSD ensemble "
                              f"(a = {a:g}, n = {n}); got {s!r}")
         Q, _ = xp.linalg.qr(gen.normal((p, p)))
         z = xp.full((n,), -1.0 / math.sqrt(n - 1), dtype=xp.float64)
@@ -368,7 +389,8 @@ def quadratic_ensemble(a: float, s: float, n: int, p: int, *, rng: Any, commutin
     sg = math.sqrt(max(float(xp.linalg.eigvalsh(SigG)[-1]), 0.0))
     if sg == 0.0:
         if s > 0:
-            raise ValueError("s must be 0 when all per-sample Hessians coincide (degenerate draw)")
+            raise ValueError(f"quadratic_ensemble: s must be 0 when all per-sample Hessians "
+                             f"coincide (a degenerate draw); got {s!r}")
         sg = 1.0
     alpha, beta = a / lg, s / sg
     H = alpha * Gm[None, :, :] + beta * (G - Gm[None, :, :])
@@ -380,22 +402,18 @@ def quadratic_ensemble(a: float, s: float, n: int, p: int, *, rng: Any, commutin
             mid = 0.5 * (lo + hi)
             ok = float(xp.min(xp.linalg.eigvalsh(alpha * Gm[None] + mid * (G - Gm[None])))) >= 0
             lo, hi = (mid, hi) if ok else (lo, mid)
-        raise ValueError(f"s must be <= {lo * sg:.6g} for a non-commuting PSD ensemble with a = {a:g}, "
+        raise ValueError(f"quadratic_ensemble: s must be <= {lo * sg:.6g} for a non-commuting PSD ensemble with a = {a:g}, "
                          f"n = {n}, p = {p} from this draw; got {s!r} (use commuting=True for up "
                          f"to a·sqrt(n-1) = {a * math.sqrt(n - 1):.6g})")
     return 0.5 * (H + xp.matrix_transpose(H))
 
 
 # --------------------------------------------------------- exact moment maps
-def _check_ensemble(H: Any, batch: Any) -> tuple[Any, int, int, float]:
-    xp = array_namespace(H)
-    check_ndim("H", H, (3,))
+def _check_ensemble(H: Any, batch: Any, owner: str) -> tuple[Any, int, int, float]:
+    xp = validate(owner, {"H": (H, Array(("n", "p", "p"), dtype="real floating",
+                                         matrix="psd"))}).xp
     n, p = H.shape[0], H.shape[-1]
-    if H.shape[1] != p:
-        raise ValueError(f"H must have shape (n, p, p); got {tuple(H.shape)}")
-    check_finite("H", H, xp)
-    check_psd("H", H, xp)
-    return xp, n, p, minibatch_factor(n, batch)
+    return xp, n, p, _minibatch_factor(n, batch, owner)
 
 
 def _kron(A: Any, B: Any, xp: Any) -> Any:
@@ -432,9 +450,14 @@ def second_moment_map(H: Any, eta: float, batch: int) -> Any:
         \mathcal T = (I-\eta H)\otimes(I-\eta H)
         + \eta^2c\Bigl(\frac1n\sum_iH_i\otimes H_i - H\otimes H\Bigr),
         \qquad c = \frac{n-B}{B(n-1)}.
+
+    References
+    ----------
+    L. Wu, C. Ma, W. E, *How SGD selects the global minima in over-parameterized learning:
+    a dynamical stability perspective*, NeurIPS 2018 (seed 000).
     """
-    xp, n, p, c = _check_ensemble(H, batch)
-    eta = _check_eta(eta)
+    eta = POSITIVE("eta", eta, owner="second_moment_map")
+    xp, n, p, c = _check_ensemble(H, batch, "second_moment_map")
     Hm = xp.mean(H, axis=0)
     A = xp.eye(p, dtype=H.dtype) - eta * Hm
     cov = xp.mean(_kron(H, H, xp), axis=0) - _kron(Hm, Hm, xp)
@@ -450,7 +473,9 @@ def _range_basis(H: Any, xp: Any) -> tuple[Any, Any]:
     tol = 100 * p * xp.finfo(H.dtype).eps * max(abs(lam_h[-1]), 1e-300)
     keep = [i for i, v in enumerate(lam_h) if v > tol]
     if not keep:
-        raise ValueError("H must have a nonzero mean: every step size is marginally stable")
+        raise ValueError(message("H", "have a nonzero mean (else every step size is "
+                                 "marginally stable)", f"got {describe(H)} with mean 0",
+                                 owner="largest_stable_eta"))
     idx = xp.asarray(keep)
     return xp.take(lam, idx), xp.take(U, idx, axis=1)
 
@@ -488,10 +513,16 @@ def largest_stable_eta(H: Any, batch: int, *, condition: str = "exact") -> float
 
     :math:`\eta_{\text{exact}} \ge \eta_{\text{suff}}` always, with equality when the
     :math:`H_i` commute.
+
+    References
+    ----------
+    L. Wu, C. Ma, W. E, NeurIPS 2018 (seed 000): the sufficient condition and GD's
+    :math:`2/\lambda_{\max}`; the exact threshold is this module's derivation
+    (``stability.sgd_exact_threshold``).
     """
-    xp, n, p, c = _check_ensemble(H, batch)
-    if condition not in ("exact", "sufficient", "gd"):
-        raise ValueError(f"condition must be 'exact', 'sufficient' or 'gd'; got {condition!r}")
+    owner = "largest_stable_eta"
+    Options("exact", "sufficient", "gd")("condition", condition, owner=owner)
+    xp, n, p, c = _check_ensemble(H, batch, owner)
     lam, U = _range_basis(H, xp)
     if condition == "gd":
         return 2.0 / float(lam[-1])
@@ -540,11 +571,11 @@ def moments(x: Any) -> MomentEstimate:
     r"""Sample moments of recorded iterates ``x`` of shape ``(T, R, p)`` (e.g.
     ``run(..., record=("x",)).records["x"]``), with standard errors
     :math:`\hat\sigma/\sqrt R` (sample standard deviation, ``R - 1`` denominator)."""
-    check_ndim("x", x, (3,))
-    xp = array_namespace(x)
+    xp = validate("moments", {"x": (x, Array(("T", "R", "p")))}).xp
     R = x.shape[1]
     if R < 2:
-        raise ValueError(f"x must hold at least 2 replicas (axis 1) for error bars; got {R}")
+        raise ValueError(message("x", "hold at least 2 replicas (axis 1) for error bars",
+                                 f"got shape {tuple(x.shape)}", owner="moments"))
     sq = xp.sum(x * x, axis=-1)
     rt = math.sqrt(R)
     return MomentEstimate(
@@ -571,13 +602,17 @@ def first_exit(x: Any, steps: Any, center: Any, radius: float) -> tuple[Any, Any
     escaped, step
         ``(R,)`` booleans, and ``(R,)`` int64 first recorded step outside (``-1`` if never).
     """
-    check_ndim("x", x, (3,))
-    xp = array_namespace(x)
-    radius = check_positive("radius", radius)
+    owner = "first_exit"
+    checked = validate(owner, {"x": (x, Array(("T", "R", "p"))),
+                               "center": (center, Array(("p",))),
+                               "radius": (radius, POSITIVE)})
+    xp, radius = checked.xp, checked[2]
+    if isinstance(steps, (str, bytes)) or not hasattr(steps, "__len__"):
+        raise TypeError(message("steps", "be a sequence of step numbers",
+                                f"got {describe(steps)}", owner=owner))
     if len(steps) != x.shape[0]:
-        raise ValueError(f"steps must have one entry per record; got {len(steps)} for {x.shape[0]}")
-    if center.shape != (x.shape[-1],):
-        raise ValueError(f"center must have shape ({x.shape[-1]},); got {tuple(center.shape)}")
+        raise ValueError(message("steps", f"have one entry per record (T={x.shape[0]})",
+                                 f"got {len(steps)} entries", owner=owner))
     dev = x - center[None, None, :]
     out = xp.sum(dev * dev, axis=-1) > radius * radius          # (T, R)
     escaped = xp.any(out, axis=0)

@@ -57,9 +57,22 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from array_api_compat import array_namespace
+from numbers import Integral
 
-from numerics._validation import check_finite, check_int, check_ndim, check_positive
+from numerics._validation import (
+    NON_NEGATIVE,
+    Array,
+    InstanceOf,
+    Interval,
+    Options,
+    Shape,
+    describe,
+    message,
+    namespace_for,
+    validate,
+)
+
+_COUNT = Interval(Integral, 1, None, closed="left")
 
 __all__ = [
     "Teacher",
@@ -86,15 +99,14 @@ def _norms(W: Any, xp: Any) -> Any:
     return xp.sqrt(xp.sum(W * W, axis=-1))
 
 
-def _input_scale(input: str, d: int) -> float:
+def _input_scale(input: str, d: int, owner: str | None = None) -> float:
     """κ: 1 for x ~ N(0, I_d); 1/d for x ~ Unif(S^{d−1}) (E‖x‖² = d, kernels.arccos1_sphere)."""
-    if input not in _INPUTS:
-        raise ValueError(f"input must be one of {_INPUTS}; got {input!r}")
+    Options(*_INPUTS)("input", input, owner=owner)
     if input == "sphere":
         if d < 2:
-            raise ValueError(
-                f"input='sphere' needs dimension d >= 2 (the kernel reduces to the plane of "
-                f"b, b'); got d={d}")
+            raise ValueError(message(
+                "d", "be >= 2 for input='sphere' (the kernel reduces to the plane of b, b')",
+                f"got d={d}", owner=owner))
         return 1.0 / d
     return 1.0
 
@@ -158,19 +170,24 @@ def arccos_kernel(U: Any, W: Any, *, order: int = 1, input: str = "gaussian") ->
 
     (``kernels.arccos{0,1,2}_gaussian``; seed 000 eq. 15 without its missing 1/(2π)).
 
+    References
+    ----------
+    Y. Cho and L. K. Saul, *Kernel methods for deep learning*, NIPS 2009, eqs. (1)–(6) (the
+    arc-cosine kernels of degree 0, 1, 2).
+
     Examples
     --------
     >>> import numpy as np
     >>> round(float(arccos_kernel(np.eye(2)[:1], np.eye(2)[:1])[0, 0]), 6)  # E σ(g)² = 1/2
     0.5
     """
-    xp = array_namespace(U, W)
-    check_ndim("U", U, (2, 3))
-    check_ndim("W", W, (2, 3))
-    if U.shape[-1] != W.shape[-1]:
-        raise ValueError(f"U and W disagree on the dimension: {U.shape[-1]} vs {W.shape[-1]}")
-    if order not in (0, 1, 2):
-        raise ValueError(f"order must be 0, 1 or 2; got {order!r}")
+    owner = "arccos_kernel"
+    xp = validate(owner, {
+        "U": (U, Array(("m", "d"), ("R", "m", "d"))),
+        "W": (W, Array(("q", "d"), ("R", "q", "d"))),
+        "order": (order, Options(0, 1, 2)),
+    }).xp
+    _input_scale(input, U.shape[-1], owner)
     d = U.shape[-1]
     g = _geometry(U, W, xp)
     pi_th = math.pi - g.th
@@ -178,10 +195,7 @@ def arccos_kernel(U: Any, W: Any, *, order: int = 1, input: str = "gaussian") ->
     nn = (g.nu[..., :, None] * g.nw[..., None, :]) ** order
     moment = 1.0
     if input == "sphere":
-        _input_scale(input, d)
         moment = math.prod(d + 2 * i for i in range(order))
-    elif input != "gaussian":
-        _input_scale(input, d)
     return nn * J / (2 * math.pi * moment)
 
 
@@ -200,28 +214,23 @@ class Teacher:
     """
 
     def __init__(self, a_star: Any, B_star: Any, *, name: str = "finite neurons") -> None:
-        xp = array_namespace(a_star, B_star)
-        check_ndim("a_star", a_star, (1,))
-        check_ndim("B_star", B_star, (2,))
-        if a_star.shape[0] != B_star.shape[0]:
-            raise ValueError(
-                f"teacher shapes disagree: a_star has {a_star.shape[0]} neurons but B_star has "
-                f"{B_star.shape[0]} rows (shape {tuple(B_star.shape)})")
-        if a_star.shape[0] < 1:
-            raise ValueError("a teacher needs at least one neuron; got a_star of shape (0,)")
-        check_finite("a_star", a_star, xp)
-        check_finite("B_star", B_star, xp)
+        xp = validate("Teacher", {"a_star": (a_star, Array(("k",))),
+                                  "B_star": (B_star, Array(("k", "d")))}).xp
         self.xp, self.a_star, self.B_star, self.name = xp, a_star, B_star, name
         self.k, self.d = B_star.shape
 
     def __repr__(self) -> str:
         return f"Teacher({self.name}: k={self.k}, d={self.d})"
 
+    def _check_inputs(self, X: Any) -> None:
+        validate(type(self).__name__, {"X": (X, Array(("n", "d"), ("R", "n", "d")))},
+                 dims={"d": self.d}, origin="the teacher", xp=self.xp)
+
     def __call__(self, X: Any) -> Any:
-        """:math:`f^*(x_i)` for the rows of ``X`` ``(..., n, d)``: shape ``(..., n)``."""
+        """:math:`f^*(x_i)` for the rows of ``X`` ``(n, d)`` or ``(R, n, d)``: shape ``(n,)``
+        or ``(R, n)``."""
         xp = self.xp
-        if X.shape[-1] != self.d:
-            raise ValueError(f"X has dimension {X.shape[-1]} but the teacher has d={self.d}")
+        self._check_inputs(X)
         return xp.maximum(X @ xp.matrix_transpose(self.B_star), 0.0) @ self.a_star
 
     def self_kernel(self, kappa: float = 1.0) -> Any:
@@ -243,8 +252,7 @@ class CircleTeacher(Teacher):
     """
 
     def __call__(self, X: Any) -> Any:
-        if X.shape[-1] != self.d:
-            raise ValueError(f"X has dimension {X.shape[-1]} but the teacher has d={self.d}")
+        self._check_inputs(X)
         xp = self.xp
         return xp.sqrt(X[..., 0] ** 2 + X[..., 1] ** 2) / math.pi
 
@@ -257,16 +265,16 @@ def _unit(d: int, i: int, xp: Any, sign: float = 1.0) -> Any:
 
 def single_neuron(d: int, *, xp: Any = None) -> Teacher:
     """:math:`f^*(x) = \\sigma(x_1)` (seed 000, 'single neuron')."""
-    xp = _default_xp(xp)
-    d = check_int("d", d, minimum=1)
+    xp = namespace_for(xp)
+    d = _COUNT("d", d, owner="single_neuron")
     return Teacher(xp.asarray([1.0], dtype=xp.float64), _unit(d, 0, xp)[None, :],
                    name="single neuron σ(x₁)")
 
 
 def linear_target(d: int, *, xp: Any = None) -> Teacher:
     """:math:`f^*(x) = x_1 = \\sigma(x_1) - \\sigma(-x_1)` (seed 000, 'linear target')."""
-    xp = _default_xp(xp)
-    d = check_int("d", d, minimum=1)
+    xp = namespace_for(xp)
+    d = _COUNT("d", d, owner="linear_target")
     B = xp.stack([_unit(d, 0, xp), _unit(d, 0, xp, -1.0)], axis=0)
     return Teacher(xp.asarray([1.0, -1.0], dtype=xp.float64), B, name="linear x₁")
 
@@ -276,9 +284,8 @@ def finite_neurons(m_star: int, d: int, *, rng: Any, xp: Any = None) -> Teacher:
     (seed 000, 'finite neurons target')."""
     from numerics.random import default_rng  # noqa: PLC0415
 
-    xp = _default_xp(xp)
-    m_star = check_int("m_star", m_star, minimum=1)
-    d = check_int("d", d, minimum=1)
+    xp = namespace_for(xp)
+    m_star, d = validate("finite_neurons", {"m_star": (m_star, _COUNT), "d": (d, _COUNT)})
     gen = default_rng(rng, xp=xp)
     B = gen.normal((m_star, d), std=1.0 / math.sqrt(d))
     return Teacher(xp.full((m_star,), 1.0 / m_star, dtype=xp.float64), B,
@@ -288,11 +295,13 @@ def finite_neurons(m_star: int, d: int, *, rng: Any, xp: Any = None) -> Teacher:
 def circle_target(d: int, *, nodes: int = 64, xp: Any = None) -> CircleTeacher:
     """The circle neuron (seed 000, eq. 16), with ``nodes`` quadrature neurons for the
     population loss. Needs ``d >= 2``."""
-    xp = _default_xp(xp)
-    d = check_int("d", d, minimum=1)
+    xp = namespace_for(xp)
+    owner = "circle_target"
+    d, nodes = validate(owner, {"d": (d, _COUNT),
+                                "nodes": (nodes, Interval(Integral, 3, None, closed="left"))})
     if d < 2:
-        raise ValueError(f"the circle target lives in the plane of e₁, e₂: needs d >= 2; got d={d}")
-    nodes = check_int("nodes", nodes, minimum=3)
+        raise ValueError(message("d", "be >= 2 (the circle target lives in the plane of e₁, e₂)",
+                                 f"got {d}", owner=owner))
     phi = xp.arange(nodes, dtype=xp.float64) * (2 * math.pi / nodes)
     cols = [xp.cos(phi), xp.sin(phi)] + [xp.zeros((nodes,), dtype=xp.float64)] * (d - 2)
     B = xp.stack(cols, axis=1)
@@ -300,25 +309,14 @@ def circle_target(d: int, *, nodes: int = 64, xp: Any = None) -> CircleTeacher:
                          name=f"circle ({nodes} nodes)")
 
 
-def _default_xp(xp: Any) -> Any:
-    if xp is None:
-        import numpy as np  # noqa: PLC0415
-
-        return array_namespace(np.empty(0))
-    return xp
-
-
 # ----------------------------------------------------------------------------- models
 class _TwoLayer:
     """Shared parameter handling: scaling, pack/unpack, predictions, neuron magnitudes."""
 
-    def __init__(self, m: int, d: int, scaling: str, xp: Any) -> None:
-        if isinstance(m, bool) or not isinstance(m, int):
-            raise TypeError(f"width m must be an integer; got {type(m).__name__}")
-        if m < 1:
-            raise ValueError(f"width m must be an integer >= 1; got {m}")
-        if scaling not in _SCALINGS:
-            raise ValueError(f"scaling must be one of {_SCALINGS}; got {scaling!r}")
+    def __init__(self, m: int, d: int, scaling: str, xp: Any, like: Any = None) -> None:
+        m, scaling = validate(type(self).__name__, {"width m": (m, _COUNT),
+                                                    "scaling": (scaling, Options(*_SCALINGS))})
+        self._theta = Shape(("R", "p"), dims={"p": m * (d + 1)}, like=like)
         self.m, self.d, self.scaling, self.xp = m, d, scaling, xp
         self.s = 1.0 if scaling == "conventional" else 1.0 / m
         self.p = m * (d + 1)
@@ -330,14 +328,9 @@ class _TwoLayer:
         Raises ``ValueError`` for shapes that do not match the model or non-finite weights.
         """
         xp = self.xp
-        check_ndim("a", a, (2,))
-        check_ndim("B", B, (3,))
-        if a.shape[1] != self.m or B.shape[1:] != (self.m, self.d) or B.shape[0] != a.shape[0]:
-            raise ValueError(
-                f"a must be (R, m={self.m}) and B (R, m={self.m}, d={self.d}) with the same R; "
-                f"got {tuple(a.shape)} and {tuple(B.shape)}")
-        check_finite("a", a, xp)
-        check_finite("B", B, xp)
+        validate(f"{type(self).__name__}.pack", {"a": (a, Array(("R", "m"))),
+                                                 "B": (B, Array(("R", "m", "d")))},
+                 dims={"m": self.m, "d": self.d}, xp=xp)
         return xp.concat([a, xp.reshape(B, (B.shape[0], self.m * self.d))], axis=1)
 
     def unpack(self, theta: Any) -> tuple[Any, Any]:
@@ -347,10 +340,7 @@ class _TwoLayer:
         return theta[:, : self.m], self.xp.reshape(theta[:, self.m:], (R, self.m, self.d))
 
     def _check_theta(self, theta: Any) -> None:
-        if theta.ndim != 2 or theta.shape[1] != self.p:
-            raise ValueError(
-                f"theta must have shape (R, p={self.p}) (m={self.m}, d={self.d}); got "
-                f"{tuple(theta.shape)}")
+        self._theta(type(self).__name__, "theta", theta)
 
     def _join(self, ga: Any, gB: Any) -> Any:
         R = ga.shape[0]
@@ -358,6 +348,8 @@ class _TwoLayer:
 
     def predict(self, theta: Any, X: Any) -> Any:
         r""":math:`f_m(x_i;\theta)` for ``X`` ``(n, d)``: shape ``(R, n)``."""
+        validate(f"{type(self).__name__}.predict", {"X": (X, Array(("n", "d"), ("R", "n", "d")))},
+                 dims={"d": self.d}, xp=self.xp)
         a, B = self.unpack(theta)
         xp = self.xp
         H = xp.maximum(X @ xp.matrix_transpose(B), 0.0)  # (R, n, m)
@@ -400,6 +392,14 @@ class TwoLayerReLU(_TwoLayer):
     :math:`\frac1n\sum_i(\nabla f_i\cdot v)\nabla f_i` plus :math:`\frac1n\sum_ir_i\nabla^2f_iv`,
     whose only nonzero blocks (σ'' = 0 a.e.) are :math:`\partial_{a_j}\nabla_{b_j}f_i = sD_{ij}x_i`.
 
+    References
+    ----------
+    A. Jacot, F. Gabriel, C. Hongler, *Neural tangent kernel: convergence and generalization
+    in neural networks*, NeurIPS 2018 (the conventional scaling's kernel regime);
+    L. Chizat and F. Bach, *On the global convergence of gradient descent for
+    over-parameterized models using optimal transport*, NeurIPS 2018 (the mean-field
+    scaling :math:`s = 1/m`); seed 000, eqs. 3 and 17.
+
     Examples
     --------
     >>> import numpy as np
@@ -411,15 +411,10 @@ class TwoLayerReLU(_TwoLayer):
     """
 
     def __init__(self, X: Any, y: Any, m: int, *, scaling: str = "conventional") -> None:
-        xp = array_namespace(X, y)
-        check_ndim("X", X, (2,))
-        check_ndim("y", y, (1, 2))
+        xp = validate("TwoLayerReLU", {"X": (X, Array(("n", "d"))),
+                                       "y": (y, Array(("n",), ("R", "n")))}).xp
         n, d = X.shape
-        if y.shape[-1] != n:
-            raise ValueError(f"X and y disagree: X has n={n} rows but y has {y.shape[-1]} entries")
-        check_finite("X", X, xp)
-        check_finite("y", y, xp)
-        super().__init__(m, d, scaling, xp)
+        super().__init__(m, d, scaling, xp, like=X)
         self.X, self.y, self.n = X, y, n
 
     def __repr__(self) -> str:
@@ -494,8 +489,9 @@ class TwoLayerReLU(_TwoLayer):
 
     def test_error(self, theta: Any, X: Any, y: Any) -> Any:
         """Mean squared error :math:`\\frac1{n'}\\sum_i(f_m(x_i)-y_i)^2` on ``(X, y)``: ``(R,)``."""
-        if X.shape[-1] != self.d:
-            raise ValueError(f"X has dimension {X.shape[-1]} but the model has d={self.d}")
+        validate("TwoLayerReLU.test_error", {"X": (X, Array(("n", "d"))),
+                                             "y": (y, Array(("n",), ("R", "n")))},
+                 dims={"d": self.d}, xp=self.xp)
         r = self.predict(theta, X) - y
         return self.xp.mean(r * r, axis=-1)
 
@@ -528,6 +524,11 @@ class TwoLayerPopulation(_TwoLayer):
     (``two_layer.population_gradient``); the Hessian-vector product uses the second
     derivatives of k in the module notes. Cost per call: O(R m (m + k) d).
 
+    References
+    ----------
+    Y. Cho and L. K. Saul, *Kernel methods for deep learning*, NIPS 2009 (the arc-cosine
+    kernel that makes the Gaussian population loss exact); seed 000, eq. 15.
+
     Examples
     --------
     >>> import numpy as np
@@ -540,10 +541,9 @@ class TwoLayerPopulation(_TwoLayer):
 
     def __init__(self, teacher: Teacher, m: int, *, scaling: str = "conventional",
                  input: str = "gaussian") -> None:
-        if not isinstance(teacher, Teacher):
-            raise TypeError(f"teacher must be a numerics.two_layer.Teacher; got {type(teacher).__name__}")
-        super().__init__(m, teacher.d, scaling, teacher.xp)
-        self.kappa = _input_scale(input, teacher.d)
+        InstanceOf(Teacher)("teacher", teacher, owner="TwoLayerPopulation")
+        super().__init__(m, teacher.d, scaling, teacher.xp, like=teacher.B_star)
+        self.kappa = _input_scale(input, teacher.d, "TwoLayerPopulation")
         self.input = input
         self.teacher = teacher
         self._Bs = teacher.B_star[None, ...]
@@ -665,16 +665,23 @@ class RandomFeatures:
         A :class:`TwoLayerReLU` or :class:`TwoLayerPopulation`.
     B0
         Frozen inner weights, ``(m, d)`` shared or ``(R, m, d)`` per replica.
+
+    References
+    ----------
+    A. Rahimi and B. Recht, *Random features for large-scale kernel machines*, NIPS 2007;
+    W. E, C. Ma, L. Wu, *A comparative analysis of the optimization and generalization
+    property of two-layer neural network and random feature models under gradient descent
+    dynamics*, 2019 (the comparison of seed 000).
     """
 
     def __init__(self, model: _TwoLayer, B0: Any) -> None:
-        if not isinstance(model, _TwoLayer):
-            raise TypeError(f"model must be a two-layer model; got {type(model).__name__}")
+        InstanceOf(_TwoLayer, "a TwoLayerReLU or a TwoLayerPopulation")(
+            "model", model, owner="RandomFeatures")
         xp = model.xp
-        check_ndim("B0", B0, (2, 3))
-        if B0.shape[-2:] != (model.m, model.d):
-            raise ValueError(f"B0 must be (m={model.m}, d={model.d}) or (R, m, d); got {tuple(B0.shape)}")
-        check_finite("B0", B0, xp)
+        validate("RandomFeatures", {"B0": (B0, Array(("m", "d"), ("R", "m", "d")))},
+                 dims={"m": model.m, "d": model.d}, xp=xp)
+        self._a = Shape(("R", "m"), dims={"m": model.m,
+                                          "R": B0.shape[0] if B0.ndim == 3 else None}, like=B0)
         self.model, self.B0, self.xp = model, B0, xp
         self.m, self.p = model.m, model.m
         self.n = getattr(model, "n", None)
@@ -685,8 +692,7 @@ class RandomFeatures:
     def full(self, a: Any) -> Any:
         """The full parameter vector θ = (a, vec B0), ``(R, m(d+1))``."""
         xp = self.xp
-        if a.ndim != 2 or a.shape[1] != self.m:
-            raise ValueError(f"a must have shape (R, m={self.m}); got {tuple(a.shape)}")
+        self._a("RandomFeatures", "a", a)
         R = a.shape[0]
         B = self.B0 if self.B0.ndim == 3 else xp.broadcast_to(self.B0[None, ...], (R, self.m, self.model.d))
         return self.model._join(a, B)
@@ -721,14 +727,10 @@ def xavier_init(R: int, m: int, d: int, *, beta: float, rng: Any, xp: Any = None
     mean-field scaling β is typically O(1))."""
     from numerics.random import default_rng  # noqa: PLC0415
 
-    xp = _default_xp(xp)
-    R = check_int("R", R, minimum=1)
-    if isinstance(m, bool) or not isinstance(m, int) or m < 1:
-        raise ValueError(f"width m must be an integer >= 1; got {m!r}")
-    d = check_int("d", d, minimum=1)
-    beta = check_positive("beta", beta, allow_zero=True)
-    if scaling not in _SCALINGS:
-        raise ValueError(f"scaling must be one of {_SCALINGS}; got {scaling!r}")
+    xp = namespace_for(xp)
+    R, m, d, beta, scaling = validate("xavier_init", {
+        "R": (R, _COUNT), "width m": (m, _COUNT), "d": (d, _COUNT), "beta": (beta, NON_NEGATIVE),
+        "scaling": (scaling, Options(*_SCALINGS))})
     gen = default_rng(rng, xp=xp)
     a = gen.normal((R, m), std=1.0) * beta
     B = gen.normal((R, m, d), std=1.0 / math.sqrt(d))

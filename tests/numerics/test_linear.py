@@ -122,5 +122,7 @@ def test_preconditioned_model_applies_the_inverse_metric() -> None:
 def test_preconditioned_rejects_a_wrong_metric_shape() -> None:
     from numerics.linear import LeastSquares, Preconditioned
 
-    with pytest.raises(ValueError, match="H must be"):
+    with pytest.raises(ValueError, match=r"H must have shape \(d=3, d=3\) to match the model; got shape \(2, 2\)"):
         Preconditioned(LeastSquares(np.eye(2, 3), np.ones(2)), np.eye(2))
+    with pytest.raises(ValueError, match="H must be invertible; got smallest singular value 0"):
+        Preconditioned(LeastSquares(np.eye(2, 3), np.ones(2)), np.diag([1.0, 1.0, 0.0]))

@@ -180,7 +180,7 @@ def test_bad_input_errors() -> None:
         second_moment_map(H, 0.1, 0)
     with pytest.raises(ValueError, match="eta must be finite and positive"):
         second_moment_map(H, -0.1, 2)
-    with pytest.raises(ValueError, match="condition must be 'exact', 'sufficient' or 'gd'"):
+    with pytest.raises(ValueError, match="condition must be one of 'exact', 'sufficient', 'gd'; got 'nope'"):
         largest_stable_eta(H, 2, condition="nope")
     with pytest.raises(ValueError, match="H must be positive semi-definite"):
         largest_stable_eta(bad, 1)
@@ -195,7 +195,7 @@ def test_bad_input_errors() -> None:
         PiecewiseQuadratic1D(np.ones((2, 2)), np.zeros(3))
     with pytest.raises(ValueError, match="coef must be non-negative"):
         PiecewiseQuadratic1D(-np.ones((2, 2)), np.zeros(2))
-    with pytest.raises(ValueError, match=r"center must have shape \(1,\)"):
+    with pytest.raises(ValueError, match=r"x and center disagree: center must have shape \(p=1,\) to match x of shape \(1, 2, 1\); got shape \(2,\)"):
         first_exit(np.zeros((1, 2, 1)), [0], np.zeros(2), 1.0)
 
 

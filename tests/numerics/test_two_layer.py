@@ -112,20 +112,20 @@ def test_mean_field_is_conventional_with_a_over_m(xp) -> None:
 def test_bad_input_is_rejected(xp) -> None:
     with pytest.raises(ValueError, match="width m must be an integer >= 1; got 0"):
         TwoLayerPopulation(single_neuron(3, xp=xp), 0)
-    with pytest.raises(ValueError, match="teacher shapes disagree"):
+    with pytest.raises(ValueError, match=r"a_star and B_star disagree: B_star must have shape \(k=2, d\)"):
         Teacher(xp.ones((2,), dtype=xp.float64), xp.ones((3, 4), dtype=xp.float64))
     with pytest.raises(ValueError, match="B_star must be finite"):
         Teacher(xp.ones((1,), dtype=xp.float64), xp.asarray([[float("nan"), 1.0]]))
     M = TwoLayerPopulation(single_neuron(2, xp=xp), 2)
     with pytest.raises(ValueError, match="B must be finite"):
         M.pack(xp.ones((1, 2), dtype=xp.float64), xp.asarray([[[1.0, float("inf")], [0.0, 1.0]]]))
-    with pytest.raises(ValueError, match="needs dimension d >= 2"):
+    with pytest.raises(ValueError, match=r"d must be >= 2 for input=.sphere. \(the kernel reduces to the plane of b, b.\); got d=1"):
         TwoLayerPopulation(single_neuron(1, xp=xp), 2, input="sphere")
-    with pytest.raises(ValueError, match="needs dimension d >= 2"):
+    with pytest.raises(ValueError, match=r"d must be >= 2 for input=.sphere. \(the kernel reduces to the plane of b, b.\); got d=1"):
         arccos_kernel(xp.ones((1, 1), dtype=xp.float64), xp.ones((1, 1), dtype=xp.float64), input="sphere")
     with pytest.raises(ValueError, match="theta must have shape"):
         M.loss(xp.zeros((1, 5), dtype=xp.float64))
-    with pytest.raises(ValueError, match="scaling must be one of"):
+    with pytest.raises(ValueError, match="scaling must be 'conventional' or 'mean_field'; got 'ntk'"):
         TwoLayerPopulation(single_neuron(2, xp=xp), 2, scaling="ntk")
-    with pytest.raises(ValueError, match="circle target .* needs d >= 2"):
+    with pytest.raises(ValueError, match=r"circle_target: d must be >= 2 \(the circle target lives in the plane of e₁, e₂\); got 1"):
         circle_target(1, xp=xp)
