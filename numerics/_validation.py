@@ -735,9 +735,9 @@ def namespace_for(xp: Any = None, *arrays: Any, owner: str | None = None,
         return found
     if xp is not None:
         return xp
-    from numerics.backend import get_namespace  # noqa: PLC0415
+    from numerics.backend import default_namespace  # noqa: PLC0415
 
-    return get_namespace()
+    return default_namespace()
 
 
 # ------------------------------------------------- one-value checks (thin wrappers)

@@ -32,6 +32,7 @@ __all__ = [
     "available_backends",
     "default_namespace",
     "get_namespace",
+    "is_host_numpy",
     "namespace_name",
     "native_generator",
     "to_numpy",
@@ -154,6 +155,20 @@ def namespace_name(xp: Any) -> str:
     if array_api_compat.is_cupy_namespace(xp):
         return "cupy"
     return getattr(xp, "__name__", type(xp).__name__)
+
+
+def is_host_numpy(xp: Any) -> bool:
+    """Whether ``xp`` is NumPy's namespace, so arrays of it may be handed to NumPy directly.
+
+    The one test a NumPy-only fast path needs (e.g. a blocked loop writing into a
+    preallocated ``numpy.empty``); every other backend takes the array-API path.
+
+    Examples
+    --------
+    >>> is_host_numpy(get_namespace("numpy")), is_host_numpy(get_namespace("array_api_strict"))
+    (True, False)
+    """
+    return bool(array_api_compat.is_numpy_namespace(xp))
 
 
 def to_numpy(x: Any) -> Any:

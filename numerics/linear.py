@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from array_api_compat import is_numpy_namespace
-
 from numerics._validation import Array, Options, Shape, describe, message, validate
+from numerics.backend import is_host_numpy
 
 #: The two conventions of the factor c in front of the sum of squares.
 REDUCTION = Options("mean", "sum")
@@ -156,7 +155,7 @@ class LeastSquares:
         R, B = idx.shape
         scale = self.c * self.n / B
         block = max(1, self._BLOCK_BYTES // (8 * B * self.d))
-        if R <= block or not is_numpy_namespace(xp):
+        if R <= block or not is_host_numpy(xp):
             return scale * self._batch_grad_block(x, idx, 0)
         import numpy as np  # noqa: PLC0415 (NumPy fast path)
 

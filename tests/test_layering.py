@@ -84,28 +84,20 @@ NUMPY_ALLOWED: dict[tuple[str, str], str] = {
     # Host data and host bookkeeping.
     ("numerics/data.py", "<module>"):
         "the digits data set is loaded and split on the host (scikit-learn, NumPy)",
-    ("numerics/data.py", "load_digits"):
-        "host-side data loading: scikit-learn's arrays are NumPy; converted once with xp.asarray",
     ("numerics/classification.py", "<module>"):
         "host-side max-margin solver and error messages, on to_numpy copies",
     ("numerics/classification.py", "check_labels"):
         "the error message lists offending labels from a to_numpy copy (after the check failed)",
     ("numerics/classification.py", "max_margin"):
         "SciPy SLSQP and the KKT polish on to_numpy copies; the answer goes back with xp.asarray",
-    # Pending validation refactor: these modules are being reworked at the same time; the
-    # entries name what is there now.
+    ("numerics/factorization.py", "_diagonal_in"):
+        "checks commutation of the measurements on the host copies made by _host3",
     ("numerics/linear.py", "LeastSquares.batch_grad"):
-        "pending validation refactor: NumPy fast path guarded by is_numpy_namespace(xp)",
-    ("numerics/stability.py", "escape_example"):
-        "pending validation refactor: default namespace, to become backend.default_namespace()",
-    ("numerics/two_layer.py", "_default_xp"):
-        "pending validation refactor: default namespace, to become backend.default_namespace()",
+        "NumPy fast path (blocked replicas into numpy.empty), taken only when is_host_numpy(xp)",
 }
 
 # (file, line text fragment) of backend names that another refactor removes; empty once done.
 BACKEND_NAME_PENDING: dict[tuple[str, str], str] = {
-    ("numerics/linear.py", "is_numpy_namespace"):
-        "pending validation refactor: LeastSquares' NumPy fast path detects NumPy itself",
 }
 
 
