@@ -891,3 +891,46 @@ def figure_double_descent(p: dict[str, Any], xp: Any, result: Any) -> Any:
     fig.tight_layout()
     return fig
 
+
+
+@figure("linear.sgd_limit")
+def figure_sgd_limit(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """Single-sample scaled SGD on the check's consistent system from four x_0: the distance
+    to the Result's limit x_0 + H⁻¹Aᵀ(AH⁻¹Aᵀ)⁻¹(b − Ax_0) of each start (solid) and to the
+    limit claimed for the first start (dotted: the other starts do not go there), with
+    the residual ‖Ax_k − b‖."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+
+    A, b, H, x0 = _scaled_problem(p, consistent=True)
+    n = p["n"]
+    row = np.einsum("id,id->i", A, np.linalg.solve(H, A.T).T)
+    eta = p["step_frac"] / (n * row.max())
+    model = Preconditioned(LeastSquares(to_xp(xp, A), to_xp(xp, b), reduction="sum"), to_xp(xp, H))
+    traj = run(model, SGD(eta, batch=1, replace=p["replace"]), to_xp(xp, x0), 800,
+               record=("x",), record_every=10, rng=default_rng(p["seed"], xp=xp))
+    xs = to_numpy(traj.records["x"])                                    # (T, R, d)
+    k = np.array(traj.steps)
+    x_hat = _vec(claim(result, xp)(A=to_xp(xp, A), H=to_xp(xp, H), x_0=_col(xp, x0), b=_col(xp, b)))
+    fig, (ax, axr) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for r in range(xs.shape[1]):
+        (line,) = ax.semilogy(k, _norm(xs[:, r] - x_hat[r]) + 1e-17, lw=1.2,
+                              label=f"start {r}{' (x₀ = 0)' if r == 0 else ''}: to its own limit")
+        if r:
+            ax.semilogy(k, _norm(xs[:, r] - x_hat[0]), ":", color=line.get_color(), lw=1)
+        axr.semilogy(k, _norm(xs[:, r] @ A.T - b) + 1e-17, color=line.get_color(), lw=1)
+    ax.plot([], [], "k:", label="starts 1–3: to the limit of start 0")
+    ax.set_xlabel("SGD step k (one sample per step)")
+    ax.set_ylabel("‖x_k − x̂(x₀)‖ (units of x)")
+    ax.set_title("distance to the claimed limit x̂(x₀) (Result)", fontsize=MIN_FONT + 1)
+    axr.set_xlabel("SGD step k (one sample per step)")
+    axr.set_ylabel("residual ‖Ax_k − b‖ (units of b)")
+    axr.set_title("every start interpolates", fontsize=MIN_FONT + 1)
+    legend_outside(axr, where="right", handles=ax.get_legend_handles_labels()[0],
+                   labels=ax.get_legend_handles_labels()[1])
+    fig.suptitle(f"Scaled SGD (non-symmetric H, n = {n}, d = {p['d']}, "
+                 f"{'with' if p['replace'] else 'without'} replacement) ends at the H-projection of its start",
+                 fontsize=MIN_FONT + 2)
+    fig.tight_layout()
+    return fig
