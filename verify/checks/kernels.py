@@ -254,7 +254,7 @@ def _kernel_figure(p: dict[str, Any], xp: Any, result: Any, id: str) -> Any:
                 label=f"Monte Carlo, m = {_FIG_FEATURES} random features\n(95 % Student-t interval)")
     ax.set_ylabel(what + "\n(dimensionless)", fontsize=MIN_FONT + 1)
     inputs = f"x ~ N(0, I_{d})" if inp == "gaussian" else f"ω ~ Unif(S^{d - 1})"
-    ax.set_title(f"order-{order} arc-cosine kernel, {inputs}, ‖b‖ = {nb:g}, ‖b'‖ = {nbp:g}",
+    fig.suptitle(f"order-{order} arc-cosine kernel, {inputs}, ‖b‖ = {nb:g}, ‖b'‖ = {nbp:g}",
                  fontsize=MIN_FONT + 2)
     legend_outside(ax, where="right")
     se = std / math.sqrt(_FIG_FEATURES)

@@ -807,6 +807,8 @@ def check_double_descent(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
 def figure_gd_limit(p: dict[str, Any], xp: Any, result: Any) -> Any:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+
     A, s, y, x0 = _gd_problem(p, R=4, scale0=3.0)
     x0[0] = 0.0
     eta = p["eta_frac"] * 2.0 / s[0] ** 2
@@ -815,16 +817,16 @@ def figure_gd_limit(p: dict[str, Any], xp: Any, result: Any) -> Any:
     xs = to_numpy(traj.records["x"])
     pred = _vec(claim(result, xp)(A=to_xp(xp, A), x_0=_col(xp, x0), y=_col(xp, y)))
     rho = float(np.max(np.abs(1.0 - eta * s**2)))
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    fig, ax = plt.subplots(figsize=(6.6, 3.4))
     k = np.array(traj.steps)
     for r in range(xs.shape[1]):
         ax.semilogy(k, _norm(xs[:, r] - pred[r]) + 1e-17,
                     label=f"replica {r}" + (" (x₀ = 0)" if r == 0 else ""))
     ax.semilogy(k, np.max(_norm(x0 - pred)) * rho**k, "k--", label="ρᵏ e₀ (derived rate)")
-    ax.set_xlabel("step k")
-    ax.set_ylabel("‖x_k − (x₀ + A⁺(y − Ax₀))‖")
-    ax.set_title("GD converges to the projection of x₀")
-    ax.legend(fontsize=7)
+    ax.set_xlabel("GD step k")
+    ax.set_ylabel("‖x_k − (x₀ + A⁺(y − Ax₀))‖\n(units of x)")
+    ax.set_title("GD converges to the projection of x₀ (Result);\nthe floor is rounding", fontsize=MIN_FONT + 2)
+    legend_outside(ax)
     fig.tight_layout()
     return fig
 
@@ -832,6 +834,8 @@ def figure_gd_limit(p: dict[str, Any], xp: Any, result: Any) -> Any:
 @figure("linear.generalization_error")
 def figure_generalization(p: dict[str, Any], xp: Any, result: Any) -> Any:
     import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
 
     n = p["n"]
     X, sv, Vt = _noisy_design(p)
@@ -842,13 +846,15 @@ def figure_generalization(p: dict[str, Any], xp: Any, result: Any) -> Any:
     pred = to_numpy(claim(result, xp)(a_star=to_xp(xp, a_star), sigma=to_xp(xp, sv),
                                       epsilon=p["epsilon"], n=float(n), t=to_xp(xp, tt),
                                       b_star_sq=b_sq, r=float(len(sv))))
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    fig, ax = plt.subplots(figsize=(7.2, 3.4))
     ax.errorbar(t, e.mean(1), yerr=3 * e.std(1, ddof=1) / math.sqrt(e.shape[1]), fmt="o", ms=3,
-                label="GD, Monte Carlo (±3 SE)")
-    ax.plot(tt, np.ravel(pred), "k-", label="exact E e(t) (derived)")
-    ax.set_xlabel("t")
-    ax.set_ylabel("E ‖β(t) − β*‖²")
-    ax.legend(fontsize=8)
+                label=f"gradient flow, Monte Carlo over {e.shape[1]} noise draws\n(±3 standard errors)")
+    ax.plot(tt, np.ravel(pred), "k-", label="exact E e(t) (Result)")
+    ax.set_xlabel("gradient-flow time t (units of 1/curvature)")
+    ax.set_ylabel("E ‖β(t) − β*‖²\n(squared units of β)")
+    ax.set_title(f"Expected error of gradient flow from 0 (n = {n}, noise ε = {p['epsilon']:g})",
+                 fontsize=MIN_FONT + 2)
+    legend_outside(ax)
     fig.tight_layout()
     return fig
 
@@ -857,18 +863,23 @@ def figure_generalization(p: dict[str, Any], xp: Any, result: Any) -> Any:
 def figure_early_stopping(p: dict[str, Any], xp: Any, result: Any) -> Any:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+
     n = p["n"]
     X, sv, Vt = _noisy_design(p)
     vals = dict(sigma_1=float(sv[0]), epsilon=p["epsilon"], r=float(len(sv)), n=float(n))
     T0 = float(to_numpy(claim(result, xp, "T_0")(**vals)))
     e, t = _flow_mc(p, xp, Vt[0], X, 500, 2000, 6 * T0 / 2000, 60)
     bound = to_numpy(claim(result, xp, "bound")(t=to_xp(xp, t), **vals))
-    fig, ax = plt.subplots(figsize=(5, 3.4))
-    ax.semilogy(t, e.mean(1), "o", ms=3, label="E e(t), GD Monte Carlo")
-    ax.semilogy(t, bound, "k-", label=r"bound $e^{-2\sigma_1^2 t/n} + \varepsilon^2 r t/n$")
-    ax.axvline(T0, color="r", ls="--", label="T₀")
-    ax.set_xlabel("t")
-    ax.legend(fontsize=8)
+    fig, ax = plt.subplots(figsize=(7.2, 3.4))
+    ax.semilogy(t, e.mean(1), "o", ms=3, label=f"E e(t), gradient flow,\nMonte Carlo over {e.shape[1]} draws")
+    ax.semilogy(t, bound, "k-", label=r"bound $e^{-2\sigma_1^2 t/n} + \varepsilon^2 r t/n$ (Result)")
+    ax.axvline(T0, color="r", ls="--", label=f"T₀ = {T0:.3g}, the bound's minimum (Result)")
+    ax.set_xlabel("gradient-flow time t (units of 1/curvature)")
+    ax.set_ylabel("E ‖β(t) − β*‖² (squared units of β)")
+    ax.set_title(f"Slow deterioration after T₀: the error grows at most like ε²rt/n (n = {n})",
+                 fontsize=MIN_FONT + 2)
+    legend_outside(ax)
     fig.tight_layout()
     return fig
 
@@ -877,17 +888,20 @@ def figure_early_stopping(p: dict[str, Any], xp: Any, result: Any) -> Any:
 def figure_double_descent(p: dict[str, Any], xp: Any, result: Any) -> Any:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+
     grid, errs = _double_descent(p, xp, result)
     med = np.median(errs, axis=0)
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    fig, ax = plt.subplots(figsize=(7.2, 3.4))
     q1, q3 = np.percentile(errs, [25, 75], axis=0)
     ax.fill_between(grid, q1, q3, alpha=0.3, label="interquartile range over seeds")
     ax.loglog(grid, med, "o-", label="median test error")
     ax.axvline(p["n"], color="k", ls="--", label="m = n")
     ax.set_xlabel("number of random features m")
-    ax.set_ylabel("test MSE")
-    ax.set_title("Double descent of the min-norm random-feature fit")
-    ax.legend(fontsize=7)
+    ax.set_ylabel("test mean squared error\n(units of y²)")
+    ax.set_title(f"Double descent of the min-norm random-feature fit (n = {p['n']})",
+                 fontsize=MIN_FONT + 2)
+    legend_outside(ax)
     fig.tight_layout()
     return fig
 

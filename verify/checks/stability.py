@@ -785,20 +785,23 @@ def check_escape_example(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
 def figure_escape(p: dict[str, Any], xp: Any) -> Any:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+
     q = dict(p, R=8, T=150)
     gd, sgd = _escape_runs(q, xp)
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    fig, ax = plt.subplots(figsize=(7.2, 3.4))
     k = np.array(gd.steps)
     xs = to_numpy(sgd.records["x"])[..., 0]
     for r in range(xs.shape[1]):
         ax.plot(k, xs[:, r], color="tab:orange", lw=0.8, alpha=0.8, label="SGD (B = 1)" if r == 0 else None)
     ax.plot(k, to_numpy(gd.records["x"])[:, 0, 0], color="tab:blue", lw=2, label="GD")
-    ax.axhline(1.0, color="k", ls=":", lw=0.8)
-    ax.axhline(0.0, color="k", ls=":", lw=0.8)
+    ax.axhline(1.0, color="k", ls=":", lw=0.8, label="minimum x = 1 (sharp, non-uniform)")
+    ax.axhline(0.0, color="k", ls="--", lw=0.8, label="minimum x = 0")
     ax.set_xlabel("step t")
-    ax.set_ylabel("x_t")
-    ax.set_title("f = ½(f₁ + f₂), η = 0.7, x₀ = 1 − 10⁻⁵")
-    ax.legend(fontsize=8)
+    ax.set_ylabel("iterate x_t (units of x)")
+    ax.set_title("GD stays at x = 1, SGD escapes to 0: f = ½(f₁ + f₂), η = 0.7, x₀ = 1 − 10⁻⁵",
+                 fontsize=MIN_FONT + 2)
+    legend_outside(ax)
     fig.tight_layout()
     return fig
 
@@ -811,12 +814,15 @@ def figure_sharpness_nonuniformity(p: dict[str, Any], xp: Any, result: Any) -> A
     trajectories as long-run sample means of a heavy-tailed product are)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+
     edge = result.numeric(np, part="stable_region_s")
     n = 20
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    fig, ax = plt.subplots(figsize=(8.2, 4))
     for eta, B, style in ((0.5, 2, "k-"), (0.5, 8, "k--"), (0.8, 2, "b-"), (0.8, 8, "b--")):
         a = np.linspace(0, 2 / eta, 400)
-        ax.plot(a, edge(a=a, eta=eta, n=float(n), B=float(B)), style, label=f"η = {eta}, B = {B}")
+        ax.plot(a, edge(a=a, eta=eta, n=float(n), B=float(B)), style,
+                label=f"stable region edge s_∂(a), η = {eta}, B = {B}")
     rng = host_rng(p, 3)
     eta, B, R, T = 0.5, 2, 4000, 1
     pts, esc = [], []
@@ -832,10 +838,11 @@ def figure_sharpness_nonuniformity(p: dict[str, Any], xp: Any, result: Any) -> A
     esc = np.array(esc)
     ax.scatter(*pts[~esc].T, c="tab:green", s=16, label="simulated: E x² shrinks (η = 0.5, B = 2)")
     ax.scatter(*pts[esc].T, c="tab:red", marker="x", s=20, label="simulated: E x² grows")
-    ax.set_xlabel("sharpness a")
-    ax.set_ylabel("non-uniformity s")
-    ax.set_title(f"sharpness–non-uniformity diagram (n = {n})")
-    ax.legend(fontsize=7)
+    ax.set_xlabel("sharpness a (units of curvature)")
+    ax.set_ylabel("non-uniformity s (units of curvature)")
+    ax.set_title(f"sharpness–non-uniformity diagram (n = {n}; Result's part stable_region_s)",
+                 fontsize=MIN_FONT + 2)
+    legend_outside(ax)
     fig.tight_layout()
     return fig
 
@@ -917,7 +924,7 @@ def figure_sgd_exact_threshold(p: dict[str, Any], xp: Any, result: Any) -> Any:
 
         hi = 4.0  # λ_max(H) = 1: GD's threshold is 2, SGD's is below it
         e_star = brentq(excess, 1e-3, hi, xtol=1e-10)
-        grid = np.linspace(0.02, 1.0, 40) * 1.6 * e_star
+        grid = np.linspace(0.02, 1.0, 120) * 1.6 * e_star
         pts = np.linspace(0.1, 1.0, 8) * 1.5 * e_star
         (line,) = ax.plot(grid, [math.log(_rho(_moment_map(result, xp, H, e, B))) for e in grid],
                           "-", lw=1.2, label=f"B = {B}{' (GD)' if B == n else ''}: Result, η* = {e_star:.3g}")
