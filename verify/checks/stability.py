@@ -795,7 +795,7 @@ def figure_escape(p: dict[str, Any], xp: Any) -> Any:
     for r in range(xs.shape[1]):
         ax.plot(k, xs[:, r], color="tab:orange", lw=0.8, alpha=0.8, label="SGD (B = 1)" if r == 0 else None)
     ax.plot(k, to_numpy(gd.records["x"])[:, 0, 0], color="tab:blue", lw=2, label="GD")
-    ax.axhline(1.0, color="k", ls=":", lw=0.8, label="minimum x = 1 (sharp, non-uniform)")
+    ax.axhline(1.0, color="k", ls=":", lw=0.8, label="minimum x = 1 (stable for GD, not for SGD)")
     ax.axhline(0.0, color="k", ls="--", lw=0.8, label="minimum x = 0")
     ax.set_xlabel("step t")
     ax.set_ylabel("iterate x_t (units of x)")
