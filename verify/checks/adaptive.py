@@ -403,7 +403,7 @@ def figure_adam_vs_sgd_table(p: dict[str, Any], xp: Any) -> Any:
     """Seed 003's table in miniature: ‖θ_end‖ and the Lipschitz bound against σ."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+    from verify.plotting import MIN_FONT  # noqa: PLC0415
 
     from numerics.classification import init_scale_experiment  # noqa: PLC0415
 

@@ -218,6 +218,8 @@ def _vec(a: Any) -> np.ndarray:
 # ============================================================ the figure
 @figure("classification.max_margin")
 def figure_max_margin(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """Logistic GD on separable data from three starts: the angle to the hard-margin SVM
+    direction against log k, with the Result's asymptotic angle atan(‖P⊥w̃‖/(log k/γ + ûᵀw̃))."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415

@@ -677,6 +677,8 @@ def check_adam_vs_sgd(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
 # ======================================================================== figures
 @figure("data.sharpness_vs_lr")
 def figure_sharpness_vs_lr(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """Final sharpness of GD on digits against the learning rate η (mean ± std over seeds), with
+    the Result's threshold 2/η, the initial sharpness and seed 000's FashionMNIST values."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
@@ -702,6 +704,8 @@ def figure_sharpness_vs_lr(p: dict[str, Any], xp: Any, result: Any) -> Any:
 
 @figure("data.escape")
 def figure_escape(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """SGD started at GD minima on digits: the loss along the run, and each minimum's
+    (sharpness, non-uniformity) before and after, with the Result's threshold s* and 2/η."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
@@ -729,6 +733,8 @@ def figure_escape(p: dict[str, Any], xp: Any, result: Any) -> Any:
 
 @figure("data.batch_size")
 def figure_batch_size(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """Sharpness and non-uniformity of the minima SGD reaches on digits for each batch size B,
+    with the Result's s*(B) (dashed, colour of B) and 2/η."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
@@ -752,9 +758,11 @@ def figure_batch_size(p: dict[str, Any], xp: Any, result: Any) -> Any:
 
 @figure("data.random_labels")
 def figure_random_labels(p: dict[str, Any], xp: Any) -> Any:
+    """Flatness radius of the minima reached with natural and with random labels on digits,
+    paired by seed."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+    from verify.plotting import MIN_FONT  # noqa: PLC0415
 
     r = _random_experiment(p, xp)
     S = p["seeds"]
@@ -773,9 +781,11 @@ def figure_random_labels(p: dict[str, Any], xp: Any) -> Any:
 
 @figure("data.adam_vs_sgd")
 def figure_adam_vs_sgd(p: dict[str, Any], xp: Any) -> Any:
+    """Lipschitz bound ∏‖W_l‖₂ and sharpness at the end of Adam and SGD on digits against the
+    init scale σ (means over seeds)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+    from verify.plotting import MIN_FONT  # noqa: PLC0415
 
     r = {k: v for k, v in _adam_experiment(p, xp).items() if k != "model"}
     sig = np.asarray(list(r))

@@ -245,6 +245,8 @@ def check_scale_limits(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
 
 @figure("diagonal.scale_limits")
 def figure_scale_limits(p: dict[str, Any], xp: Any) -> Any:
+    """Coordinates of the GD limit of a diagonal net against the initialization scale α, between
+    the min-ℓ1 interpolant (α → 0, left markers) and the min-ℓ2 one (α → ∞, right markers)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415

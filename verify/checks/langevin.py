@@ -266,6 +266,8 @@ def check_basin_mass_ratio(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
 
 @figure("langevin.basin_mass_ratio")
 def figure_basin_mass_ratio(p: dict[str, Any], xp: Any) -> Any:
+    """Histograms of x₁ over Langevin-GD replicas on a double well whose right basin is k = 2
+    times wider, for d = 1..5, with the potential: the flat basin's mass grows like k^d."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415

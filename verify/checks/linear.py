@@ -805,6 +805,9 @@ def check_double_descent(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
 # ============================================================ figures
 @figure("linear.gd_limit")
 def figure_gd_limit(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """GD on the check's least-squares problem from four starts: the distance to the Result's
+    limit x₀ + A⁺(y − Ax₀) per step, against the derived contraction ρᵏe₀ (ρ = max|1 − ηs²|);
+    the floor is rounding."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
@@ -833,6 +836,8 @@ def figure_gd_limit(p: dict[str, Any], xp: Any, result: Any) -> Any:
 
 @figure("linear.generalization_error")
 def figure_generalization(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """Gradient flow from 0 on noisy linear data: the Monte Carlo mean of ‖β(t) − β*‖² over
+    noise draws (±3 standard errors) against the Result's exact expectation."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
@@ -861,6 +866,9 @@ def figure_generalization(p: dict[str, Any], xp: Any, result: Any) -> Any:
 
 @figure("linear.early_stopping")
 def figure_early_stopping(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """Monte Carlo E‖β(t) − β*‖² of gradient flow against the Result's bound e^{−2σ₁²t/n} +
+    ε²rt/n and its minimizer T₀ (the bound's linear term is not attained, see the result's
+    notes)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
@@ -886,6 +894,8 @@ def figure_early_stopping(p: dict[str, Any], xp: Any, result: Any) -> Any:
 
 @figure("linear.random_features_double_descent")
 def figure_double_descent(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """Test error of the min-norm random-feature fit against the number of features m (median
+    and interquartile range over seeds): the peak at m = n."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415

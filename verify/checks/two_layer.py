@@ -685,7 +685,7 @@ def figure_rf_limit(p: dict[str, Any], xp: Any) -> Any:
     """Loss curves of the network and of its random-feature model (seed 000, left panels)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+    from verify.plotting import MIN_FONT  # noqa: PLC0415
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for m in (p["widths"][0], p["widths"][-1]):
@@ -719,7 +719,7 @@ def figure_quenching(p: dict[str, Any], xp: Any) -> Any:
     """Neuron magnitudes at the end of training, sorted (seed 000's right panels)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+    from verify.plotting import MIN_FONT  # noqa: PLC0415
 
     conv, _ = _quench_run(p, xp, "conventional")
     mf, _ = _quench_run(p, xp, "mean_field")
