@@ -4,7 +4,9 @@ fonts of at least ``verify.plotting.MIN_FONT`` points and no NaN among the plott
 Each figure is drawn once on NumPy (its check's example parameters, as ``implreg figure``
 draws it) at a low resolution, and inspected through matplotlib's artists in display
 coordinates: a legend "covers data" when a plotted point, a point along a drawn line
-(sampled every 2 px), a marker or a patch corner inside the Axes falls in the legend's box.
+(sampled every 2 px), a marker or a patch corner inside the Axes falls in the legend's box
+or within a marker's radius of it. Points are tested one by one rather than by each
+artist's bounding box, which for any curve spans most of the Axes.
 Figures whose simulation takes more than a few seconds are marked ``slow``.
 """
 
@@ -28,10 +30,11 @@ from verify.plotting import MIN_FONT  # noqa: E402
 from verify.registry import check_ids, get_check, get_figure  # noqa: E402
 from verify.runner import takes_result  # noqa: E402
 
-#: Figures whose simulations take more than ~3 s on one core (measured with
-#: ``python -m verify figure ID``); the rest together draw in well under 30 s.
+#: Figures that take more than ~2 s on one core, simulation and building the Result with
+#: SymPy included (measured with ``pytest --durations``); the rest together draw in about
+#: 20 s. kernels.arccos2_gaussian shares its code with the three other kernel figures.
 SLOW = {
-    "adaptive.adam_vs_sgd_norm", "classification.max_margin", "data.adam_vs_sgd",
+    "adaptive.adam_vs_sgd_norm", "adaptive.metric_view", "kernels.arccos2_gaussian", "classification.max_margin", "data.adam_vs_sgd",
     "data.batch_size", "data.escape", "data.random_labels", "data.sharpness_vs_lr",
     "diagonal.scale_limits", "label_noise.sparse_recovery", "langevin.basin_mass_ratio",
     "linear.gd_limit", "linear.sgd_limit", "sharpness.epsilon", "stability.edge_of_stability",
@@ -42,12 +45,12 @@ FIGURE_IDS = [i for i in check_ids() if get_figure(i) is not None]
 
 
 def _draw(id: str) -> Any:
-    import numpy  # noqa: PLC0415
-
+    """The figure of ``id`` as ``implreg figure`` draws it (NumPy, the check's example), at
+    40 dpi, rendered so that every artist has its display coordinates."""
     fn = get_figure(id)
     params = dict(get_check(id).example or {})
     with plt.rc_context({"figure.dpi": 40}):
-        fig = fn(params, numpy, theory.get(id)) if takes_result(fn) else fn(params, numpy)
+        fig = fn(params, np, theory.get(id)) if takes_result(fn) else fn(params, np)
         fig.canvas.draw()
     return fig
 
@@ -116,17 +119,6 @@ def _plotted_values(ax: Any) -> list[tuple[str, np.ndarray]]:
     return vals
 
 
-@pytest.fixture(scope="module")
-def drawn() -> dict[str, Any]:
-    return {}
-
-
-def _figure(drawn: dict[str, Any], id: str) -> Any:
-    if id not in drawn:
-        drawn[id] = _draw(id)
-    return drawn[id]
-
-
 def _problems(fig: Any) -> list[str]:
     """What makes ``fig`` hard to read, one line each (empty when legible)."""
     renderer = fig.canvas.get_renderer()
@@ -147,11 +139,14 @@ def _problems(fig: Any) -> list[str]:
                 bad.append(f"{where}: NaN in {what}")
     legends = [(ax.get_legend(), k) for k, ax in enumerate(axes) if ax.get_legend() is not None]
     legends += [(leg, None) for leg in fig.legends]
+    # A point closer to the legend's box than a marker's radius (3 pt) touches it.
+    pad = 3.0 * fig.dpi / 72.0
     for leg, k in legends:
         box = leg.get_window_extent(renderer)
         for j, ax in enumerate(axes):
             p = _data_points(ax)
-            hit = ((p[:, 0] > box.x0) & (p[:, 0] < box.x1) & (p[:, 1] > box.y0) & (p[:, 1] < box.y1))
+            hit = ((p[:, 0] > box.x0 - pad) & (p[:, 0] < box.x1 + pad)
+                   & (p[:, 1] > box.y0 - pad) & (p[:, 1] < box.y1 + pad))
             if hit.any():
                 bad.append(f"legend of {'the figure' if k is None else f'axes {k}'} covers "
                            f"{int(hit.sum())} plotted point(s) of axes {j}")
@@ -163,13 +158,12 @@ def _problems(fig: Any) -> list[str]:
 
 @pytest.mark.parametrize("id", [pytest.param(i, marks=pytest.mark.slow) if i in SLOW else i
                                 for i in FIGURE_IDS])
-def test_figure_is_legible(id: str, drawn: dict[str, Any]) -> None:
-    fig = _figure(drawn, id)
+def test_figure_is_legible(id: str) -> None:
+    fig = _draw(id)
     try:
         assert _problems(fig) == [], id
     finally:
         plt.close(fig)
-        drawn.pop(id, None)
 
 
 def test_every_kernel_result_has_a_figure() -> None:
@@ -235,3 +229,30 @@ def test_expected_sq_norm_matches_one_sgd_step() -> None:
     sample = math.exp(stability_cell(params, seed=0)["growth_rate"])
     assert tol < 0.05 * exact
     assert abs(sample - exact) <= tol
+
+
+# ------------------------------------------------------------------ verify.plotting
+def test_t_interval_tends_to_the_normal_quantile_and_widens_for_few_samples() -> None:
+    """Half-width t_{N−1}(0.975)·σ̂/√N: for N = 10⁶ the t quantile is the normal one,
+    Φ⁻¹(0.975) (statistics.NormalDist, to 1e-5 relative: t − z ≈ z(z² + 1)/(4(N − 1))); for
+    N = 2 it is t₁(0.975) = tan(π(0.975 − ½)) = 12.706 (Cauchy), so the bar is wider."""
+    from statistics import NormalDist  # noqa: PLC0415
+
+    from verify.plotting import t_interval  # noqa: PLC0415
+
+    z = NormalDist().inv_cdf(0.975)
+    assert t_interval(1.0, 10**6) == pytest.approx(z / 1000, rel=1e-5)
+    assert t_interval(1.0, 2) == pytest.approx(math.tan(math.pi * 0.475) / math.sqrt(2), rel=1e-9)
+    with pytest.raises(ValueError, match="level must be in"):
+        t_interval(1.0, 10, level=1.5)
+
+
+def test_legend_outside_rejects_an_unknown_place() -> None:
+    from verify.plotting import legend_outside  # noqa: PLC0415
+
+    fig, ax = plt.subplots()
+    try:
+        with pytest.raises(ValueError, match="where must be 'right' or 'below'; got 'left'"):
+            legend_outside(ax, where="left")
+    finally:
+        plt.close(fig)

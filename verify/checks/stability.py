@@ -783,6 +783,8 @@ def check_escape_example(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
 # ========================================================================== figures
 @figure("stability.sgd_escape_example")
 def figure_escape(p: dict[str, Any], xp: Any) -> Any:
+    """The 1-D example f = ½(f₁ + f₂) at η = 0.7 from just off the minimum x = 1: GD stays
+    there, eight SGD (B = 1) replicas leave it and settle at the minimum x = 0."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
