@@ -41,7 +41,7 @@ def power_figure(reports: list[Any], out: Path, *, before: dict[str, tuple[int, 
         ax.barh([v + h / 2 for v in y], bfrac, height=h, color="tab:gray", label="before")
         for v, (k, n), f in zip(y, bf, bfrac):
             ax.text(f + 0.01, v + h / 2, f"{k}/{n}" if n else "no run", va="center",
-                    fontsize=7, color="dimgray")
+                    fontsize=8, color="dimgray")
     for v, t, f in zip(y, names, frac):
         ax.text(min(f, 1.0) + 0.01, v - (h / 2 if before else 0), f"{topics[t][0]}/{topics[t][1]}",
                 va="center", fontsize=8)
@@ -81,6 +81,16 @@ def draw_figure(id: str, xp: Any, out: Path, params: dict[str, Any] | None = Non
     fig.savefig(out, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return True
+
+
+def _caption(fn: Any) -> str:
+    """The first paragraph of a figure function's docstring, on one line (its caption)."""
+    import re  # noqa: PLC0415
+
+    doc = (getattr(fn, "__doc__", None) or "").strip()
+    text = " ".join(doc.split("\n\n", 1)[0].split()) if doc else ""
+    text = re.sub(r":math:`([^`]*)`", r"$\1$", text)           # reST roles to Markdown
+    return re.sub(r":(?:func|class|data|meth|mod):`~?([^`]*)`", r"`\1`", text)
 
 
 def _details(details: dict[str, Any]) -> list[str]:
@@ -161,6 +171,9 @@ def write_report(reports: list[Any], directory: Path, *, backend: str) -> Path:
         try:
             if draw_figure(r.id, xp, png):
                 lines += ["", f"![{r.id}](figures/{png.name})"]
+                caption = _caption(get_figure(r.id))
+                if caption:
+                    lines += ["", f"*Figure.* {caption}"]
         except Exception as exc:  # a figure must not sink the report
             lines.append(f"- figure failed: `{type(exc).__name__}: {exc}`")
     path = directory / "report.md"

@@ -403,6 +403,8 @@ def figure_adam_vs_sgd_table(p: dict[str, Any], xp: Any) -> Any:
     """Seed 003's table in miniature: ‖θ_end‖ and the Lipschitz bound against σ."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
+    from verify.plotting import MIN_FONT  # noqa: PLC0415
+
     from numerics.classification import init_scale_experiment  # noqa: PLC0415
 
     sig = p.get("sigmas", [0.01, 0.1, 1.0, 5.0, 10.0])
@@ -415,12 +417,12 @@ def figure_adam_vs_sgd_table(p: dict[str, Any], xp: Any) -> Any:
     axes[0].loglog(sig, res["SGD"]["theta0_norm"], "k:", label="‖θ₀‖")
     axes[1].loglog(sig, res["SGD"]["lipschitz0"], "k:", label="L_m(θ₀)")
     for ax in axes:
-        ax.set_xlabel("init scale σ")
-        ax.legend(fontsize=7)
-    axes[0].set_ylabel("‖θ‖₂")
-    axes[1].set_ylabel("Lipschitz bound L_m")
+        ax.set_xlabel("init scale σ (units of the weights)")
+        ax.legend(fontsize=MIN_FONT, loc="upper left")
+    axes[0].set_ylabel("‖θ‖₂ (units of the weights)")
+    axes[1].set_ylabel("Lipschitz bound L_m (dimensionless)")
     fig.suptitle("Seed 003 table in miniature: SGD vs Adam from scaled inits\n"
-                 f"{res['model']}, L_m = ‖W₀‖‖W_out‖Π(1 + ‖W_l‖)", fontsize=8)
+                 f"{res['model']}, L_m = ‖W₀‖‖W_out‖Π(1 + ‖W_l‖)", fontsize=MIN_FONT + 1)
     fig.tight_layout()
     return fig
 
@@ -430,6 +432,8 @@ def figure_metric_view(p: dict[str, Any], xp: Any, result: Any) -> Any:
     """‖x_k − x*‖_H of scaled GD from x* + H^{−1/2}u_top at (1 ∓ δ)·step_limit."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+
     pr = _metric_problem(p)
     A_h, b_h, H_h, Hh, S = pr["A"], pr["b"], pr["H"], pr["Hh"], pr["S"]
     model = LeastSquares(_asarray(xp, A_h), _asarray(xp, b_h), reduction="sum")
@@ -438,16 +442,16 @@ def figure_metric_view(p: dict[str, Any], xp: Any, result: Any) -> Any:
     limit = float(result.numeric(xp, part="step_limit")(lambda_max_H=float(mu[-1])))
     x_star = np.linalg.lstsq(A_h, b_h, rcond=None)[0]
     e0 = S @ U[:, -1]
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    fig, ax = plt.subplots(figsize=(7, 3.4))
     for f in (1 - 5 * _DELTA, 1 - _DELTA, 1 + _DELTA):
         tr = run(model, GD(f * limit, metric=_asarray(xp, H_h)), _asarray(xp, (x_star + e0)[None]),
                  _K_THRESHOLD, record=("x",), record_every=2)
         xs = to_numpy(tr.records["x"])[:, 0]
         ax.semilogy(tr.steps, _norm((xs - x_star) @ Hh), label=f"η = {f:g}·step_limit")
-    ax.set_xlabel("step k")
-    ax.set_ylabel("‖x_k − x*‖_H")
-    ax.set_title("Scaled GD = GD on f∘H^{−1/2}: stable iff η ≤ 2/λ_max(H^{−1/2}∇²fH^{−1/2})",
-                 fontsize=8)
-    ax.legend(fontsize=7)
+    ax.set_xlabel("scaled GD step k")
+    ax.set_ylabel("‖x_k − x*‖_H (units of x)")
+    ax.set_title("Scaled GD = GD on f∘H^(−1/2):\nstable iff η ≤ step_limit = 2/λ_max(H^(−1/2) ∇²f H^(−1/2)) (Result)",
+                 fontsize=MIN_FONT + 1)
+    legend_outside(ax)
     fig.tight_layout()
     return fig

@@ -218,7 +218,11 @@ def _vec(a: Any) -> np.ndarray:
 # ============================================================ the figure
 @figure("classification.max_margin")
 def figure_max_margin(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """Logistic GD on separable data from three starts: the angle to the hard-margin SVM
+    direction against log k, with the Result's asymptotic angle atan(‖P⊥w̃‖/(log k/γ + ûᵀw̃))."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
 
     s = _setup(p, xp, result)
     rng = np.random.default_rng(np.random.SeedSequence(int(p["seed"]), spawn_key=(7,)))
@@ -230,16 +234,17 @@ def figure_max_margin(p: dict[str, Any], xp: Any, result: Any) -> Any:
     ang = np.stack([to_numpy(angle_to(xp.asarray(x), xp.asarray(s["theta_hat"]))) for x in xs])
     pred = to_numpy(claim(result, xp, "angle")(k=xp.asarray(ks), gamma=s["gamma"],
                                                 w_par=s["w_par"], w_perp=s["w_perp"]))
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    fig, ax = plt.subplots(figsize=(7.4, 3.4))
     for r in range(ang.shape[1]):
         ax.plot(np.log(ks), ang[:, r], lw=1, label=f"GD, init {r}")
     ok = np.log(ks) / s["gamma"] + s["w_par"] > 1.0 / s["gamma"]
     ax.plot(np.log(ks[ok]), np.asarray(pred)[ok], "k--",
-            label="atan(‖P⊥w̃‖/(log k/γ + ûᵀw̃))")
+            label="atan(‖P⊥w̃‖/(log k/γ + ûᵀw̃)) (Result;\nasymptotic, drawn where log k/γ + ûᵀw̃ > 1/γ)")
     ax.set_yscale("log")
-    ax.set_xlabel("log k")
-    ax.set_ylabel("angle to the max-margin direction (rad)")
-    ax.set_title("Logistic GD on separable data → hard-margin SVM")
-    ax.legend(fontsize=7)
+    ax.set_xlabel("log k (k = GD step)")
+    ax.set_ylabel("angle to the max-margin\ndirection (rad)")
+    ax.set_title("Logistic GD on separable data → hard-margin SVM direction (1/log k)",
+                 fontsize=MIN_FONT + 2)
+    legend_outside(ax)
     fig.tight_layout()
     return fig

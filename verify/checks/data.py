@@ -677,11 +677,15 @@ def check_adam_vs_sgd(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
 # ======================================================================== figures
 @figure("data.sharpness_vs_lr")
 def figure_sharpness_vs_lr(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """Final sharpness of GD on digits against the learning rate η (mean ± std over seeds), with
+    the Result's threshold 2/η, the initial sharpness and seed 000's FashionMNIST values."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
 
     r = _lr_experiment(p, xp)
     etas, a = r["etas"], r["a"]
-    fig, ax = plt.subplots(figsize=(5, 3.6))
+    fig, ax = plt.subplots(figsize=(7.6, 3.6))
     ax.errorbar(etas, a.mean(1), yerr=a.std(1, ddof=1), fmt="o", capsize=3,
                 label="GD on digits: final sharpness (mean ± std over seeds)")
     grid = np.geomspace(etas.min() / 1.5, etas.max() * 1.5, 50)
@@ -689,77 +693,99 @@ def figure_sharpness_vs_lr(p: dict[str, Any], xp: Any, result: Any) -> Any:
               label="threshold 2/η")
     seed_eta = np.array([0.01, 0.05, 0.1, 0.5, 1.0])
     ax.loglog(seed_eta, [53.5, 39.3, 19.6, 3.9, 1.9], "s", mfc="none", label="seed 000: FashionMNIST")
-    ax.axhline(r["a0"].mean(), color="gray", lw=0.8, label="initial sharpness")
-    ax.set_xlabel("learning rate η")
-    ax.set_ylabel("sharpness λ_max(∇²L)")
-    ax.set_title(_sizes(p), fontsize=7)
-    ax.legend(fontsize=7)
+    ax.axhline(r["a0"].mean(), color="gray", lw=0.8, label="initial sharpness (mean over seeds)")
+    ax.set_xlabel("learning rate η (units of 1/curvature)")
+    ax.set_ylabel("sharpness λ_max(∇²L)\n(units of curvature)")
+    ax.set_title("GD ends at sharpness ≤ 2/η, close to it for large η\n" + _sizes(p), fontsize=MIN_FONT)
+    legend_outside(ax)
     fig.tight_layout()
     return fig
 
 
 @figure("data.escape")
 def figure_escape(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """SGD started at GD minima on digits: the loss along the run, and each minimum's
+    (sharpness, non-uniformity) before and after, with the Result's threshold s* and 2/η."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
 
     r = _escape_experiment(p, xp)
     s_star = float(result.numeric(xp, part="threshold")(B=float(p["batch"]), n=float(p["n_train"]), eta=p["eta"]))
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.4))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10.5, 3.6))
     ax1.semilogy(r["steps"], r["loss_curve"], lw=0.8)
     ax1.set_xlabel("SGD step (from the GD minimum)")
-    ax1.set_ylabel("training loss")
-    ax1.set_title(f"escape: η = {p['eta']:g}, B = {p['batch']}", fontsize=8)
+    ax1.set_ylabel("training loss (units of y²)")
+    ax1.set_title(f"SGD from each GD minimum: η = {p['eta']:g}, B = {p['batch']}\n(one line per seed)",
+                  fontsize=MIN_FONT + 1)
     ax2.plot(r["a_gd"], r["s_gd"], "o", label="GD minima")
     ax2.plot(r["a_sgd"], r["s_sgd"], "^", label="after SGD")
     ax2.axhline(s_star, color="k", ls="--", label="s* = √(B(n−1)/(n−B))/η")
     ax2.axvline(2 / p["eta"], color="k", ls=":", label="2/η")
-    ax2.set_xlabel("sharpness a")
-    ax2.set_ylabel("non-uniformity s")
-    ax2.legend(fontsize=7)
-    fig.suptitle(_sizes(p), fontsize=7)
+    ax2.set_xlabel("sharpness a (units of curvature)")
+    ax2.set_ylabel("non-uniformity s (units of curvature)")
+    ax2.set_title("minima before and after SGD", fontsize=MIN_FONT + 1)
+    legend_outside(ax2)
+    fig.suptitle("SGD escapes GD minima whose non-uniformity exceeds s*\n" + _sizes(p), fontsize=MIN_FONT)
     fig.tight_layout()
     return fig
 
 
 @figure("data.batch_size")
 def figure_batch_size(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """Sharpness and non-uniformity of the minima SGD reaches on digits for each batch size B,
+    with the Result's s*(B) (dashed, colour of B) and 2/η."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+
     r = {k: v for k, v in _batch_experiment(p, xp).items() if k != "model"}
-    fig, ax = plt.subplots(figsize=(5, 3.8))
+    fig, ax = plt.subplots(figsize=(7.4, 3.8))
     thr = result.numeric(xp, part="threshold")
     for B in sorted(r):
         (line,) = ax.plot(r[B]["a"], r[B]["s"], "o", label=f"B = {B}" + (" (GD)" if B == p["n_train"] else ""))
         if B < p["n_train"]:
             ax.axhline(float(thr(B=float(B), n=float(p["n_train"]), eta=p["eta"])), color=line.get_color(), ls="--", lw=0.8)
     ax.axvline(float(result.numeric(xp, part="sharpness_threshold")(eta=p["eta"])), color="k", ls=":", label="2/η")
-    ax.set_xlabel("sharpness a")
-    ax.set_ylabel("non-uniformity s")
-    ax.set_title("sharpness–non-uniformity diagram (dashed: s*(B))\n" + _sizes(p), fontsize=7)
-    ax.legend(fontsize=7)
+    ax.plot([], [], "--", color="0.4", lw=0.8, label="s*(B) (Result's threshold), colour of its B")
+    ax.set_xlabel("sharpness a (units of curvature)")
+    ax.set_ylabel("non-uniformity s\n(units of curvature)")
+    ax.set_title("sharpness–non-uniformity of the minima SGD selects\n" + _sizes(p), fontsize=MIN_FONT)
+    legend_outside(ax)
     fig.tight_layout()
     return fig
 
 
 @figure("data.random_labels")
 def figure_random_labels(p: dict[str, Any], xp: Any) -> Any:
+    """Flatness radius of the minima reached with natural and with random labels on digits,
+    paired by seed."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from verify.plotting import MIN_FONT  # noqa: PLC0415
 
     r = _random_experiment(p, xp)
     S = p["seeds"]
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
     for sd in range(S):
         ax.plot([0, 1], [r["radius"][sd], r["radius"][S + sd]], "o-", color="C0", alpha=0.6)
     ax.set_xticks([0, 1], ["natural labels", "random labels"])
-    ax.set_ylabel(f"flatness radius (ε = {p['epsilon']:g})")
-    ax.set_title("paired seeds; memo 004: MNIST 45.4 vs 6.9, CIFAR-10 17.0 vs 5.7\n" + _sizes(p), fontsize=7)
+    ax.set_xlim(-0.3, 1.3)
+    ax.set_xlabel("training labels (one line per seed, paired)")
+    ax.set_ylabel(f"flatness radius at ε = {p['epsilon']:g}\n(units of the weights)")
+    ax.set_title("Random labels give sharper minima; memo 004: MNIST 45.4 vs 6.9, CIFAR-10 17.0 vs 5.7\n"
+                 + _sizes(p), fontsize=MIN_FONT)
     fig.tight_layout()
     return fig
 
 
 @figure("data.adam_vs_sgd")
 def figure_adam_vs_sgd(p: dict[str, Any], xp: Any) -> Any:
+    """Lipschitz bound ∏‖W_l‖₂ and sharpness at the end of Adam and SGD on digits against the
+    init scale σ (means over seeds)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from verify.plotting import MIN_FONT  # noqa: PLC0415
 
     r = {k: v for k, v in _adam_experiment(p, xp).items() if k != "model"}
     sig = np.asarray(list(r))
@@ -767,12 +793,14 @@ def figure_adam_vs_sgd(p: dict[str, Any], xp: Any) -> Any:
     for name, mk in (("SGD", "o-"), ("Adam", "s-")):
         ax1.semilogy(sig, [r[s][name]["lip"].mean() for s in r], mk, label=name)
         ax2.plot(sig, [r[s][name]["sharp"].mean() for s in r], mk, label=name)
-    ax1.set_xlabel("init scale σ")
-    ax1.set_ylabel("L_m bound ∏‖W_l‖₂")
-    ax2.set_xlabel("init scale σ")
-    ax2.set_ylabel("sharpness")
-    ax1.legend(fontsize=7)
-    fig.suptitle("seed 003: Adam L_m > SGD L_m at every σ\n" + _sizes(p), fontsize=7)
+    ax1.set_xlabel("init scale σ (units of the weights)")
+    ax1.set_ylabel("L_m bound ∏‖W_l‖₂ (dimensionless)")
+    ax1.set_title("Lipschitz bound at the end (mean over seeds)", fontsize=MIN_FONT + 1)
+    ax2.set_xlabel("init scale σ (units of the weights)")
+    ax2.set_ylabel("sharpness λ_max(∇²L)\n(units of curvature)")
+    ax2.set_title("sharpness at the end (mean over seeds)", fontsize=MIN_FONT + 1)
+    ax1.legend(fontsize=MIN_FONT, loc="upper left")
+    fig.suptitle("seed 003: Adam L_m > SGD L_m at every σ\n" + _sizes(p), fontsize=MIN_FONT)
     fig.tight_layout()
     return fig
 

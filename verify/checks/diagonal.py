@@ -245,7 +245,11 @@ def check_scale_limits(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
 
 @figure("diagonal.scale_limits")
 def figure_scale_limits(p: dict[str, Any], xp: Any) -> Any:
+    """Coordinates of the GD limit of a diagonal net against the initialization scale α, between
+    the min-ℓ1 interpolant (α → 0, left markers) and the min-ℓ2 one (α → ∞, right markers)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
 
     X, y = _problem(p)
     alphas = np.geomspace(1e-4, 10.0, 12)
@@ -254,14 +258,14 @@ def figure_scale_limits(p: dict[str, Any], xp: Any) -> Any:
                   + [_gd_limit(X, y, a, 0.2, xp, 60.0)[0][None] for a in alphas[alphas > 1]])
     l1 = to_numpy(min_l1_interpolant(_asarray(xp, X), _asarray(xp, y)))
     l2 = to_numpy(min_l2_interpolant(_asarray(xp, X), _asarray(xp, y)))
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    fig, ax = plt.subplots(figsize=(6.8, 3.6))
     for j in range(W.shape[1]):
         ax.semilogx(alphas, W[:, j], "-", lw=1)
     ax.scatter(np.full(len(l1), alphas[0] / 2), l1, marker=">", c="k", label="min-ℓ1")
     ax.scatter(np.full(len(l2), alphas[-1] * 2), l2, marker="<", c="r", label="min-ℓ2")
-    ax.set_xlabel("initialization scale α")
-    ax.set_ylabel("coordinates of the GD limit w")
-    ax.set_title("Diagonal net: rich (ℓ1) to kernel (ℓ2) regime")
-    ax.legend(fontsize=8)
+    ax.set_xlabel("initialization scale α (units of w)")
+    ax.set_ylabel("coordinates of the\nGD limit w (units of w)")
+    ax.set_title("Diagonal net: rich (ℓ1) to kernel (ℓ2) regime", fontsize=MIN_FONT + 2)
+    legend_outside(ax)
     fig.tight_layout()
     return fig

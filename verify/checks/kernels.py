@@ -28,7 +28,7 @@ from numerics import to_numpy
 from numerics.two_layer import arccos_kernel
 from verify import tolerance as tol
 from verify.outcome import Outcome
-from verify.registry import check
+from verify.registry import check, figure
 from verify.strategies import host_rng, orthogonal, seeds
 
 #: Angles compared in every example besides the drawn one: θ = 0 pins the constants (the
@@ -203,3 +203,106 @@ def check_arccos1_sphere(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
                                   factor=c_n))
     outs.append(_implementation(xp, b, Bp, stmt, 1, "sphere", scale))
     return Outcome.all_of(outs)
+
+
+# ------------------------------------------------------------------ figures
+#: Random features per Monte Carlo point of the figures: few enough that the finite-width
+#: scatter is visible at 95 %, enough (≥ 10³) for the t interval of a mean to be accurate.
+_FIG_FEATURES = 4000
+#: Angles of the Monte Carlo points: 13 evenly spaced in [0, π].
+_FIG_ANGLES = 13
+
+_KERNEL_FIGURES = {
+    "kernels.arccos0_gaussian": (0, "gaussian", r"$k_0(b,b')=\mathbb{E}_x\,[b\cdot x>0][b'\cdot x>0]$"),
+    "kernels.arccos1_gaussian": (1, "gaussian", r"$k_1(b,b')=\mathbb{E}_x\,\sigma(b\cdot x)\sigma(b'\cdot x)$"),
+    "kernels.arccos2_gaussian": (2, "gaussian", r"$k_2(b,b')=\mathbb{E}_x\,\sigma(b\cdot x)^2\sigma(b'\cdot x)^2$"),
+    "kernels.arccos1_sphere": (1, "sphere", r"$k_1^{S}(b,b')=\mathbb{E}_\omega\,\sigma(b\cdot\omega)\sigma(b'\cdot\omega)$"),
+}
+
+
+def _kernel_figure(p: dict[str, Any], xp: Any, result: Any, id: str) -> Any:
+    r"""The kernel against the angle θ between b and b': the Result's closed form (through
+    ``result.numeric``) as a curve, Monte Carlo means over m = :data:`_FIG_FEATURES` random
+    features :math:`x_i \sim N(0, I_d)` (or :math:`\omega_i = x_i/\|x_i\|` on the sphere) as
+    points with 95 % Student-t intervals, and below them the standardized residuals
+    (mean − formula)/SE, which lie in ±t_{0.975} about 95 % of the time if the formula is right."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from verify.plotting import MIN_FONT, legend_outside, t_interval  # noqa: PLC0415
+
+    order, inp, what = _KERNEL_FIGURES[id]
+    d, nb, nbp = p["d"], p["norm_b"], p["norm_bp"]
+    Q = orthogonal(host_rng(p, 0), d, 2)
+    b = nb * Q[:, 0]
+    pts = np.linspace(0.0, math.pi, _FIG_ANGLES)
+    Bp = nbp * (np.cos(pts)[:, None] * Q[:, 0] + np.sin(pts)[:, None] * Q[:, 1])
+    theta_pts = stable_angle(b[None, :], Bp)
+    x, omega = _inputs(p, _FIG_FEATURES)
+    mean, std = _mc(_products(xp, omega if inp == "sphere" else x, b, Bp, order))
+    half = t_interval(std, _FIG_FEATURES)
+    fn = result.numeric(xp)
+
+    def formula(theta: np.ndarray) -> np.ndarray:
+        v = _value(fn, theta=xp.asarray(theta), norm_b=nb, norm_bp=nbp, d=float(d))
+        return np.broadcast_to(v, theta.shape)
+
+    grid = np.linspace(0.0, math.pi, 301)
+    fig, (ax, axr) = plt.subplots(2, 1, figsize=(8.6, 4.8), sharex=True,
+                                  gridspec_kw={"height_ratios": (3, 1.3)})
+    ax.plot(grid, formula(grid), "k-", lw=1.5, label=f"closed form ({result.id})")
+    ax.errorbar(theta_pts, mean, yerr=half, fmt="o", ms=4, capsize=3, color="tab:orange",
+                label=f"Monte Carlo, m = {_FIG_FEATURES} random features\n(95 % Student-t interval)")
+    ax.set_ylabel(what + "\n(dimensionless)", fontsize=MIN_FONT + 1)
+    inputs = f"x ~ N(0, I_{d})" if inp == "gaussian" else f"ω ~ Unif(S^{d - 1})"
+    fig.suptitle(f"order-{order} arc-cosine kernel, {inputs}, ‖b‖ = {nb:g}, ‖b'‖ = {nbp:g}",
+                 fontsize=MIN_FONT + 2)
+    legend_outside(ax, where="right")
+    se = std / math.sqrt(_FIG_FEATURES)
+    pred = formula(theta_pts)
+    # At θ = π the two ReLU half-spaces are disjoint: every sample is 0 and so is the SE.
+    ok = se > 0
+    z = np.where(ok, (mean - pred) / np.where(ok, se, 1.0), 0.0)
+    tq = float(half[ok][0] / se[ok][0]) if ok.any() else 2.0
+    axr.axhspan(-tq, tq, color="0.85", label=f"±t₀.₉₇₅ = ±{tq:.2f}")
+    axr.axhline(0.0, color="k", lw=0.8)
+    axr.plot(theta_pts[ok], z[ok], "o", ms=4, color="tab:orange", label="(mean − formula)/SE; one set of\nfeatures for all θ, so correlated")
+    axr.set_ylim(-max(4.0, 1.2 * float(np.max(np.abs(z)))), max(4.0, 1.2 * float(np.max(np.abs(z)))))
+    axr.set_ylabel("residual\n(standard errors)", fontsize=MIN_FONT + 1)
+    axr.set_xlabel("angle θ between b and b' (rad)", fontsize=MIN_FONT + 1)
+    axr.set_xticks([0, math.pi / 4, math.pi / 2, 3 * math.pi / 4, math.pi],
+                   ["0", "π/4", "π/2", "3π/4", "π"])
+    legend_outside(axr, where="right")
+    fig.tight_layout()
+    return fig
+
+
+@figure("kernels.arccos0_gaussian")
+def figure_arccos0(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """Order 0 (step activation): the kernel against the angle θ between b and b': the Result's closed form (curve) and Monte Carlo
+    means over m = 4000 random features x_i ~ N(0, I_d) (points, 95 % Student-t intervals); below,
+    the residuals in standard errors."""
+    return _kernel_figure(p, xp, result, "kernels.arccos0_gaussian")
+
+
+@figure("kernels.arccos1_gaussian")
+def figure_arccos1(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """Order 1 (ReLU): the kernel against the angle θ between b and b': the Result's closed form (curve) and Monte Carlo
+    means over m = 4000 random features x_i ~ N(0, I_d) (points, 95 % Student-t intervals); below,
+    the residuals in standard errors."""
+    return _kernel_figure(p, xp, result, "kernels.arccos1_gaussian")
+
+
+@figure("kernels.arccos2_gaussian")
+def figure_arccos2(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """Order 2 (squared ReLU): the kernel against the angle θ between b and b': the Result's closed form (curve) and Monte Carlo
+    means over m = 4000 random features x_i ~ N(0, I_d) (points, 95 % Student-t intervals); below,
+    the residuals in standard errors."""
+    return _kernel_figure(p, xp, result, "kernels.arccos2_gaussian")
+
+
+@figure("kernels.arccos1_sphere")
+def figure_arccos1_sphere(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """ReLU on the sphere: the kernel against the angle θ between b and b': the Result's closed form (curve) and Monte Carlo
+    means over m = 4000 random features ω_i ~ Unif(S^{d−1}) (points, 95 % Student-t intervals); below,
+    the residuals in standard errors."""
+    return _kernel_figure(p, xp, result, "kernels.arccos1_sphere")

@@ -266,10 +266,14 @@ def check_basin_mass_ratio(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
 
 @figure("langevin.basin_mass_ratio")
 def figure_basin_mass_ratio(p: dict[str, Any], xp: Any) -> Any:
+    """Histograms of x₁ over Langevin-GD replicas on a double well whose right basin is k = 2
+    times wider, for d = 1..5, with the potential: the flat basin's mass grows like k^d."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+
     runs = _mass_runs(p, xp)
-    fig, axes = plt.subplots(1, len(runs), figsize=(2.6 * len(runs), 2.8), sharey=True)
+    fig, axes = plt.subplots(1, len(runs), figsize=(2.6 * len(runs) + 1.8, 2.9), sharey=True)
     for ax, r in zip(np.atleast_1d(axes), runs):
         pot = r["pot"]
         ax.hist(r["x"][:, 0], bins=60, density=True, alpha=0.6, label="GDL replicas")
@@ -277,9 +281,11 @@ def figure_basin_mass_ratio(p: dict[str, Any], xp: Any) -> Any:
         X = np.zeros((grid.size, pot.d))
         X[:, 0] = grid
         ax.plot(grid, to_numpy(pot.loss(xp.asarray(X))) / 10, "k-", lw=0.8, label="U(x₁, 0)/10")
-        ax.set_title(f"d = {r['d']}: flat mass {r['frac']:.2f}")
-        ax.set_xlabel("x₁")
-    np.atleast_1d(axes)[0].legend(fontsize=7)
+        ax.set_title(f"d = {r['d']}: flat mass {r['frac']:.2f}", fontsize=MIN_FONT + 1)
+        ax.set_xlabel("x₁ (units of x)")
+    first = np.atleast_1d(axes)[0]
+    first.set_ylabel("density of x₁ (1/units of x);\npotential U/10 (units of T)")
+    legend_outside(np.atleast_1d(axes)[-1])
     fig.suptitle("Langevin GD: the flat basin (right, k = 2 wider) wins k^d (memo 004, fig. 3)")
     fig.tight_layout()
     return fig

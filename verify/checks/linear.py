@@ -805,7 +805,12 @@ def check_double_descent(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
 # ============================================================ figures
 @figure("linear.gd_limit")
 def figure_gd_limit(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """GD on the check's least-squares problem from four starts: the distance to the Result's
+    limit x₀ + A⁺(y − Ax₀) per step, against the derived contraction ρᵏe₀ (ρ = max|1 − ηs²|);
+    the floor is rounding."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
 
     A, s, y, x0 = _gd_problem(p, R=4, scale0=3.0)
     x0[0] = 0.0
@@ -815,23 +820,27 @@ def figure_gd_limit(p: dict[str, Any], xp: Any, result: Any) -> Any:
     xs = to_numpy(traj.records["x"])
     pred = _vec(claim(result, xp)(A=to_xp(xp, A), x_0=_col(xp, x0), y=_col(xp, y)))
     rho = float(np.max(np.abs(1.0 - eta * s**2)))
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    fig, ax = plt.subplots(figsize=(6.6, 3.4))
     k = np.array(traj.steps)
     for r in range(xs.shape[1]):
         ax.semilogy(k, _norm(xs[:, r] - pred[r]) + 1e-17,
                     label=f"replica {r}" + (" (x₀ = 0)" if r == 0 else ""))
     ax.semilogy(k, np.max(_norm(x0 - pred)) * rho**k, "k--", label="ρᵏ e₀ (derived rate)")
-    ax.set_xlabel("step k")
-    ax.set_ylabel("‖x_k − (x₀ + A⁺(y − Ax₀))‖")
-    ax.set_title("GD converges to the projection of x₀")
-    ax.legend(fontsize=7)
+    ax.set_xlabel("GD step k")
+    ax.set_ylabel("‖x_k − (x₀ + A⁺(y − Ax₀))‖\n(units of x)")
+    ax.set_title("GD converges to the projection of x₀ (Result);\nthe floor is rounding", fontsize=MIN_FONT + 2)
+    legend_outside(ax)
     fig.tight_layout()
     return fig
 
 
 @figure("linear.generalization_error")
 def figure_generalization(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """Gradient flow from 0 on noisy linear data: the Monte Carlo mean of ‖β(t) − β*‖² over
+    noise draws (±3 standard errors) against the Result's exact expectation."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
 
     n = p["n"]
     X, sv, Vt = _noisy_design(p)
@@ -842,20 +851,27 @@ def figure_generalization(p: dict[str, Any], xp: Any, result: Any) -> Any:
     pred = to_numpy(claim(result, xp)(a_star=to_xp(xp, a_star), sigma=to_xp(xp, sv),
                                       epsilon=p["epsilon"], n=float(n), t=to_xp(xp, tt),
                                       b_star_sq=b_sq, r=float(len(sv))))
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    fig, ax = plt.subplots(figsize=(7.2, 3.4))
     ax.errorbar(t, e.mean(1), yerr=3 * e.std(1, ddof=1) / math.sqrt(e.shape[1]), fmt="o", ms=3,
-                label="GD, Monte Carlo (±3 SE)")
-    ax.plot(tt, np.ravel(pred), "k-", label="exact E e(t) (derived)")
-    ax.set_xlabel("t")
-    ax.set_ylabel("E ‖β(t) − β*‖²")
-    ax.legend(fontsize=8)
+                label=f"gradient flow, Monte Carlo over {e.shape[1]} noise draws\n(±3 standard errors)")
+    ax.plot(tt, np.ravel(pred), "k-", label="exact E e(t) (Result)")
+    ax.set_xlabel("gradient-flow time t (units of 1/curvature)")
+    ax.set_ylabel("E ‖β(t) − β*‖²\n(squared units of β)")
+    ax.set_title(f"Expected error of gradient flow from 0 (n = {n}, noise ε = {p['epsilon']:g})",
+                 fontsize=MIN_FONT + 2)
+    legend_outside(ax)
     fig.tight_layout()
     return fig
 
 
 @figure("linear.early_stopping")
 def figure_early_stopping(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """Monte Carlo E‖β(t) − β*‖² of gradient flow against the Result's bound e^{−2σ₁²t/n} +
+    ε²rt/n and its minimizer T₀ (the bound's linear term is not attained, see the result's
+    notes)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
 
     n = p["n"]
     X, sv, Vt = _noisy_design(p)
@@ -863,31 +879,82 @@ def figure_early_stopping(p: dict[str, Any], xp: Any, result: Any) -> Any:
     T0 = float(to_numpy(claim(result, xp, "T_0")(**vals)))
     e, t = _flow_mc(p, xp, Vt[0], X, 500, 2000, 6 * T0 / 2000, 60)
     bound = to_numpy(claim(result, xp, "bound")(t=to_xp(xp, t), **vals))
-    fig, ax = plt.subplots(figsize=(5, 3.4))
-    ax.semilogy(t, e.mean(1), "o", ms=3, label="E e(t), GD Monte Carlo")
-    ax.semilogy(t, bound, "k-", label=r"bound $e^{-2\sigma_1^2 t/n} + \varepsilon^2 r t/n$")
-    ax.axvline(T0, color="r", ls="--", label="T₀")
-    ax.set_xlabel("t")
-    ax.legend(fontsize=8)
+    fig, ax = plt.subplots(figsize=(7.2, 3.4))
+    ax.semilogy(t, e.mean(1), "o", ms=3, label=f"E e(t), gradient flow,\nMonte Carlo over {e.shape[1]} draws")
+    ax.semilogy(t, bound, "k-", label=r"bound $e^{-2\sigma_1^2 t/n} + \varepsilon^2 r t/n$ (Result)")
+    ax.axvline(T0, color="r", ls="--", label=f"T₀ = {T0:.3g}, the bound's minimum (Result)")
+    ax.set_xlabel("gradient-flow time t (units of 1/curvature)")
+    ax.set_ylabel("E ‖β(t) − β*‖² (squared units of β)")
+    ax.set_title(f"Slow deterioration after T₀: the error grows at most like ε²rt/n (n = {n})",
+                 fontsize=MIN_FONT + 2)
+    legend_outside(ax)
     fig.tight_layout()
     return fig
 
 
 @figure("linear.random_features_double_descent")
 def figure_double_descent(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """Test error of the min-norm random-feature fit against the number of features m (median
+    and interquartile range over seeds): the peak at m = n."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
 
     grid, errs = _double_descent(p, xp, result)
     med = np.median(errs, axis=0)
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    fig, ax = plt.subplots(figsize=(7.2, 3.4))
     q1, q3 = np.percentile(errs, [25, 75], axis=0)
     ax.fill_between(grid, q1, q3, alpha=0.3, label="interquartile range over seeds")
     ax.loglog(grid, med, "o-", label="median test error")
     ax.axvline(p["n"], color="k", ls="--", label="m = n")
     ax.set_xlabel("number of random features m")
-    ax.set_ylabel("test MSE")
-    ax.set_title("Double descent of the min-norm random-feature fit")
-    ax.legend(fontsize=7)
+    ax.set_ylabel("test mean squared error\n(units of y²)")
+    ax.set_title(f"Double descent of the min-norm random-feature fit (n = {p['n']})",
+                 fontsize=MIN_FONT + 2)
+    legend_outside(ax)
     fig.tight_layout()
     return fig
 
+
+
+@figure("linear.sgd_limit")
+def figure_sgd_limit(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """Single-sample scaled SGD on the check's consistent system from four x_0: the distance
+    to the Result's limit x_0 + H⁻¹Aᵀ(AH⁻¹Aᵀ)⁻¹(b − Ax_0) of each start (solid) and to the
+    limit claimed for the first start (dotted: the other starts do not go there), with
+    the residual ‖Ax_k − b‖."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+
+    A, b, H, x0 = _scaled_problem(p, consistent=True)
+    n = p["n"]
+    row = np.einsum("id,id->i", A, np.linalg.solve(H, A.T).T)
+    eta = p["step_frac"] / (n * row.max())
+    model = Preconditioned(LeastSquares(to_xp(xp, A), to_xp(xp, b), reduction="sum"), to_xp(xp, H))
+    traj = run(model, SGD(eta, batch=1, replace=p["replace"]), to_xp(xp, x0), 800,
+               record=("x",), record_every=10, rng=default_rng(p["seed"], xp=xp))
+    xs = to_numpy(traj.records["x"])                                    # (T, R, d)
+    k = np.array(traj.steps)
+    x_hat = _vec(claim(result, xp)(A=to_xp(xp, A), H=to_xp(xp, H), x_0=_col(xp, x0), b=_col(xp, b)))
+    fig, (ax, axr) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for r in range(xs.shape[1]):
+        (line,) = ax.semilogy(k, _norm(xs[:, r] - x_hat[r]) + 1e-17, lw=1.2,
+                              label=f"start {r}{' (x₀ = 0)' if r == 0 else ''}: to its own limit")
+        if r:
+            ax.semilogy(k, _norm(xs[:, r] - x_hat[0]), ":", color=line.get_color(), lw=1)
+        axr.semilogy(k, _norm(xs[:, r] @ A.T - b) + 1e-17, color=line.get_color(), lw=1)
+    ax.plot([], [], "k:", label="starts 1–3: to the limit of start 0")
+    ax.set_xlabel("SGD step k (one sample per step)")
+    ax.set_ylabel("‖x_k − x̂(x₀)‖ (units of x)")
+    ax.set_title("distance to the claimed limit x̂(x₀) (Result)", fontsize=MIN_FONT + 1)
+    axr.set_xlabel("SGD step k (one sample per step)")
+    axr.set_ylabel("residual ‖Ax_k − b‖ (units of b)")
+    axr.set_title("every start interpolates", fontsize=MIN_FONT + 1)
+    legend_outside(axr, where="right", handles=ax.get_legend_handles_labels()[0],
+                   labels=ax.get_legend_handles_labels()[1])
+    fig.suptitle(f"Scaled SGD (non-symmetric H, n = {n}, d = {p['d']}, "
+                 f"{'with' if p['replace'] else 'without'} replacement) ends at the H-projection of its start",
+                 fontsize=MIN_FONT + 2)
+    fig.tight_layout()
+    return fig

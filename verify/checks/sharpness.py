@@ -28,7 +28,7 @@ from numerics import to_numpy
 from numerics.sharpness import epsilon_sharpness, flatness_radius, hessian_trace, pac_bayes_sharpness
 from verify import tolerance as tol
 from verify.outcome import Outcome
-from verify.registry import check
+from verify.registry import check, figure
 from verify.strategies import host_rng, log_uniform, orthogonal, seeds, to_xp
 
 EPS = tol.EPS64
@@ -209,3 +209,53 @@ def check_flatness(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
                                   quantity=f"flatness radius along δ (worst), {part or 'statement'}",
                                   capped=int(to_numpy(est.capped).sum())))
     return Outcome.all_of(outs)
+
+
+# ====================================================================== figures
+@figure("sharpness.epsilon")
+def figure_epsilon(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    r"""2φ_ε/ε² by the ascent of :func:`numerics.sharpness.epsilon_sharpness` against ε, on the
+    check's quadratic and on its cubic perturbation :math:`+\kappa(u^Tz)^3`, with the
+    Result's limit λ₁ (statement) and the derived band :math:`\lambda_1 \pm 2\kappa\varepsilon`
+    (:math:`|\phi_\varepsilon - \varepsilon^2\lambda_1/2| \le \kappa\varepsilon^3`)."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+
+    rng = host_rng(p)
+    d, K, kappa = p["p"], p["steps"], p["kappa"]
+    H, lam = _spectrum_matrix(rng, d, p["ratio"], p["top"])
+    c = rng.standard_normal(d)
+    u = rng.standard_normal(d)
+    u /= np.linalg.norm(u)
+    v0 = to_xp(xp, rng.standard_normal((1, d)))
+    x = to_xp(xp, c[None, :])
+    lim = float(to_numpy(result.numeric(xp)(lambda_1=lam[0])))
+    quad = result.numeric(xp, part="quadratic")
+    eps = np.geomspace(1e-3, 1.0, 16)
+    curves = {}
+    for name, k in (("quadratic ½zᵀHz", 0.0), (f"cubic ½zᵀHz + κ(uᵀz)³, κ = {kappa:g}", kappa)):
+        loss, grad = _quadratic(xp, H, c, kappa=k, u=u)
+        curves[name] = [2 * float(to_numpy(epsilon_sharpness(loss, grad, x, epsilon=float(e), steps=K,
+                                                                v0=v0))[0]) / e**2 for e in eps]
+    fine = np.geomspace(eps[0], eps[-1], 200)
+    q = 2 * np.asarray(to_numpy(quad(epsilon=to_xp(xp, fine), lambda_1=lam[0]))) / fine**2
+    fig, ax = plt.subplots(figsize=(7.8, 3.6))
+    ax.fill_between(fine, lim - 2 * kappa * fine, lim + 2 * kappa * fine, color="0.88",
+                    label="λ₁ ± 2κε (cubic term's derived bound)")
+    ax.plot(fine, np.broadcast_to(q, fine.shape), "k-", lw=1.2,
+            label="part quadratic: 2(ε²λ₁/2)/ε² (Result)")
+    ax.axhline(lim, color="tab:red", ls="--", lw=1, label=f"limit λ₁ = {lim:.3g} (statement)")
+    for (name, vals), mk in zip(curves.items(), ("o", "s")):
+        ax.plot(eps, vals, mk, ms=4, mfc="none" if mk == "s" else None,
+                label=f"ascent on the {name}")
+    ax.set_xscale("log")
+    vals = np.concatenate([np.asarray(v) for v in curves.values()])
+    span = max(float(np.max(np.abs(vals - lim))), 0.05 * lim)
+    ax.set_ylim(lim - 1.15 * span, lim + 1.15 * span)  # every point in view, the band clipped
+    ax.set_xlabel("radius ε (units of x)")
+    ax.set_ylabel("2φ_ε/ε²\n(units of curvature, as λ₁)")
+    ax.set_title(f"ε-sharpness → λ₁ as ε → 0 (p = {d}, {K} ascent steps)", fontsize=MIN_FONT + 2)
+    legend_outside(ax, where="right")
+    fig.tight_layout()
+    return fig

@@ -783,22 +783,27 @@ def check_escape_example(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
 # ========================================================================== figures
 @figure("stability.sgd_escape_example")
 def figure_escape(p: dict[str, Any], xp: Any) -> Any:
+    """The 1-D example f = ½(f₁ + f₂) at η = 0.7 from just off the minimum x = 1: GD stays
+    there, eight SGD (B = 1) replicas leave it and settle at the minimum x = 0."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
 
     q = dict(p, R=8, T=150)
     gd, sgd = _escape_runs(q, xp)
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    fig, ax = plt.subplots(figsize=(7.2, 3.4))
     k = np.array(gd.steps)
     xs = to_numpy(sgd.records["x"])[..., 0]
     for r in range(xs.shape[1]):
         ax.plot(k, xs[:, r], color="tab:orange", lw=0.8, alpha=0.8, label="SGD (B = 1)" if r == 0 else None)
     ax.plot(k, to_numpy(gd.records["x"])[:, 0, 0], color="tab:blue", lw=2, label="GD")
-    ax.axhline(1.0, color="k", ls=":", lw=0.8)
-    ax.axhline(0.0, color="k", ls=":", lw=0.8)
+    ax.axhline(1.0, color="k", ls=":", lw=0.8, label="minimum x = 1 (stable for GD, not for SGD)")
+    ax.axhline(0.0, color="k", ls="--", lw=0.8, label="minimum x = 0")
     ax.set_xlabel("step t")
-    ax.set_ylabel("x_t")
-    ax.set_title("f = ½(f₁ + f₂), η = 0.7, x₀ = 1 − 10⁻⁵")
-    ax.legend(fontsize=8)
+    ax.set_ylabel("iterate x_t (units of x)")
+    ax.set_title("GD stays at x = 1, SGD escapes to 0: f = ½(f₁ + f₂), η = 0.7, x₀ = 1 − 10⁻⁵",
+                 fontsize=MIN_FONT + 2)
+    legend_outside(ax)
     fig.tight_layout()
     return fig
 
@@ -811,12 +816,15 @@ def figure_sharpness_nonuniformity(p: dict[str, Any], xp: Any, result: Any) -> A
     trajectories as long-run sample means of a heavy-tailed product are)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+
     edge = result.numeric(np, part="stable_region_s")
     n = 20
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    fig, ax = plt.subplots(figsize=(8.2, 4))
     for eta, B, style in ((0.5, 2, "k-"), (0.5, 8, "k--"), (0.8, 2, "b-"), (0.8, 8, "b--")):
         a = np.linspace(0, 2 / eta, 400)
-        ax.plot(a, edge(a=a, eta=eta, n=float(n), B=float(B)), style, label=f"η = {eta}, B = {B}")
+        ax.plot(a, edge(a=a, eta=eta, n=float(n), B=float(B)), style,
+                label=f"stable region edge s_∂(a), η = {eta}, B = {B}")
     rng = host_rng(p, 3)
     eta, B, R, T = 0.5, 2, 4000, 1
     pts, esc = [], []
@@ -832,9 +840,106 @@ def figure_sharpness_nonuniformity(p: dict[str, Any], xp: Any, result: Any) -> A
     esc = np.array(esc)
     ax.scatter(*pts[~esc].T, c="tab:green", s=16, label="simulated: E x² shrinks (η = 0.5, B = 2)")
     ax.scatter(*pts[esc].T, c="tab:red", marker="x", s=20, label="simulated: E x² grows")
-    ax.set_xlabel("sharpness a")
-    ax.set_ylabel("non-uniformity s")
-    ax.set_title(f"sharpness–non-uniformity diagram (n = {n})")
-    ax.legend(fontsize=7)
+    ax.set_xlabel("sharpness a (units of curvature)")
+    ax.set_ylabel("non-uniformity s (units of curvature)")
+    ax.set_title(f"sharpness–non-uniformity diagram (n = {n}; Result's part stable_region_s)",
+                 fontsize=MIN_FONT + 2)
+    legend_outside(ax)
+    fig.tight_layout()
+    return fig
+
+
+@figure("stability.gd_threshold")
+def figure_gd_threshold(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """GD's measured growth rate per step, (2/K)log(‖x_K‖/‖x_{K/2}‖), against η on the check's
+    quadratic, with the Result's slowest-mode rate max_j log|mode_factor(η, λ_j)| as a curve
+    and its threshold 2/λ_max as a vertical line; the region where the statement
+    λ_max ≤ 2/η holds is shaded."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+
+    rng = host_rng(p)
+    d = p["p"]
+    H = spd_matrix(rng, d, p["cond"])
+    H *= p["lam_max"] / np.linalg.eigvalsh(H)[-1]
+    lam, V = np.linalg.eigh(H)
+    x0 = (V @ rng.choice([-1.0, 1.0], d))[None, :]
+    thr = float(result.numeric(xp, part="threshold")(lambda_max=lam[-1]))
+    factor = result.numeric(xp, part="mode_factor")
+    stable = result.numeric(xp)
+    model = SumOfQuadratics(to_xp(xp, H[None]))
+    # K = 40: the fastest growth drawn, e^{0.5 K}, stays far below the engine's divergence
+    # bound (a frozen replica would flatten the points), and the slowest decaying mode
+    # dominates the others after a few steps.
+    K = 40
+    etas = thr * np.linspace(0.05, 1.25, 25)
+    rates = []
+    for eta in etas:
+        # The rate over the second half of the run: the modes' weights in x_0 (a constant
+        # offset log(‖x_K‖/‖x_0‖) − K·rate) drop out.
+        xh = run(model, GD(float(eta)), to_xp(xp, x0), K // 2, record=()).x
+        xK = run(model, GD(float(eta)), xh, K // 2, record=()).x
+        nh, nK = (float(np.linalg.norm(to_numpy(v)[0])) for v in (xh, xK))
+        rates.append(math.log(nK / nh) / (K // 2))
+    grid = thr * np.linspace(0.02, 1.3, 400)
+    f = np.abs(to_numpy(factor(eta=to_xp(xp, grid[:, None]), lambda_j=to_xp(xp, lam[None, :]))))
+    holds = np.asarray(to_numpy(stable(lambda_max=lam[-1], eta=to_xp(xp, grid))), dtype=bool)
+    fig, ax = plt.subplots(figsize=(7.6, 3.6))
+    ax.fill_between(grid, 0, 1, where=np.broadcast_to(holds, grid.shape), color="0.9",
+                    transform=ax.get_xaxis_transform(), label="statement λ_max ≤ 2/η holds")
+    ax.axhline(0.0, color="k", lw=0.6)
+    ax.plot(grid, np.log(f).max(axis=1), "k-", lw=1.2,
+            label="max_j log|mode_factor(η, λ_j)| (Result)")
+    ax.plot(etas, rates, "o", ms=4, color="tab:blue",
+            label=f"GD, measured (2/K)·log(‖x_K‖/‖x_K/2‖), K = {K}")
+    ax.axvline(thr, color="tab:red", ls="--", label=f"threshold 2/λ_max = {thr:.3g} (Result)")
+    ax.set_xlabel(f"step size η (units of 1/curvature; λ_max = {lam[-1]:.3g})")
+    ax.set_ylabel("growth rate per step\n(dimensionless; < 0 converges)")
+    ax.set_title(f"GD on ½xᵀHx, p = {d}, λ(H) ∈ [{lam[0]:.2g}, {lam[-1]:.2g}]: "
+                 "stable iff η ≤ 2/λ_max", fontsize=MIN_FONT + 2)
+    legend_outside(ax, where="below", ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+@figure("stability.sgd_exact_threshold")
+def figure_sgd_exact_threshold(p: dict[str, Any], xp: Any, result: Any) -> Any:
+    """log ρ of the second-moment map against η for every batch size B on the check's
+    non-commuting quadratics: the Result's map (statement, evaluated on a basis) as curves,
+    the map measured from the model's own steps over all batches as points, and the
+    claimed mean-square thresholds η*(B) (ρ = 1) as vertical lines."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+    from scipy.optimize import brentq  # noqa: PLC0415
+
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+
+    rng = host_rng(p)
+    n, d = p["n"], p["p"]
+    H = _rank2_ensemble(rng, n, d)
+    model = SumOfQuadratics(to_xp(xp, H))
+    fig, ax = plt.subplots(figsize=(7.8, 3.8))
+    ax.axhline(0.0, color="k", lw=0.6)
+    for B in range(1, n + 1):
+        def excess(e: float, B: int = B) -> float:
+            return _rho(_moment_map(result, xp, H, e, B)) - 1.0
+
+        hi = 4.0  # λ_max(H) = 1: GD's threshold is 2, SGD's is below it
+        e_star = brentq(excess, 1e-3, hi, xtol=1e-10)
+        grid = np.linspace(0.02, 1.0, 120) * 1.6 * e_star
+        pts = np.linspace(0.1, 1.0, 8) * 1.5 * e_star
+        (line,) = ax.plot(grid, [math.log(_rho(_moment_map(result, xp, H, e, B))) for e in grid],
+                          "-", lw=1.2, label=f"B = {B}{' (GD)' if B == n else ''}: Result, η* = {e_star:.3g}")
+        batches = _batches(n, B)
+        obs = [math.log(_rho(_observed_map(_step_matrices(model, float(e), batches, xp)))) for e in pts]
+        ax.plot(pts, obs, "o", ms=4, color=line.get_color())
+        ax.axvline(e_star, color=line.get_color(), ls=":", lw=1)
+    ax.plot([], [], "o", ms=4, color="0.4", label="measured from the model's steps (all batches)")
+    ax.plot([], [], ":", color="0.4", label="claimed threshold η*(B): ρ = 1")
+    ax.set_xlabel("step size η (units of 1/λ_max(H); λ_max(H) = 1)")
+    ax.set_ylabel("log ρ(second-moment map)\nper step (dimensionless)")
+    ax.set_title(f"SGD mean-square stability on n = {n} rank-2 quadratics in p = {d}\n"
+                 "(batches without replacement): smaller batches, smaller η*", fontsize=MIN_FONT + 2)
+    legend_outside(ax, where="right")
     fig.tight_layout()
     return fig

@@ -685,20 +685,31 @@ def figure_rf_limit(p: dict[str, Any], xp: Any) -> Any:
     """Loss curves of the network and of its random-feature model (seed 000, left panels)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    from verify.plotting import MIN_FONT  # noqa: PLC0415
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for m in (p["widths"][0], p["widths"][-1]):
         out = _rf_run(dict(p, horizon=20.0), xp, m, record_loss=True)
         axes[0].loglog(out["t"][1:], out["loss"][1:, 0], label=f"NN, m = {m}")
         axes[0].loglog(out["t"][1:], out["rf_loss"][1:, 0], "--", label=f"RF, m = {m}")
-    axes[0].set_xlabel("t")
-    axes[0].set_ylabel("population loss R/2")
-    axes[0].legend(fontsize=7)
+    axes[0].set_xlabel("gradient-flow time t (units of 1/curvature)")
+    axes[0].set_ylabel("population loss R/2 (units of y²)")
+    axes[0].set_title("loss: NN (solid) vs its random-feature model (dashed)", fontsize=MIN_FONT + 1)
+    axes[0].legend(fontsize=MIN_FONT, loc="lower left")
     dB = [np.mean(_rf_run(p, xp, m)["dB"]) for m in p["widths"]]
     w = np.array(p["widths"], float)
     axes[1].loglog(w, dB, "o-", label="sup_t ‖B_t − B_0‖_F")
-    axes[1].loglog(w, dB[0] * np.sqrt(w[0] / w), "k--", label="∝ 1/√m")
-    axes[1].set_xlabel("width m")
-    axes[1].legend(fontsize=7)
+    axes[1].loglog(w, dB[0] * np.sqrt(w[0] / w), "k--", label="∝ 1/√m (through the first point)")
+    axes[1].set_xlabel("width m (neurons)")
+    axes[1].set_ylabel("sup_t ‖B_t − B_0‖_F\n(units of the first-layer weights)")
+    axes[1].set_title("first-layer movement shrinks with the width", fontsize=MIN_FONT + 1)
+    from matplotlib.ticker import NullLocator  # noqa: PLC0415
+
+    axes[1].xaxis.set_minor_locator(NullLocator())  # the widths as labels, no 3×10¹ clutter
+    axes[1].set_xticks(w, [str(int(v)) for v in w])
+    axes[1].legend(fontsize=MIN_FONT, loc="lower left")
+    fig.suptitle("Large width: the two-layer network stays near its random-feature model",
+                 fontsize=MIN_FONT + 2)
     fig.tight_layout()
     return fig
 
@@ -708,16 +719,19 @@ def figure_quenching(p: dict[str, Any], xp: Any) -> Any:
     """Neuron magnitudes at the end of training, sorted (seed 000's right panels)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
+    from verify.plotting import MIN_FONT  # noqa: PLC0415
+
     conv, _ = _quench_run(p, xp, "conventional")
     mf, _ = _quench_run(p, xp, "mean_field")
     fig, ax = plt.subplots(figsize=(5, 3.4))
     j = np.arange(1, p["m"] + 1)
     ax.semilogy(j, np.sort(conv[0])[::-1], "o-", label="conventional")
     ax.semilogy(j, np.sort(mf[0])[::-1], "s-", label="mean field")
-    ax.set_xlabel("neuron rank")
-    ax.set_ylabel("s|a_j|‖b_j‖")
-    ax.set_title("final neuron magnitudes (single-neuron target)")
-    ax.legend(fontsize=8)
+    ax.set_xlabel("neuron rank j (largest first)")
+    ax.set_ylabel("neuron magnitude s|a_j|‖b_j‖\n(units of the output)")
+    ax.set_title("final neuron magnitudes (single-neuron target):\nconventional scaling concentrates, mean field spreads",
+                 fontsize=MIN_FONT + 2)
+    ax.legend(fontsize=MIN_FONT, loc="upper right")
     fig.tight_layout()
     return fig
 
@@ -727,15 +741,18 @@ def figure_edge_of_stability(p: dict[str, Any], xp: Any) -> Any:
     """Final sharpness against 2/η (seed 000's table)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
+    from verify.plotting import MIN_FONT, legend_outside  # noqa: PLC0415
+
     runs = _eos_runs(p, xp)
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    fig, ax = plt.subplots(figsize=(7.2, 3.4))
     for r in runs:
         ax.loglog([2 / r["eta"]] * len(r["lam"]), r["lam"], "o", color="C0", alpha=0.7)
     e = np.array([2 / r["eta"] for r in runs])
     ax.loglog(e, e, "k--", label="λ_max = 2/η")
     ax.loglog(e, [np.median(runs[0]["lam0"])] * len(e), ":", color="gray", label="median λ_max at init")
-    ax.set_xlabel("2/η")
-    ax.set_ylabel("final λ_max(∇²L)")
-    ax.legend(fontsize=8)
+    ax.set_xlabel("2/η (units of curvature)")
+    ax.set_ylabel("final λ_max(∇²L)\n(units of curvature)")
+    ax.set_title("GD ends at minima with sharpness ≤ 2/η (one point per run)", fontsize=MIN_FONT + 2)
+    legend_outside(ax)
     fig.tight_layout()
     return fig

@@ -78,7 +78,7 @@ def plot_test_error(rows: list[dict[str, Any]], sweep: Sweep) -> Any:
     for i in range(len(ms)):
         for j in range(len(ns)):
             if np.isfinite(grid[i, j]):
-                ax.text(j, i, f"{grid[i, j]:.1f}", ha="center", va="center", fontsize=7,
+                ax.text(j, i, f"{grid[i, j]:.1f}", ha="center", va="center", fontsize=8,
                         color="w" if grid[i, j] < np.nanmean(grid) else "k")
     d = rows[0]["d"]
     # Regime lines in index coordinates: interpolate log m against the log-spaced axes.
@@ -90,7 +90,7 @@ def plot_test_error(rows: list[dict[str, Any]], sweep: Sweep) -> Any:
     ax.set_xticks(range(len(ns)), [str(n) for n in ns])
     ax.set_yticks(range(len(ms)), [str(m) for m in ms])
     ax.set_xlabel("training samples n")
-    ax.set_ylabel("width m")
+    ax.set_ylabel("width m (neurons)")
     seeds = sorted({r["seed"] for r in rows})
     ax.set_title(f"two-layer ReLU, GD, target σ(x₁), d={d}: test error "
                  f"({len(seeds)} seed{'s' if len(seeds) > 1 else ''})", fontsize=9)
