@@ -57,8 +57,12 @@ def least_squares_params(
 
 
 def to_xp(xp: Any, a: Any) -> Any:
-    """A host array (or list, or number) as a float64 array of the namespace ``xp``."""
-    return xp.asarray(np.asarray(a, dtype=np.float64))
+    """A host array (or list, or number) as a float64 array of the namespace ``xp``.
+
+    The host copy is made C-contiguous first: a reversed view (``lam[::-1]`` of an
+    ``eigh``) has negative strides, which PyTorch cannot wrap.
+    """
+    return xp.asarray(np.ascontiguousarray(a, dtype=np.float64))
 
 
 def host_rng(params: dict[str, Any], stream: int = 0) -> np.random.Generator:

@@ -303,7 +303,7 @@ BAD_GRIDS = [
     ("sgd_stability", ["a=0"], r"'a' .* must be a float > 0; got 0.0$"),
     # Feasible s depends on the random instance: the sweep's check builds it before any cell.
     ("sgd_stability", ["s=1,2"],
-     r"grid cells with a=1.0, s=2.0, n=16, p=4, seed=0 cannot run: s must be <= 1.75"),
+     r"grid cells with a=1.0, s=2.0, n=16, p=4, seed=0 cannot run: quadratic_ensemble: s must be <= 1.75"),
     ("sgd_stability", ["steps=-1"], r"'steps' .*record interval\) must be an int ≥ 1; got -1$"),
     ("sgd_stability", ["steps=0"], r"'steps' .*record interval\) must be an int ≥ 1; got 0$"),
     ("sgd_stability", ["steps=2.5"], r"'steps' must be an integer; got '2.5'$"),
