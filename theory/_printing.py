@@ -1193,7 +1193,7 @@ def _assumption_guards(low: _Lowered, xp: Any, where: str) -> list[_Guard]:
             rules.append(("an integer", lambda xp, v: v == xp.floor(v), sp.Eq(x, sp.floor(x))))
         for key, rule, test in _SIGN_RULES:
             if assumed.get(key):
-                rules.append((rule, test, _SIGN_TESTS[key](x)))
+                rules.append((rule, test, _SIGN_TESTS[key](x) if key in _SIGN_TESTS else None))
                 break
         for rule, test, expr in rules:
             out.append(_assumption_guard(a.name, a.kind, rule, test, expr, xp, where))
@@ -1203,12 +1203,14 @@ def _assumption_guards(low: _Lowered, xp: Any, where: str) -> list[_Guard]:
 _SIGN_TESTS: dict[str, Callable[[sp.Symbol], sp.Basic]] = {
     "positive": lambda x: sp.Gt(x, 0), "negative": lambda x: sp.Lt(x, 0),
     "nonnegative": lambda x: sp.Ge(x, 0), "nonpositive": lambda x: sp.Le(x, 0),
-    "nonzero": lambda x: sp.Ne(x, 0), "real": lambda x: sp.Eq(x, x, evaluate=False),
+    "nonzero": lambda x: sp.Ne(x, 0),
+    # "real" (x == x, not NaN) has no SymPy form that And() would not fold to True: it is
+    # screened on its own
 }
 
 
 def _assumption_guard(name: str, kind: str, rule: str, test: Callable[[Any, Any], Any],
-                      expr: sp.Basic, xp: Any, where: str) -> _Guard:
+                      expr: sp.Basic | None, xp: Any, where: str) -> _Guard:
     what = "every entry of " if kind == "indexed" else ""
     key = rule.split(" (")[0].removeprefix("an ")
 

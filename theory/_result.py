@@ -490,7 +490,9 @@ _EPS = 2.0**-52  # float64 machine epsilon
 def _text(v: sp.Basic) -> str:
     """A number as a message shows it: an integer as such, a float with float64's digits."""
     if isinstance(v, sp.Float) and v == v:
-        return str(int(v)) if v == sp.floor(v) and abs(v) < 2**53 else repr(float(v))
+        f = float(v)
+        whole = sp.floor(v) == sp.ceiling(v)  # (Float(2.0) == 2 is False in SymPy)
+        return str(int(f)) if whole and abs(f) < 2**53 else repr(f)
     return sp.sstr(v)
 
 
@@ -500,7 +502,7 @@ def _violates(rule: str, v: sp.Basic) -> bool:
         return True
     if not v.is_number:
         return False
-    test = {"an integer": lambda: v == sp.floor(v), "positive": lambda: v > 0,
+    test = {"an integer": lambda: sp.floor(v) == sp.ceiling(v), "positive": lambda: v > 0,
             "negative": lambda: v < 0, "nonnegative": lambda: v >= 0,
             "nonpositive": lambda: v <= 0, "nonzero": lambda: v != 0,
             "real (not NaN)": lambda: True}[rule]
