@@ -1012,6 +1012,21 @@ def _argument_message(where: str, names: Sequence[str], missing: list[str],
     return f"{where}: {'; '.join(parts)}; it takes {', '.join(names)}"
 
 
+def _keywords(kwargs: dict[str, Any], kinds: dict[str, str], aliases: dict[str, str],
+              where: str) -> dict[str, Any]:
+    """Keyword arguments with other spellings of a name mapped to it: the SymPy name, or
+    any name whose :func:`identifier` is the argument (``\\Psi`` for ``Psi``, ``a^*`` for
+    ``a_star``: the LaTeX names symbols once had)."""
+    out: dict[str, Any] = {}
+    for k, v in kwargs.items():
+        name = k if k in kinds else aliases.get(k) or (
+            identifier(k) if identifier(k) in kinds else k)
+        if name in out:
+            raise TypeError(f"{where}: keyword argument {name} is given twice (as {k!r} too)")
+        out[name] = v
+    return out
+
+
 def _number_text(v: Any) -> str:
     """A value as it appears in a message: integers without a decimal point, other floats
     with every digit (a value just outside a bound must show where it is)."""
@@ -1309,7 +1324,8 @@ def compile_claim(obj: Any, xp: Any, where: str,
             fast_fn = array_api_lambdify([_free(n) for n in fast_args], both, xp)
 
     def evaluate(**kwargs: Any) -> Any:
-        kwargs = {aliases.get(k, k): v for k, v in kwargs.items()}
+        if not kwargs.keys() <= kinds.keys():
+            kwargs = _keywords(kwargs, kinds, aliases, where)
         missing = [n for n in names if n not in kwargs]
         extra = [n for n in kwargs if n not in names]
         if missing or extra:

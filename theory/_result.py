@@ -297,8 +297,9 @@ class Result:
         * **Names.** One keyword per free symbol, ``MatrixSymbol``, ``IndexedBase`` and
           undefined function, named after it. A LaTeX name becomes a Python identifier by
           :func:`theory._printing.identifier` (``\hat{x}`` → ``x_hat``, ``a^{*}`` →
-          ``a_star``, ``\lambda`` → ``lambda_``); the SymPy name is accepted too (as a
-          ``**{...}`` key). Two objects of one claim with one name (a matrix ``a`` and an
+          ``a_star``, ``\lambda`` → ``lambda_``); the SymPy name, and any name whose
+          identifier is the keyword (the LaTeX spelling ``\Psi`` of ``Psi``), are accepted
+          too (as a ``**{...}`` key). Two objects of one claim with one name (a matrix ``a`` and an
           indexed ``a``) are told apart by a suffix (``a_indexed``).
         * **Scalars.** Python numbers become float64 0-d arrays; arrays broadcast.
         * **Matrices.** The last two axes are the matrix (a column vector is ``(..., k, 1)``),
@@ -422,6 +423,12 @@ class Result:
                 by_name.setdefault(raw, src)
         for s in self.symbols:
             by_name.setdefault(s.name, s)
+        # a name whose identifier() is a known name (the LaTeX spelling \Psi of Psi)
+        from theory._printing import identifier  # noqa: PLC0415
+
+        for k in subs:
+            if k not in by_name and identifier(k) in by_name:
+                by_name[k] = by_name[identifier(k)]
         unknown = [k for k in subs if k not in by_name]
         if unknown:
             raise UnknownNameError(
