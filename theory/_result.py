@@ -343,8 +343,10 @@ class Result:
           per batch entry (the rounding of the products that build ``M``);
           ``Q.positive_definite(M)``: that, and the smallest eigenvalue of ``M`` positive.
         * **Not screened** (listed in ``evaluate.unchecked``): a condition on a symbol the
-          claim does not take (``eta < 2/lambda_max`` for a limit that has no ``eta``), any
-          other ``Q`` predicate, a relation between matrices.
+          claim does not take (``eta < 2/lambda_max`` for a limit that has no ``eta``), a
+          condition the claim itself states (the region ``eta < 2/lambda_max`` of
+          ``linear.gd_limit``, evaluated on both sides), any other ``Q`` predicate, a
+          relation between matrices.
 
         The screens cost a few elementwise array operations per condition and call;
         ``python -m verify verify`` runs with them on.
@@ -377,8 +379,17 @@ class Result:
         from theory._printing import compile_claim  # noqa: PLC0415
 
         obj = self._get(part)
-        evaluate = compile_claim(obj, xp, self._where(part),
-                                 self.conditions if check else None)
+        # A claim that states a condition itself (the region eta < 2/lambda_max) is evaluated
+        # on both sides of it: screening would leave it nothing to decide.
+        relations = ({obj} if isinstance(obj, sp.core.relational.Relational)
+                     else obj.atoms(sp.core.relational.Relational)
+                     if isinstance(obj, sp.logic.boolalg.Boolean) else set())
+        stated = [c for c in self.conditions if c in relations]
+        screened = [c for c in self.conditions if c not in relations]
+        evaluate = compile_claim(obj, xp, self._where(part), screened if check else None)
+        for c in stated if check else ():
+            evaluate.unchecked[sp.sstr(c)] = ("is what the claim states (it is evaluated on "
+                                              "both sides)")
         evaluate.__name__ = (self.id + ("" if part is None else "." + part)).replace(".", "_")
         evaluate.__doc__ = f"{self.id}: {sp.sstr(obj.rhs if isinstance(obj, sp.Equality) else obj)}"
         return evaluate

@@ -269,6 +269,9 @@ def test_no_condition_of_a_registered_result_is_silently_skipped() -> None:
                 s for s in r.symbols if s.name in low.shapes}
             for c in r.conditions:
                 text = sp.sstr(c)
+                if f.unchecked.get(text, "").startswith("is what the claim states"):
+                    assert c == r._get(part) or c in r._get(part).atoms(sp.Rel), (r.id, part)
+                    continue
                 needs = set(c.arguments) if isinstance(c, sp.assumptions.assume.AppliedPredicate) \
                     else c.free_symbols
                 if needs <= takes:
@@ -315,3 +318,11 @@ def test_evalf_screens_the_same_conditions() -> None:
     with pytest.raises(ValueError, match=r"Q.positive_definite\(H\) violated: H has smallest "
                        r"eigenvalue -1"):
         r.evalf({"H": [[1.0, 0.0], [0.0, -1.0]], "v": v, "eta": 1.0}, part="quadratic")
+
+
+def test_a_claim_that_states_its_condition_is_evaluated_on_both_sides() -> None:
+    f = theory.get("linear.gd_limit").numeric(part="stable_region")
+    assert f.unchecked["eta < 2/lambda_max"] == "is what the claim states (it is evaluated on both sides)"
+    assert bool(f(eta=1.9, lambda_max=1.0)) and not bool(f(eta=2.1, lambda_max=1.0))
+    with pytest.raises(ValueError, match="eta must be positive"):
+        f(eta=-1.0, lambda_max=1.0)   # its assumptions are still screened

@@ -244,8 +244,7 @@ def check_gd_limit(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
                       quantity="max_r ‖V_rᵀx_K − g/λ‖ (mode_limit)"),
     ]
     # (ii) both sides of the claimed stable region.
-    # the claimed region is bisected on both sides of its own condition, eta < 2/lambda_max
-    region = claim(result, xp, "stable_region", check_conditions=False)
+    region = claim(result, xp, "stable_region")
     inside = lambda e: bool(to_numpy(region(eta=e, lambda_max=float(lam[0]))))  # noqa: E731
     c = _threshold(inside, hi=100.0 / lam[0])
     Ks = int(math.ceil(20.0 / (2 * _DELTA)))   # e^{±20}: far outside any tolerance
