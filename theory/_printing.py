@@ -1012,6 +1012,14 @@ def _argument_message(where: str, names: Sequence[str], missing: list[str],
     return f"{where}: {'; '.join(parts)}; it takes {', '.join(names)}"
 
 
+def _all(xp: Any, ok: Any) -> bool:
+    """Whether every entry of a boolean array is True (a 0-d array without ``xp.all``, which
+    costs more than the comparisons on a scalar)."""
+    if isinstance(ok, bool):
+        return ok
+    return bool(ok) if ok.ndim == 0 else bool(xp.all(ok))
+
+
 def _keywords(kwargs: dict[str, Any], kinds: dict[str, str], aliases: dict[str, str],
               where: str) -> dict[str, Any]:
     """Keyword arguments with other spellings of a name mapped to it: the SymPy name, or
@@ -1343,7 +1351,7 @@ def compile_claim(obj: Any, xp: Any, where: str,
         if guards:
             env = {**vals, **{k: xp.asarray(float(v), dtype=xp.float64)
                               for k, v in sizes.items()}}
-            if fast_fn is not None and not bool(xp.all(fast_fn(*[env[n] for n in fast_args]))):
+            if fast_fn is not None and not _all(xp, fast_fn(*[env[n] for n in fast_args])):
                 for g in fast:
                     g.screen(env)
                 # the screens one by one found nothing: they cannot disagree with their
