@@ -990,9 +990,318 @@ def _size(d: sp.Basic, known: dict[sp.Symbol, int], vals: dict[str, Any],
     return int(v) if v.is_number else None
 
 
-def compile_claim(obj: Any, xp: Any, where: str) -> Callable[..., Any]:
+# ---------------------------------------------------------------------------------------
+# screening arguments against a result's conditions and its symbols' assumptions
+# ---------------------------------------------------------------------------------------
+_EPS = 2.0**-52  # float64 machine epsilon
+
+
+def _argument_message(where: str, names: Sequence[str], missing: list[str],
+                      extra: list[str]) -> str:
+    """One line: which keyword arguments are missing or unknown, and the ones it takes."""
+    import difflib  # noqa: PLC0415
+
+    parts = []
+    if missing:
+        parts.append(f"missing keyword argument{'s' if len(missing) > 1 else ''} "
+                     f"{', '.join(missing)}")
+    for n in extra:
+        close = difflib.get_close_matches(n, list(names), n=1, cutoff=0.6)
+        parts.append(f"unknown keyword argument {n!r}"
+                     + (f" (did you mean {close[0]}?)" if close else ""))
+    return f"{where}: {'; '.join(parts)}; it takes {', '.join(names)}"
+
+
+def _all(xp: Any, ok: Any) -> bool:
+    """Whether every entry of a boolean array is True (a 0-d array without ``xp.all``, which
+    costs more than the comparisons on a scalar)."""
+    if isinstance(ok, bool):
+        return ok
+    return bool(ok) if ok.ndim == 0 else bool(xp.all(ok))
+
+
+def _keywords(kwargs: dict[str, Any], kinds: dict[str, str], aliases: dict[str, str],
+              where: str) -> dict[str, Any]:
+    """Keyword arguments with other spellings of a name mapped to it: the SymPy name, or
+    any name whose :func:`identifier` is the argument (``\\Psi`` for ``Psi``, ``a^*`` for
+    ``a_star``: the LaTeX names symbols once had)."""
+    out: dict[str, Any] = {}
+    for k, v in kwargs.items():
+        name = k if k in kinds else aliases.get(k) or (
+            identifier(k) if identifier(k) in kinds else k)
+        if name in out:
+            raise TypeError(f"{where}: keyword argument {name} is given twice (as {k!r} too)")
+        out[name] = v
+    return out
+
+
+def _number_text(v: Any) -> str:
+    """A value as it appears in a message: integers without a decimal point, other floats
+    with every digit (a value just outside a bound must show where it is)."""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return repr(v)
+    if f == f and abs(f) < 2**53 and f == int(f):
+        return str(int(f))
+    return repr(f)
+
+
+def _first_violation(xp: Any, ok: Any) -> tuple[int, ...] | None:
+    """The index of the first False entry of the boolean array ``ok`` (C order), or None
+    when ``ok`` is 0-d."""
+    if ok.ndim == 0:
+        return None
+    flat = xp.reshape(xp.logical_not(ok), (-1,))
+    i = int(xp.argmax(xp.astype(flat, xp.int8)))
+    idx = []
+    for n in reversed(tuple(ok.shape)):
+        idx.append(i % int(n))
+        i //= int(n)
+    return tuple(reversed(idx))
+
+
+def _at(xp: Any, v: Any, shape: tuple[int, ...], idx: tuple[int, ...] | None) -> Any:
+    """Entry ``idx`` of ``v`` broadcast to ``shape`` (``v`` itself when ``idx`` is None)."""
+    if idx is None or not hasattr(v, "ndim"):
+        return v
+    return xp.broadcast_to(v, shape)[idx] if v.ndim else v
+
+
+def _where_text(idx: tuple[int, ...] | None, shape: tuple[int, ...]) -> str:
+    return "" if idx is None else f" (first violation at batch index {idx} of shape {shape})"
+
+
+@dataclass
+class _Guard:
+    """One screen: ``text`` is the condition in readable form; ``screen(env)`` raises
+    ``ValueError`` when the argument values ``env`` (name -> array) violate it. ``test``,
+    when given, is the same condition as a SymPy boolean of assumption-free symbols named
+    after the keys of ``env``: the screens with one are compiled together into one boolean
+    array function (the fast path of :func:`compile_claim`), and ``screen`` is called only
+    to name the one that failed."""
+
+    text: str
+    screen: Callable[[dict[str, Any]], None]
+    test: sp.Basic | None = None
+
+
+def _free(name: str) -> sp.Symbol:
+    """An assumption-free symbol for the fast path (``x > 0`` of a positive ``x`` would
+    fold to True)."""
+    return sp.Symbol(name)
+
+
+def _relation_guard(cond: sp.Basic, text: str, names: dict[Any, str], xp: Any,
+                    where: str) -> _Guard | str:
+    """A screen for a relation (or ``And``/``Or`` of relations) of the claim's scalars, or
+    the reason there is none."""
+    # Eq(a, b) between floats holds up to rounding: |a - b| <= 4 eps max(|a|, |b|) (each
+    # side is a value computed with a few roundings of relative size eps/2).
+    tolerant = cond.replace(
+        lambda e: isinstance(e, sp.Equality),
+        lambda e: sp.Le(sp.Abs(e.lhs - e.rhs),
+                        4 * sp.Float(_EPS) * sp.Max(sp.Abs(e.lhs), sp.Abs(e.rhs))))
+    try:
+        clow = lower(tolerant, f"{where} condition {text}")
+    except NotImplementedError as exc:
+        return f"cannot be compiled to array code ({exc})"
+    if clow.shapes or any(a.kind != "scalar" for a in clow.arguments):
+        return "involves matrices or indexed families (only scalar relations are screened)"
+    mapped = []
+    for a in clow.arguments:
+        name = names.get(a.source) or names.get(("shape", identifier(a.source.name)))
+        if name is None:
+            return f"uses {a.name}, which {where} does not take (its value is not given)"
+        mapped.append(name)
+    try:
+        fn = array_api_lambdify(_positional(clow), clow.expr, xp)
+    except NotImplementedError as exc:
+        return f"cannot be compiled to array code ({exc})"
+    shown = [a.name for a in clow.arguments]
+    test = clow.expr.xreplace({clow.symbols[a.name]: _free(m)
+                               for a, m in zip(clow.arguments, mapped)})
+
+    def screen(env: dict[str, Any]) -> None:
+        args = [env[m] for m in mapped]
+        ok = xp.asarray(fn(*args))
+        if bool(xp.all(ok)):
+            return
+        shape = tuple(ok.shape)
+        idx = _first_violation(xp, ok)
+        at = ", ".join(f"{s}={_number_text(_at(xp, v, shape, idx))}" for s, v in zip(shown, args))
+        raise ValueError(f"{where}: condition {text} violated at {at}{_where_text(idx, shape)}")
+
+    return _Guard(text, screen, test if isinstance(test, sp.Basic) else None)
+
+
+def _matrix_guard(pred: Any, m: str, text: str, xp: Any, where: str) -> _Guard | str:
+    """A screen for ``Q.symmetric(M)`` or ``Q.positive_definite(M)`` of a matrix argument."""
+    kind = pred.function
+
+    def asym(v: Any) -> tuple[Any, Any, Any]:
+        """max |M - Mᵀ| per batch entry and its tolerance, 10 n eps max |M|: a product
+        of k factors of size n rounds each entry by at most about k n (eps/2) times the
+        products of the magnitudes (Higham, *Accuracy and Stability of Numerical
+        Algorithms*, 2002, §3.5), which for the congruences and Gram matrices the checks
+        build (k <= 3) is within 10 n eps max |M|."""
+        d = xp.max(xp.abs(v - xp.matrix_transpose(v)), axis=(-2, -1))
+        tol = 10 * v.shape[-1] * _EPS * xp.max(xp.abs(v), axis=(-2, -1))
+        return d, tol, d <= tol
+
+    def square(v: Any) -> None:
+        if v.shape[-1] != v.shape[-2]:
+            raise ValueError(f"{where}: condition {text} violated: {m} has shape "
+                             f"{tuple(v.shape)}, not square")
+
+    if kind == sp.Q.symmetric:
+        def screen(env: dict[str, Any]) -> None:
+            v = env[m]
+            square(v)
+            d, tol, ok = asym(v)
+            if bool(xp.all(ok)):
+                return
+            shape = tuple(ok.shape)
+            idx = _first_violation(xp, ok)
+            raise ValueError(
+                f"{where}: condition {text} violated: max |{m} - {m}^T| = "
+                f"{float(_at(xp, d, shape, idx)):.3g} exceeds the rounding tolerance "
+                f"{float(_at(xp, tol, shape, idx)):.3g} (10 n eps max |{m}|)"
+                f"{_where_text(idx, shape)}")
+        return _Guard(text, screen)
+    if kind == sp.Q.positive_definite:
+        def screen(env: dict[str, Any]) -> None:
+            v = env[m]
+            square(v)
+            lo = xp.min(xp.linalg.eigvalsh((v + xp.matrix_transpose(v)) / 2), axis=-1)
+            d, tol, sym_ok = asym(v)
+            ok = xp.logical_and(lo > 0, sym_ok)
+            if bool(xp.all(ok)):
+                return
+            shape = tuple(ok.shape)
+            idx = _first_violation(xp, ok)
+            raise ValueError(
+                f"{where}: condition {text} violated: {m} has smallest eigenvalue "
+                f"{float(_at(xp, lo, shape, idx)):.3g} and max |{m} - {m}^T| = "
+                f"{float(_at(xp, d, shape, idx)):.3g} (needs > 0 and within "
+                f"{float(_at(xp, tol, shape, idx)):.3g}){_where_text(idx, shape)}")
+        return _Guard(text, screen)
+    return f"no numeric test for {pred.function} (not screened)"
+
+
+# (assumption, readable rule, test on an array) in the order of strength: the first that a
+# symbol has is screened (positive implies nonnegative and real, which need no test).
+_SIGN_RULES: tuple[tuple[str, str, Callable[[Any, Any], Any]], ...] = (
+    ("positive", "positive", lambda xp, v: v > 0),
+    ("negative", "negative", lambda xp, v: v < 0),
+    ("nonnegative", "nonnegative", lambda xp, v: v >= 0),
+    ("nonpositive", "nonpositive", lambda xp, v: v <= 0),
+    ("nonzero", "nonzero", lambda xp, v: v != 0),
+    ("real", "real (not NaN)", lambda xp, v: v == v),
+)
+
+
+def _assumption_guards(low: _Lowered, xp: Any, where: str) -> list[_Guard]:
+    """Screens for the SymPy assumptions of the claim's scalars and indexed families:
+    ``integer`` (the value is integral), then the strongest sign assumption. Finiteness
+    is not screened (an infinite value stands for a limit in some evaluations)."""
+    out = []
+    for a in low.arguments:
+        if a.kind not in ("scalar", "indexed"):
+            continue
+        assumed = getattr(a.source, "assumptions0", {})
+        rules = []
+        x = _free(a.name)
+        if assumed.get("integer"):
+            rules.append(("an integer", lambda xp, v: v == xp.floor(v), sp.Eq(x, sp.floor(x))))
+        for key, rule, test in _SIGN_RULES:
+            if assumed.get(key):
+                rules.append((rule, test, _SIGN_TESTS[key](x) if key in _SIGN_TESTS else None))
+                break
+        for rule, test, expr in rules:
+            out.append(_assumption_guard(a.name, a.kind, rule, test, expr, xp, where))
+    return out
+
+
+_SIGN_TESTS: dict[str, Callable[[sp.Symbol], sp.Basic]] = {
+    "positive": lambda x: sp.Gt(x, 0), "negative": lambda x: sp.Lt(x, 0),
+    "nonnegative": lambda x: sp.Ge(x, 0), "nonpositive": lambda x: sp.Le(x, 0),
+    "nonzero": lambda x: sp.Ne(x, 0),
+    # "real" (x == x, not NaN) has no SymPy form that And() would not fold to True: it is
+    # screened on its own
+}
+
+
+def _assumption_guard(name: str, kind: str, rule: str, test: Callable[[Any, Any], Any],
+                      expr: sp.Basic | None, xp: Any, where: str) -> _Guard:
+    what = "every entry of " if kind == "indexed" else ""
+    key = rule.split(" (")[0].removeprefix("an ")
+
+    def screen(env: dict[str, Any]) -> None:
+        v = env[name]
+        ok = test(xp, v)
+        if bool(xp.all(ok)):
+            return
+        shape = tuple(ok.shape)
+        idx = _first_violation(xp, ok)
+        raise ValueError(
+            f"{where}: {what}{name} must be {rule} (SymPy assumption {key}=True); got "
+            f"{name}={_number_text(_at(xp, v, shape, idx))}"
+            f"{_where_text(idx, shape)}")
+
+    # an indexed family's entries are screened by ``screen`` (its fast test would need the
+    # family's whole last axis, which is what ``screen`` looks at anyway)
+    return _Guard(f"{name} {key}", screen, expr if kind == "scalar" else None)
+
+
+def compile_guards(conditions: Sequence[sp.Basic], low: _Lowered, xp: Any,
+                   where: str) -> tuple[list[_Guard], dict[str, str]]:
+    """The screens of one claim: its symbols' assumptions, then each condition whose
+    values the claim's arguments carry.
+
+    A relation (``B <= n``, ``eta*lambda_j < 2``, ``Or(Eq(s, 1), Eq(s, 1/m))``) is printed
+    with the claim's own printer into a boolean array function of the arguments (shape
+    sizes such as the ``n`` of an ``(n, d)`` matrix included) and holds where every
+    broadcast entry is True; ``Eq`` holds up to rounding. ``Q.symmetric(M)`` holds when
+    ``max |M - Mᵀ| <= 10 n eps max |M|``; ``Q.positive_definite(M)`` when ``M`` is
+    symmetric so and its smallest eigenvalue is positive. A condition on a symbol the
+    claim does not take, or of a kind with no numeric test, is returned in the second
+    value with the reason (it is not screened).
+    """
+    names: dict[Any, str] = {a.source: a.name for a in low.arguments}
+    names.update({("shape", s): s for s in low.shapes})
+    guards = _assumption_guards(low, xp, where)
+    unchecked: dict[str, str] = {}
+    for c in conditions:
+        text = sp.sstr(c)
+        if isinstance(c, sp.assumptions.assume.AppliedPredicate):
+            (m,) = c.arguments if len(c.arguments) == 1 else (None,)
+            if m is None or m not in names:
+                g: _Guard | str = (f"is about {sp.sstr(m)}, which {where} does not take"
+                                   if m is not None else "has several arguments")
+            else:
+                g = _matrix_guard(c, names[m], text, xp, where)
+        else:
+            g = _relation_guard(c, text, names, xp, where)
+        if isinstance(g, str):
+            unchecked[text] = g
+        else:
+            guards.append(g)
+    return guards, unchecked
+
+
+def compile_claim(obj: Any, xp: Any, where: str,
+                  conditions: Sequence[sp.Basic] | None = None) -> Callable[..., Any]:
     """A function of keyword arguments evaluating one claim on ``xp`` arrays (see
-    :meth:`theory.Result.numeric` for the conventions). ``where`` names the claim in errors."""
+    :meth:`theory.Result.numeric` for the conventions). ``where`` names the claim in errors.
+
+    With ``conditions`` (a sequence, possibly empty) the function first screens its
+    arguments against them and against the SymPy assumptions of the claim's symbols
+    (:func:`compile_guards`) and raises ``ValueError`` naming the violated one; with
+    ``None`` it does not screen. Either way ``evaluate.checked`` lists the screens (empty
+    without screening) and ``evaluate.unchecked`` maps each condition that cannot be
+    screened to the reason.
+    """
     low = lower(obj, where)
     callables = frozenset(a.name for a in low.arguments if a.kind == "function")
     try:
@@ -1007,16 +1316,28 @@ def compile_claim(obj: Any, xp: Any, where: str) -> Callable[..., Any]:
         if raw and raw != a.name and raw not in kinds:
             aliases[str(raw)] = a.name
     shapes, checks = low.shapes, low.checks
+    if conditions is None:
+        guards: list[_Guard] = []
+        unchecked: dict[str, str] = {}
+    else:
+        guards, unchecked = compile_guards(conditions, low, xp, where)
+    # the fast path: every screen with a SymPy test in one boolean array function
+    fast = [g for g in guards if g.test is not None]
+    slow = [g for g in guards if g.test is None]
+    fast_fn, fast_args = None, ()
+    if fast:
+        both = sp.And(*[g.test for g in fast])
+        fast_args = tuple(sorted({str(x) for x in both.free_symbols}))
+        if both is not sp.true:
+            fast_fn = array_api_lambdify([_free(n) for n in fast_args], both, xp)
 
     def evaluate(**kwargs: Any) -> Any:
-        kwargs = {aliases.get(k, k): v for k, v in kwargs.items()}
+        if not kwargs.keys() <= kinds.keys():
+            kwargs = _keywords(kwargs, kinds, aliases, where)
         missing = [n for n in names if n not in kwargs]
         extra = [n for n in kwargs if n not in names]
         if missing or extra:
-            raise TypeError(
-                f"{where} takes keyword arguments {list(names)}; missing {missing}, "
-                f"unexpected {extra}"
-            )
+            raise TypeError(_argument_message(where, names, missing, extra))
         vals = {n: _as_array(xp, kinds[n], n, kwargs[n], where) for n in names}
         sizes: dict[str, int] = {s: int(vals[a].shape[ax]) for s, (a, ax) in shapes.items()}
         known = {low.symbols.get(k, sp.Symbol(k)): v for k, v in sizes.items()}
@@ -1027,9 +1348,23 @@ def compile_claim(obj: Any, xp: Any, where: str) -> Callable[..., Any]:
                     f"{where}: argument {a} has shape {tuple(vals[a].shape)}; axis {ax} must "
                     f"have length {d} = {want}"
                 )
+        if guards:
+            env = {**vals, **{k: xp.asarray(float(v), dtype=xp.float64)
+                              for k, v in sizes.items()}}
+            if fast_fn is not None and not _all(xp, fast_fn(*[env[n] for n in fast_args])):
+                for g in fast:
+                    g.screen(env)
+                # the screens one by one found nothing: they cannot disagree with their
+                # conjunction unless the arguments do not broadcast together
+                raise ValueError(f"{where}: the conditions {', '.join(g.text for g in fast)} "
+                                 "fail together but not one by one; do the arguments broadcast?")
+            for g in slow:
+                g.screen(env)
         return fn(*[vals[n] for n in names], *[sizes[s] for s in shapes])
 
     evaluate.arguments = names  # type: ignore[attr-defined]
+    evaluate.checked = tuple(g.text for g in guards)  # type: ignore[attr-defined]
+    evaluate.unchecked = unchecked  # type: ignore[attr-defined]
     evaluate.symbols = {a.name: a.source for a in low.arguments}  # type: ignore[attr-defined]
     evaluate.kinds = kinds  # type: ignore[attr-defined]
     return evaluate

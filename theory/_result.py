@@ -9,7 +9,7 @@ from typing import Any
 
 import sympy as sp
 
-__all__ = ["Result", "Step"]
+__all__ = ["Result", "Step", "UnknownNameError"]
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class Result:
     explains: tuple[str, ...] = ()
     # Not an __init__ argument: ``dataclasses.replace`` (how mutants are made) must not
     # share the compiled functions of the original.
-    _cache: dict[tuple[str, str | None], Callable[..., Any]] = field(
+    _cache: dict[tuple[str, str | None, bool], Callable[..., Any]] = field(
         default_factory=dict, compare=False, init=False
     )
 
@@ -204,14 +204,56 @@ class Result:
     def _get(self, part: str | None) -> sp.Basic:
         if part is None or part == "statement":
             return self.statement
+        if not isinstance(part, str):
+            raise TypeError(f"{self.id}: part must be a str (a part name or 'statement'); "
+                            f"got {type(part).__name__}")
         try:
             return self.parts[part]
         except KeyError:
-            raise KeyError(
-                f"{self.id} has no part {part!r}; its parts are {sorted(self.parts)}"
-            ) from None
+            import difflib  # noqa: PLC0415
 
-    def numeric(self, xp: Any = None, *, part: str | None = None) -> Callable[..., Any]:
+            close = difflib.get_close_matches(part, list(self.parts), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            have = ", ".join(["statement", *self.parts])
+            raise UnknownNameError(
+                f"{self.id} has no part {part!r}{hint} (it has {have})") from None
+
+    def _screen_subs(self, where: str, subs: Mapping[str, Any], by_name: Mapping[str, Any],
+                     scalars: Mapping[sp.Symbol, sp.Basic], num: Callable[[Any], Any]) -> None:
+        """Raise ``ValueError`` if the numbers of :meth:`evalf` break an assumption or a
+        condition that they decide (see :meth:`evalf`)."""
+        for k, v in subs.items():
+            s = by_name[k]
+            if isinstance(s, sp.Symbol):
+                values = [(k, scalars[s])]
+            elif isinstance(s, sp.IndexedBase):
+                values = [(f"{k}[{i + 1}]", num(x)) for i, x in enumerate(v)]
+            else:
+                continue
+            for rule, key in _rules(s):
+                for label, x in values:
+                    if _violates(rule, x):
+                        raise ValueError(f"{where}: {label} must be {rule} (SymPy assumption "
+                                         f"{key}=True); got {label}={_text(x)}")
+        matrices = {by_name[k]: v for k, v in subs.items()
+                    if isinstance(by_name[k], sp.MatrixSymbol)}
+        for c in self.conditions:
+            text = sp.sstr(c)
+            if isinstance(c, sp.assumptions.assume.AppliedPredicate):
+                (m,) = c.arguments if len(c.arguments) == 1 else (None,)
+                if m in matrices:
+                    _screen_matrix(where, c, text, m, matrices[m])
+                continue
+            if not c.free_symbols <= set(scalars):
+                continue
+            got = _tolerant(c).xreplace(dict(scalars))
+            if got is sp.false:
+                at = ", ".join(f"{s.name}={_text(scalars[s])}"
+                               for s in sorted(c.free_symbols, key=lambda s: s.name))
+                raise ValueError(f"{where}: condition {text} violated at {at}")
+
+    def numeric(self, xp: Any = None, *, part: str | None = None,
+                check_conditions: bool = True) -> Callable[..., Any]:
         r"""A function evaluating the statement (or a part) on arrays of the namespace ``xp``.
 
         The function is built once per namespace and part (SymPy's ``lambdify`` with
@@ -223,6 +265,11 @@ class Result:
             An array-API namespace (``numpy``, ``array_api_strict``, ...); NumPy if omitted.
         part
             Evaluate a named part instead of the statement (``"statement"`` is the statement).
+        check_conditions
+            Screen every call's arguments against the result's :attr:`conditions` and the
+            SymPy assumptions of its symbols, and raise ``ValueError`` naming the violated
+            one and the offending values (see *Conditions* below). Pass ``False`` only to
+            evaluate a closed form outside the range where the result holds, on purpose.
 
         Returns
         -------
@@ -230,6 +277,18 @@ class Result:
             A function of keyword arguments only. ``evaluate.arguments`` is the tuple of
             their names, ``evaluate.symbols`` maps each name to its SymPy object and
             ``evaluate.kinds`` to ``"scalar"``, ``"matrix"``, ``"indexed"`` or ``"function"``.
+            ``evaluate.checked`` lists the screens it applies (empty with
+            ``check_conditions=False``) and ``evaluate.unchecked`` maps each condition it
+            cannot screen to the reason.
+
+        Raises
+        ------
+        ValueError
+            From ``evaluate``: an argument value outside a condition or an assumption, e.g.
+            ``stability.sgd_threshold: condition B <= n violated at B=12, n=10``; for a
+            batch, the message gives the first violating index.
+        TypeError
+            From ``evaluate``: a missing or unknown keyword argument.
 
         Notes
         -----
@@ -238,8 +297,9 @@ class Result:
         * **Names.** One keyword per free symbol, ``MatrixSymbol``, ``IndexedBase`` and
           undefined function, named after it. A LaTeX name becomes a Python identifier by
           :func:`theory._printing.identifier` (``\hat{x}`` → ``x_hat``, ``a^{*}`` →
-          ``a_star``, ``\lambda`` → ``lambda_``); the SymPy name is accepted too (as a
-          ``**{...}`` key). Two objects of one claim with one name (a matrix ``a`` and an
+          ``a_star``, ``\lambda`` → ``lambda_``); the SymPy name, and any name whose
+          identifier is the keyword (the LaTeX spelling ``\Psi`` of ``Psi``), are accepted
+          too (as a ``**{...}`` key). Two objects of one claim with one name (a matrix ``a`` and an
           indexed ``a``) are told apart by a suffix (``a_indexed``).
         * **Scalars.** Python numbers become float64 0-d arrays; arrays broadcast.
         * **Matrices.** The last two axes are the matrix (a column vector is ``(..., k, 1)``),
@@ -268,6 +328,29 @@ class Result:
         A construct that cannot be printed raises one
         :class:`theory._printing.UnprintableError` naming the construct and the result.
 
+        Conditions (:func:`theory._printing.compile_guards`). Each is compiled once, with
+        the printer of the claim, into a boolean array function; a call passes when every
+        broadcast entry is True.
+
+        * **Assumptions.** ``integer``: the value is integral; ``positive``, ``negative``,
+          ``nonnegative``, ``nonpositive``, ``nonzero``: the sign (NaN fails); ``real``
+          alone: not NaN. An indexed family's assumption holds for every entry. Finiteness
+          is not screened (``inf`` may stand for a limit).
+        * **Relations** of scalars (``B <= n``, ``And``, ``Or``) as written, with sizes read
+          from matrix shapes standing for their symbols; ``Eq`` holds up to 4 eps of the
+          larger side (rounding).
+        * **Matrix predicates.** ``Q.symmetric(M)``: ``max |M - Mᵀ| <= 10 n eps max |M|``
+          per batch entry (the rounding of the products that build ``M``);
+          ``Q.positive_definite(M)``: that, and the smallest eigenvalue of ``M`` positive.
+        * **Not screened** (listed in ``evaluate.unchecked``): a condition on a symbol the
+          claim does not take (``eta < 2/lambda_max`` for a limit that has no ``eta``), a
+          condition the claim itself states (the region ``eta < 2/lambda_max`` of
+          ``linear.gd_limit``, evaluated on both sides), any other ``Q`` predicate, a
+          relation between matrices.
+
+        The screens cost a few elementwise array operations per condition and call;
+        ``python -m verify verify`` runs with them on.
+
         Examples
         --------
         >>> import numpy as np
@@ -284,27 +367,55 @@ class Result:
             import numpy as xp  # noqa: PLC0415 (theory never imports NumPy at module level)
         if part == "statement":
             part = None
-        key = (getattr(xp, "__name__", repr(xp)), part)
+        if not isinstance(check_conditions, bool):
+            raise TypeError(f"{self.id}: check_conditions must be True or False; got "
+                            f"{check_conditions!r}")
+        key = (getattr(xp, "__name__", repr(xp)), part, check_conditions)
         if key not in self._cache:
-            self._cache[key] = self._compile(xp, part)
+            self._cache[key] = self._compile(xp, part, check_conditions)
         return self._cache[key]
 
-    def _compile(self, xp: Any, part: str | None) -> Callable[..., Any]:
+    def _compile(self, xp: Any, part: str | None, check: bool) -> Callable[..., Any]:
         from theory._printing import compile_claim  # noqa: PLC0415
 
         obj = self._get(part)
-        evaluate = compile_claim(obj, xp, self._where(part))
+        # A claim that states a condition itself (the region eta < 2/lambda_max) is evaluated
+        # on both sides of it: screening would leave it nothing to decide.
+        relations = ({obj} if isinstance(obj, sp.core.relational.Relational)
+                     else obj.atoms(sp.core.relational.Relational)
+                     if isinstance(obj, sp.logic.boolalg.Boolean) else set())
+        stated = [c for c in self.conditions if c in relations]
+        screened = [c for c in self.conditions if c not in relations]
+        evaluate = compile_claim(obj, xp, self._where(part), screened if check else None)
+        for c in stated if check else ():
+            evaluate.unchecked[sp.sstr(c)] = ("is what the claim states (it is evaluated on "
+                                              "both sides)")
         evaluate.__name__ = (self.id + ("" if part is None else "." + part)).replace(".", "_")
         evaluate.__doc__ = f"{self.id}: {sp.sstr(obj.rhs if isinstance(obj, sp.Equality) else obj)}"
         return evaluate
 
-    def evalf(self, subs: Mapping[str, Any], *, part: str | None = None, n: int = 30) -> Any:
+    def evalf(self, subs: Mapping[str, Any], *, part: str | None = None, n: int = 30,
+              check_conditions: bool = True) -> Any:
         """Evaluate with mpmath at ``n`` digits: the high-precision reference for checks.
 
         ``subs`` maps symbol names (SymPy's, or the identifiers of :meth:`numeric`) to
         numbers; an ``IndexedBase`` takes a sequence (its entries 1, 2, ...), a
         ``MatrixSymbol`` a nested sequence. A ``Tuple`` gives a tuple.
+
+        With ``check_conditions`` (the default) the values are screened as in
+        :meth:`numeric`: the assumptions of each substituted symbol (every entry of an
+        indexed family), each condition that the substitution decides (``Eq`` up to 4 eps
+        of float64, as the values are usually float64 inputs), and ``Q.symmetric`` /
+        ``Q.positive_definite`` of a substituted matrix; a violation raises ``ValueError``
+        naming it and the values. A condition on a symbol left out of ``subs`` is not
+        screened.
         """
+        if not isinstance(subs, Mapping):
+            raise TypeError(f"{self.id}: subs must be a mapping of symbol names to numbers; "
+                            f"got {type(subs).__name__}")
+        if not isinstance(check_conditions, bool):
+            raise TypeError(f"{self.id}: check_conditions must be True or False; got "
+                            f"{check_conditions!r}")
         from theory._printing import lower  # noqa: PLC0415
 
         obj = self._get(part)
@@ -323,18 +434,36 @@ class Result:
                 by_name.setdefault(raw, src)
         for s in self.symbols:
             by_name.setdefault(s.name, s)
+        # a name whose identifier() is a known name (the LaTeX spelling \Psi of Psi)
+        from theory._printing import identifier  # noqa: PLC0415
+
+        for k in subs:
+            if k not in by_name and identifier(k) in by_name:
+                by_name[k] = by_name[identifier(k)]
         unknown = [k for k in subs if k not in by_name]
         if unknown:
-            raise KeyError(f"{self.id} has no symbols {unknown}; it has {sorted(by_name)}")
+            raise UnknownNameError(
+                f"{self._where(part)}: evalf got unknown symbol name"
+                f"{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+                f"it takes {', '.join(sorted(by_name))}")
 
         def num(v: Any) -> Any:
-            return sp.Float(v, n) if isinstance(v, float) else sp.sympify(v)
+            try:
+                out = sp.Float(v, n) if isinstance(v, float) else sp.sympify(v)
+            except (sp.SympifyError, TypeError, ValueError):
+                out = None
+            if isinstance(out, sp.Basic) and (out.is_number or out is sp.nan):
+                return out
+            raise TypeError(f"{self._where(part)}: evalf needs numbers in subs; got "
+                            f"{type(v).__name__} {v!r}"[:200])
 
         scalars = {}
         for k, v in subs.items():
             s = by_name[k]
             if isinstance(s, sp.Symbol):
                 scalars[s] = num(v)
+        if check_conditions:
+            self._screen_subs(self._where(part), subs, by_name, scalars, num)
 
         def one(e: Any) -> Any:
             if isinstance(e, sp.Equality):
@@ -366,6 +495,56 @@ class Result:
         return one(obj)
 
 
+class UnknownNameError(KeyError):
+    """A part or symbol name the result does not have (a ``KeyError`` that reads plainly)."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument
+        return str(self.args[0])
+
+
+_EPS = 2.0**-52  # float64 machine epsilon
+
+
+def _text(v: sp.Basic) -> str:
+    """A number as a message shows it: an integer as such, a float with float64's digits."""
+    if isinstance(v, sp.Float) and v == v:
+        f = float(v)
+        whole = sp.floor(v) == sp.ceiling(v)  # (Float(2.0) == 2 is False in SymPy)
+        return str(int(f)) if whole and abs(f) < 2**53 else repr(f)
+    return sp.sstr(v)
+
+
+def _violates(rule: str, v: sp.Basic) -> bool:
+    """Whether the number ``v`` breaks the assumption ``rule`` (NaN breaks every rule)."""
+    if v is sp.nan or (isinstance(v, sp.Float) and v != v):
+        return True
+    if not v.is_number:
+        return False
+    test = {"an integer": lambda: sp.floor(v) == sp.ceiling(v), "positive": lambda: v > 0,
+            "negative": lambda: v < 0, "nonnegative": lambda: v >= 0,
+            "nonpositive": lambda: v <= 0, "nonzero": lambda: v != 0,
+            "real (not NaN)": lambda: True}[rule]
+    return not bool(test())
+
+
+def _rules(obj: Any) -> list[tuple[str, str]]:
+    """The assumptions screened for a symbol or indexed family: (rule text, key)."""
+    assumed = getattr(obj, "assumptions0", {})
+    out = [("an integer", "integer")] if assumed.get("integer") else []
+    for key in ("positive", "negative", "nonnegative", "nonpositive", "nonzero", "real"):
+        if assumed.get(key):
+            out.append(("real (not NaN)" if key == "real" else key, key))
+            break
+    return out
+
+
+def _tolerant(c: sp.Basic) -> sp.Basic:
+    """``Eq(a, b)`` as ``|a - b| <= 4 eps max(|a|, |b|)`` (float64 inputs carry rounding)."""
+    return c.replace(lambda e: isinstance(e, sp.Equality),
+                     lambda e: sp.Le(sp.Abs(e.lhs - e.rhs),
+                                     4 * sp.Float(_EPS) * sp.Max(sp.Abs(e.lhs), sp.Abs(e.rhs))))
+
+
 def _matrix_power(m: sp.MatrixBase, p: sp.Basic, n: int) -> sp.ImmutableMatrix:
     """M**p for a symmetric positive definite numeric matrix, by mpmath's eigendecomposition
     at n + 10 digits (SymPy's symbolic route through the Jordan form does not finish)."""
@@ -380,6 +559,35 @@ def _matrix_power(m: sp.MatrixBase, p: sp.Basic, n: int) -> sp.ImmutableMatrix:
         out = v * d * v.T
         return sp.ImmutableMatrix([[sp.Float(out[i, j], n + 10) for j in range(out.cols)]
                                    for i in range(out.rows)])
+
+
+def _screen_matrix(where: str, pred: Any, text: str, m: sp.MatrixSymbol, rows: Any) -> None:
+    """``Q.symmetric`` / ``Q.positive_definite`` of the nested sequence ``rows`` (given to
+    :meth:`Result.evalf` for ``m``), with the tolerance of :meth:`Result.numeric`."""
+    import mpmath  # noqa: PLC0415
+
+    a = [[mpmath.mpf(float(x)) if isinstance(x, float) else mpmath.mpf(str(sp.N(x, 40)))
+          for x in row] for row in rows]
+    size = len(a)
+    if any(len(row) != size for row in a):
+        raise ValueError(f"{where}: condition {text} violated: {m.name} is not square")
+    if pred.function not in (sp.Q.symmetric, sp.Q.positive_definite):
+        return
+    big = max((abs(x) for row in a for x in row), default=mpmath.mpf(0))
+    d = max((abs(a[i][j] - a[j][i]) for i in range(size) for j in range(size)),
+            default=mpmath.mpf(0))
+    tol = 10 * size * _EPS * big  # the rounding bound of numeric()'s screen
+    if d > tol:
+        raise ValueError(f"{where}: condition {text} violated: max |{m.name} - {m.name}^T| = "
+                         f"{float(d):.3g} exceeds the rounding tolerance {float(tol):.3g}")
+    if pred.function == sp.Q.positive_definite:
+        with mpmath.workdps(40):
+            sym = mpmath.matrix([[(a[i][j] + a[j][i]) / 2 for j in range(size)]
+                                 for i in range(size)])
+            lo = min(mpmath.eigsy(sym, eigvals_only=True))
+        if lo <= 0:
+            raise ValueError(f"{where}: condition {text} violated: {m.name} has smallest "
+                             f"eigenvalue {float(lo):.3g}")
 
 
 def _free_symbols(obj: sp.Basic) -> set[sp.Symbol]:

@@ -25,7 +25,7 @@ import sympy as sp
 
 from theory._registry import result
 from theory._result import Result
-from theory._symbols import sym
+from theory._symbols import matrix, sym
 
 __all__: list[str] = []
 
@@ -107,14 +107,14 @@ def max_margin() -> Result:
     flow, w1 = _one_dimensional_rate()
     d = sym("d", integer=True, positive=True)
     n = sym("n", integer=True, positive=True)
-    theta_k = sp.MatrixSymbol(r"\theta_{k}", d, 1)
-    theta_hat = sp.MatrixSymbol(r"\hat{\theta}", d, 1)
-    w_tilde = sp.MatrixSymbol(r"\tilde{w}", d, 1)
-    r_k = sp.MatrixSymbol("r_{k}", d, 1)
+    theta_k = matrix("theta_k", r"\theta_{k}", d, 1)
+    theta_hat = matrix("theta_hat", r"\hat{\theta}", d, 1)
+    w_tilde = matrix("w_tilde", r"\tilde{w}", d, 1)
+    r_k = matrix("r_k", "r_{k}", d, 1)
     Z = sp.MatrixSymbol("Z", n, d)
-    alpha = sp.MatrixSymbol(r"\alpha", n, 1)
+    alpha = matrix("alpha", r"\alpha", n, 1)
     ones = sp.OneMatrix(n, 1)
-    lim_dir = sp.MatrixSymbol(r"\lim_{k\to\infty}\theta_k/\|\theta_k\|", d, 1)
+    lim_dir = matrix("theta_direction", r"\lim_{k\to\infty}\theta_k/\|\theta_k\|", d, 1)
     statement = sp.Eq(theta_k, theta_hat * sp.log(k) + w_tilde + r_k)
     angle = sp.atan(w_perp / (sp.log(k) / margin + w_par))
     return Result(
@@ -155,12 +155,12 @@ def max_margin() -> Result:
         derivation=(),
         parts={
             "direction": sp.Eq(lim_dir, margin * theta_hat),
-            "svm": sp.Eq(theta_hat, sp.MatrixSymbol(
-                r"\arg\min\{\|\theta\|^2 : Z\theta \ge \mathbf{1}\}", d, 1)),
+            "svm": sp.Eq(theta_hat, matrix(
+                "arg_min_norm_theta_2_Z_theta_ge_1", r"\arg\min\{\|\theta\|^2 : Z\theta \ge \mathbf{1}\}", d, 1)),
             "kkt": sp.Eq(theta_hat, Z.T * alpha),
             "complementary_slackness": sp.Eq(
                 sp.ZeroMatrix(n, 1), sp.HadamardProduct(alpha, Z * theta_hat) - alpha),
-            "dual": sp.Eq(sp.MatrixSymbol(r"D(\alpha)", 1, 1),
+            "dual": sp.Eq(matrix("D_alpha", r"D(\alpha)", 1, 1),
                           ones.T * alpha - sp.Rational(1, 2) * alpha.T * Z * Z.T * alpha),
             "offset": sp.Eq(zw_s, sp.log(eta / alpha_s)),
             "norm_growth": sp.log(k) / margin,

@@ -192,7 +192,8 @@ def arccos1_sphere() -> Result:
     steps += [
         Step("x = ρω, ρ² ~ χ²_d ⟂ ω: E_N[σ(b·x)σ(b'·x)] = E[ρ²]·E_S[σ(b·ω)σ(b'·ω)] "
              "(σ positively homogeneous of degree 1)",
-             sp.Eq(sp.Symbol("k^N_1"), sp.Symbol("E[rho^2]") * sp.Symbol("k^S_1"))),
+             sp.Eq(sym("k_1_N", "k^{N}_{1}"), sym("E_rho_sq", r"\mathbb{E}[\rho^{2}]")
+                   * sym("k_1_S", "k^{S}_{1}"))),
         Step("E ρ^{2n} = ∫ q^n χ²_d(q) dq", moment_n),
         Step("n = 1: E ρ² = d", moment_1),
         Step("divide", sp.Eq(lhs, sphere)),

@@ -154,7 +154,7 @@ def quadratic_model_trace() -> Result:
                "(Γ has dimension 2d − n)."),
         derivation=(
             Step(f"f_z on a generic instance (d = {dd})", sp.Eq(sp.Symbol("f_z"), f)),
-            Step("‖∇f_z‖² with z_j² = 1", sp.Eq(sp.Symbol(r"\|\nabla f_z\|^2"), on_signs)),
+            Step("‖∇f_z‖² with z_j² = 1", sp.Eq(sym("norm_grad_f_z_sq", r"\|\nabla f_z\|^2"), on_signs)),
             Step("Tr ∇²f_z (so the residual term of the Hessian has zero trace)", lap),
             Step("per coordinate, u² ≥ v²: (u² + v²) − |u² − v²|", gap_case1),
             Step("per coordinate, v² ≥ u²: (u² + v²) − |u² − v²|", gap_case2),

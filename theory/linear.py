@@ -21,7 +21,7 @@ from sympy.stats import Normal
 
 from theory._registry import result
 from theory._result import Result, Step
-from theory._symbols import sym
+from theory._symbols import matrix, sym
 
 __all__: list[str] = []  # results are reached through theory.get(id)
 
@@ -111,7 +111,7 @@ def gd_limit() -> Result:
     A = sp.MatrixSymbol("A", nn, dd)
     x0 = sp.MatrixSymbol("x_0", dd, 1)
     y = sp.MatrixSymbol("y", nn, 1)
-    xinf = sp.MatrixSymbol(r"x_\infty", dd, 1)
+    xinf = matrix("x_infty", r"x_{\infty}", dd, 1)
     pinv = A.T * (A * A.T).I  # A^+ for A of full row rank n (the overparametrized case)
     limit = x0 + pinv * (y - A * x0)
     steps.append(Step("assemble: V_⊥V_⊥ᵀx_0 + VΣ⁻¹Uᵀy = x_0 + A⁺(y − Ax_0)", sp.Eq(xinf, limit)))
@@ -191,8 +191,8 @@ def scaled_gd_limit() -> Result:
     x = sp.MatrixSymbol("x", dd, 1)
     x0 = sp.MatrixSymbol("x_0", dd, 1)
     b = sp.MatrixSymbol("b", nn, 1)
-    mu = sp.MatrixSymbol(r"\mu", nn, 1)
-    xhat = sp.MatrixSymbol(r"\hat{x}", dd, 1)
+    mu = matrix("mu", r"\mu", nn, 1)
+    xhat = matrix("x_hat", r"\hat{x}", dd, 1)
     lagr = (sp.Rational(1, 2) * (x - x0).T * H * (x - x0) - mu.T * (A * x - b))[0, 0]
     grad = sp.simplify(lagr.diff(x))
     # Stationarity (H symmetric): H(x - x0) = A^T mu  =>  x = x0 + H^{-1} A^T mu.
@@ -253,7 +253,7 @@ def sgd_limit() -> Result:
     H = sp.MatrixSymbol("H", dd, dd)
     x0 = sp.MatrixSymbol("x_0", dd, 1)
     b = sp.MatrixSymbol("b", nn, 1)
-    xbar = sp.MatrixSymbol(r"\bar{x}", dd, 1)
+    xbar = matrix("x_bar", r"\bar{x}", dd, 1)
     return Result(
         id="linear.sgd_limit",
         title="single-sample scaled SGD on a consistent system converges (if at all) to the H-projection of x_0",
@@ -331,7 +331,7 @@ def generalization_error() -> Result:
     a_star = sym("a_star", r"a^*_j", real=True)
     b_sq = sym("b_star_sq", r"\|b^*\|^2", nonnegative=True)
     j, r = sp.symbols("j r", integer=True, positive=True)
-    A_star, S = sp.IndexedBase("a^*"), sp.IndexedBase("sigma")
+    A_star, S = sp.IndexedBase(sym("a_star", "a^{*}")), sp.IndexedBase("sigma")
     total = b_sq + sp.Sum(
         mode.subs({a_star: A_star[j], sigma: S[j]}), (j, 1, r))
     e_t = sym("E_e_t", r"\mathbb{E}\, e(t)", nonnegative=True)
@@ -416,9 +416,9 @@ def random_features_double_descent() -> Result:
     threshold m = n and falls again as m grows (double descent). Numeric evidence only.
     """
     m = sym("m", integer=True, positive=True)
-    Psi = sp.MatrixSymbol(r"\Psi", n, m)
+    Psi = matrix("Psi", r"\Psi", n, m)
     y = sp.MatrixSymbol("y", n, 1)
-    a_hat = sp.MatrixSymbol(r"\hat{a}", m, 1)
+    a_hat = matrix("a_hat", r"\hat{a}", m, 1)
     return Result(
         id="linear.random_features_double_descent",
         title="random-feature regression: test error of the min-norm fit peaks near m = n and falls again",

@@ -26,7 +26,7 @@ import sympy as sp
 
 from theory._registry import result
 from theory._result import Result, Step
-from theory._symbols import sym
+from theory._symbols import matrix, sym
 
 __all__: list[str] = []
 
@@ -290,7 +290,7 @@ def sgd_threshold() -> Result:
     x = sp.MatrixSymbol("x_t", p, 1)
     I = sp.Identity(p)
     P = (I - eta * Hs) ** 2 + eta**2 * c * Sig
-    lhs = sp.MatrixSymbol(r"\mathbb{E}[\|x_{t+1}\|^2 \mid x_t]", 1, 1)
+    lhs = matrix("E_norm_x_next_sq", r"\mathbb{E}[\|x_{t+1}\|^2 \mid x_t]", 1, 1)
     # Written as the sum xᵀ(I − ηH)²x + η²c·xᵀΣx (= xᵀPx): each term a product of matrices.
     statement = sp.Eq(lhs, x.T * (I - eta * Hs) ** 2 * x + eta**2 * c * (x.T * Sig * x))
     # Necessary conditions: v the top eigenvector of H gives (1 − ηa)² + η²c vᵀΣv ≤ 1.

@@ -25,7 +25,7 @@ import sympy as sp
 
 from theory._registry import result
 from theory._result import Result, Step
-from theory._symbols import sym
+from theory._symbols import function, sym
 
 __all__: list[str] = []  # results are reached through theory.get(id)
 
@@ -208,9 +208,9 @@ def population_gradient() -> Result:
     """
     alpha, beta, steps = _grad1()
     j, l, k = sp.symbols("j l k", integer=True, positive=True)
-    a_i, as_i = sp.IndexedBase("a"), sp.IndexedBase("a^{*}")
-    g1 = sp.Function(r"\nabla_{1}k")
-    b, bs = sp.IndexedBase("b"), sp.IndexedBase("b^{*}")
+    a_i, as_i = sp.IndexedBase("a"), sp.IndexedBase(sym("a_star", "a^{*}"))
+    g1 = function("grad1_k", r"\nabla_{1}k")
+    b, bs = sp.IndexedBase("b"), sp.IndexedBase(sym("b_star", "b^{*}"))
     a, a_s, K, Kx, _ = _loss_matrices()
     dim = sym("d", integer=True, positive=True)
     G = _mat("G", r"G_j", dim, m)
@@ -412,7 +412,7 @@ def time_scales() -> Result:
             Step("J_1(0) = π, J_1(π) = 0: 0 ≤ k ≤ ‖b‖‖b'‖/2", sp.Tuple(J_max, J_min)),
             Step("4π²‖∇₁k‖²/‖b'‖²", g2),
             Step("its θ-derivative = −2(π − θ)(1 − cos 2θ) ≤ 0", dg2),
-            Step("max at θ = 0: ‖∇₁k‖ ≤ ‖b'‖/2", sp.Le(sp.Symbol(r"\|\nabla_1 k\|"), grad_bound)),
+            Step("max at θ = 0: ‖∇₁k‖ ≤ ‖b'‖/2", sp.Le(sym("norm_grad1_k", r"\|\nabla_1 k\|"), grad_bound)),
             Step("ȧ_j = −s(sΣ_l K_jl a_l − Σ_k K*_jk a*_k); ḃ_j = −s a_j(sΣ_l a_l∇₁k_jl − Σ_k a*_k∇₁k*_jk)",
                  stmt),
         ),

@@ -73,9 +73,10 @@ class TrackedResult:
         self.evaluated.add(part or "statement")
         return self._result.numeric(xp, part=part, **kwargs)
 
-    def evalf(self, subs: Mapping[str, Any], *, part: str | None = None, n: int = 30) -> Any:
+    def evalf(self, subs: Mapping[str, Any], *, part: str | None = None, n: int = 30,
+              **kwargs: Any) -> Any:
         self.evaluated.add(part or "statement")
-        return self._result.evalf(subs, part=part, n=n)
+        return self._result.evalf(subs, part=part, n=n, **kwargs)
 
     @property
     def statement(self) -> Any:
