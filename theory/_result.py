@@ -121,7 +121,7 @@ class Result:
 
     @property
     def claims(self) -> tuple[str, ...]:
-        """What the result asserts: ``"statement"`` and every part not in :attr:`explains`.
+        """What the result asserts: ``"statement"`` and every part not in ``explains``.
 
         A check certifies a claim by evaluating it (``numeric(part=...)`` or ``evalf``);
         ``implreg verify`` reports which claims each check evaluated.

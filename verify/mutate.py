@@ -4,19 +4,19 @@ A check is evidence for a result only if it *fails when the result is wrong*. Th
 makes the result wrong on purpose, in the ways derivations go wrong, and counts how many of
 those wrong results the check rejects (*kills*):
 
-========================  ===============================================================
-operator                  rewrite of one claim (statement or part)
-========================  ===============================================================
-``scale``                 a numeric constant (or π) times 11/10, 2 or ½; a whole side × 11/10
-``drop``                  one term of a sum left out
-``negate``                one term of a sum, or a whole side, with its sign flipped
-``exponent``              a numeric exponent plus or minus one
-``limit``                 a summation or product limit off by one
-``swap``                  two symbols of the same kind exchanged
-``inverse``/``transpose`` a square matrix symbol replaced by its inverse or transpose;
-                          an inverse or transpose removed; a product's factors reversed
-``flip``                  a relation turned around (≤ ↔ ≥)
-========================  ===============================================================
+==========================  ===============================================================
+operator                    rewrite of one claim (statement or part)
+==========================  ===============================================================
+``scale``                   a numeric constant (or π) times 11/10, 2 or ½; a whole side × 11/10
+``drop``                    one term of a sum left out
+``negate``                  one term of a sum, or a whole side, with its sign flipped
+``exponent``                a numeric exponent plus or minus one
+``limit``                   a summation or product limit off by one
+``swap``                    two symbols of the same kind exchanged
+``inverse``/``transpose``   a square matrix symbol replaced by its inverse or transpose;
+                            an inverse or transpose removed; a product's factors reversed
+``flip``                    a relation turned around (≤ ↔ ≥)
+==========================  ===============================================================
 
 A mutant that agrees with the original claim at random points inside the result's
 assumptions and conditions (evaluated by SymPy with mpmath, independently of the array

@@ -54,9 +54,9 @@ class _TrackedParts(Mapping):
 
 class TrackedResult:
     """A :class:`theory.Result` as a check sees it: every claim the check evaluates through
-    :meth:`numeric` or :meth:`evalf` is recorded in :attr:`evaluated` (what the check
+    :meth:`numeric` or :meth:`evalf` is recorded in ``evaluated`` (what the check
     certifies); symbolic reads of ``statement`` or ``parts[...]`` are recorded in
-    :attr:`read`. Everything else is the result's own attribute.
+    ``read``. Everything else is the result's own attribute.
     """
 
     def __init__(self, result: Any) -> None:

@@ -437,7 +437,7 @@ class Sweep:
 
     def check_cells(self, grid: Mapping[str, Sequence[Any]] | None = None,
                     seeds: Sequence[int] | None = None) -> None:
-        """Run :attr:`check` on every combination of :attr:`check_axes` and seed of the grid.
+        """Run ``check`` on every combination of ``check_axes`` and seed of the grid.
 
         Raises
         ------
@@ -565,7 +565,7 @@ def parse_grid(items: Sequence[str], sweep: Sweep) -> tuple[dict[str, tuple[Any,
     SweepError
         A malformed item, an unknown or repeated key, a repeated value, a value of the
         wrong type or outside its axis' domain, more than :data:`MAX_CELLS` cells, or
-        cells that the sweep's :attr:`Sweep.check` finds infeasible.
+        cells that the sweep's ``check`` finds infeasible.
 
     Examples
     --------
