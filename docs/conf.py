@@ -79,5 +79,4 @@ html_last_updated_fmt = None
 
 # private names (a leading underscore) are not documented by design
 nitpick_ignore_regex.append((r"py:.*", r"(.*\.)?_[A-Za-z]\w*(\..*)?"))
-# public but not exported by its module's __all__ (the return type of circle_target)
-nitpick_ignore = [("py:class", "numerics.two_layer.CircleTeacher")]
+nitpick_ignore: list[tuple[str, str]] = []

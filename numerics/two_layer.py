@@ -76,6 +76,7 @@ _COUNT = Interval(Integral, 1, None, closed="left")
 
 __all__ = [
     "Teacher",
+    "CircleTeacher",
     "TwoLayerReLU",
     "TwoLayerPopulation",
     "RandomFeatures",

@@ -467,3 +467,11 @@ def test_cli_list_prints_the_declared_domains(capsys) -> None:
     for needle in ("int in [1, n]", "float > 0", "one of numpy, array_api_strict", "int ≥ 2",
                    "GD steps; 0 evaluates the initialization", "two_layer_test_error"):
         assert needle in out, needle
+
+
+def test_connect_in_process_threads_runs_a_task() -> None:
+    """``connect(processes=False)`` (threads on the in-process transport) starts and runs."""
+    from verify.sweeps.runner import connect
+
+    with connect(None, workers=1, processes=False) as client:
+        assert client.submit(lambda v: v + 1, 41).result() == 42

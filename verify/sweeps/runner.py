@@ -195,9 +195,12 @@ def connect(scheduler: str | None = None, *, workers: int | None = None,
         cluster = LocalCUDACluster(n_workers=min(workers or ngpu, ngpu), host="127.0.0.1",
                                    dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
     else:
+        # Threads in this process talk over the in-process transport, which takes no host
+        # (distributed refuses "127.0.0.1" there); processes listen on loopback only.
+        where = {"host": "127.0.0.1"} if processes else {}
         cluster = LocalCluster(n_workers=workers or (os.cpu_count() or 1), threads_per_worker=1,
-                               processes=processes, host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                               silence_logs=logging.ERROR)
+                               processes=processes, dashboard_address="127.0.0.1:0",
+                               silence_logs=logging.ERROR, **where)
     try:
         with Client(cluster, set_as_default=False) as client:
             yield client
