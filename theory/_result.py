@@ -266,7 +266,7 @@ class Result:
         part
             Evaluate a named part instead of the statement (``"statement"`` is the statement).
         check_conditions
-            Screen every call's arguments against the result's :attr:`conditions` and the
+            Screen every call's arguments against the result's ``conditions`` and the
             SymPy assumptions of its symbols, and raise ``ValueError`` naming the violated
             one and the offending values (see *Conditions* below). Pass ``False`` only to
             evaluate a closed form outside the range where the result holds, on purpose.

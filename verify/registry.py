@@ -59,7 +59,7 @@ class Check:
     example
         A representative ``params`` for figures, reports and fixed experiments.
     plugin
-        ``None`` for a built-in check, else what registered it (as :attr:`theory.Entry.plugin`).
+        ``None`` for a built-in check, else what registered it (as ``theory.Entry.plugin``).
     """
 
     id: str

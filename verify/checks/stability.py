@@ -822,7 +822,7 @@ def figure_sharpness_nonuniformity(p: dict[str, Any], xp: Any, result: Any) -> A
     n = 20
     fig, ax = plt.subplots(figsize=(8.2, 4))
     for eta, B, style in ((0.5, 2, "k-"), (0.5, 8, "k--"), (0.8, 2, "b-"), (0.8, 8, "b--")):
-        a = np.linspace(0, 2 / eta, 400)
+        a = np.linspace(0, 2 / eta, 401)[1:]  # a > 0: the Result's sharpness is positive
         ax.plot(a, edge(a=a, eta=eta, n=float(n), B=float(B)), style,
                 label=f"stable region edge s_∂(a), η = {eta}, B = {B}")
     rng = host_rng(p, 3)
