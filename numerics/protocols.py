@@ -154,7 +154,7 @@ class LabelNoiseModel(MinibatchModel, Protocol):
     Methods
     -------
     batch_grad(x, idx, target_shift=None)
-        As :meth:`numerics.protocols.MinibatchModel.batch_grad`, with ``target_shift (R, B)`` added to the
+        As ``MinibatchModel.batch_grad``, with ``target_shift (R, B)`` added to the
         targets :math:`y_i` of the batch (``None``: no shift): the gradient of
         :math:`\frac{cn}{2B}\sum_{i\in\mathcal B}(f_i(x) - y_i - \varepsilon_i)^2`.
     """
