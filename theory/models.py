@@ -71,6 +71,7 @@ R_sym = sym("R_LN", r"R(\theta)", real=True)
 
 def _describe(v: Any) -> str:
     text = sp.sstr(v) if isinstance(v, (sp.Basic, sp.MatrixBase)) else repr(v)
+    text = " ".join(text.split())
     return text if len(text) <= 80 else text[:77] + "..."
 
 

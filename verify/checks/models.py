@@ -287,6 +287,11 @@ def check_label_noise_regularizer(model: Any, p: dict[str, Any], xp: Any, result
 
 
 def check_gd_threshold(model: Any, p: dict[str, Any], xp: Any, result: Any) -> Outcome:
+    """The comparisons of :func:`threshold_outcomes`, all of which must pass."""
+    return Outcome.all_of(threshold_outcomes(model, p, xp, result))
+
+
+def threshold_outcomes(model: Any, p: dict[str, Any], xp: Any, result: Any) -> list[Outcome]:
     """At the model's minimum on its data set: the ``hessian_at_minimum`` part against the
     compiled Hessian; ``lambda_max`` against ``eigvalsh`` of it and Lanczos on the compiled
     ``hvp``; the threshold η_c (the statement) by GD at (1 ∓ δ)η_c from θ* + a·v_top, whose
@@ -320,7 +325,7 @@ def check_gd_threshold(model: Any, p: dict[str, Any], xp: Any, result: Any) -> O
                       quantity="λ_max part vs Lanczos on the compiled hvp"),
     ]
     if not (math.isfinite(eta_c) and eta_c > 0):
-        return Outcome.all_of([*out, Outcome.failure(f"threshold η_c = {eta_c} is not a positive number")])
+        return [*out, Outcome.failure(f"threshold η_c = {eta_c} is not a positive number")]
     a = OFFSET * max(1.0, float(np.linalg.norm(star)))
     x0 = star + a * v[None, :]
     for side, factor in (("below", 1 - DELTA), ("above", 1 + DELTA)):
@@ -335,7 +340,7 @@ def check_gd_threshold(model: Any, p: dict[str, Any], xp: Any, result: Any) -> O
                                    quantity=f"GD {side} the threshold, η = {factor:g}·η_c: "
                                             "per-step rate of ‖θ_k − θ*‖",
                                    eta=factor * eta_c, steps=STEPS))
-    return Outcome.all_of(out)
+    return out
 
 
 _CHECKS = {
