@@ -575,3 +575,40 @@ def diagonal2_label_noise_regularizer() -> Result:
         source=_T, how="derive")
 def diagonal2_gd_threshold() -> Result:
     return worked("diagonal2").result("gd_threshold")
+
+
+@result("models.diagonal3.loss", title="depth-3 diagonal net u³ − v³: L = (1/n)Σ ½(f_i − y_i)²", source=_T, how="derive")
+def diagonal3_loss() -> Result:
+    return worked("diagonal3").result("loss")
+
+
+@result("models.diagonal3.gradient", title="depth-3 diagonal net u³ − v³: ∇L", source=_T, how="derive")
+def diagonal3_gradient() -> Result:
+    return worked("diagonal3").result("gradient")
+
+
+@result("models.diagonal3.hessian", title="depth-3 diagonal net u³ − v³: ∇²L", source=_T, how="derive")
+def diagonal3_hessian() -> Result:
+    return worked("diagonal3").result("hessian")
+
+
+@result("models.diagonal3.per_sample_gradient", title="depth-3 diagonal net u³ − v³: ∇ℓ per sample", source=_T, how="derive")
+def diagonal3_per_sample_gradient() -> Result:
+    return worked("diagonal3").result("per_sample_gradient")
+
+
+@result("models.diagonal3.gauss_newton", title="depth-3 diagonal net u³ − v³: Gauss–Newton matrix", source=_T, how="derive")
+def diagonal3_gauss_newton() -> Result:
+    return worked("diagonal3").result("gauss_newton")
+
+
+@result("models.diagonal3.label_noise_regularizer", title="depth-3 diagonal net u³ − v³: R = ¼ Tr ∇²L", source=_T, how="derive")
+def diagonal3_label_noise_regularizer() -> Result:
+    return worked("diagonal3").result("label_noise_regularizer")
+
+
+@result("models.diagonal3.gd_threshold",
+        title="depth-3 diagonal net at u* = (1, 1), v* = (0, ½): GD threshold 2/λ_max = 32/153",
+        source=_T, how="derive")
+def diagonal3_gd_threshold() -> Result:
+    return worked("diagonal3").result("gd_threshold")

@@ -29,7 +29,7 @@ def test_builtin_ids_listed_without_sympy() -> None:
     code = ("import sys, theory; ids = theory.ids('models'); "
             "assert 'sympy' not in sys.modules, 'sympy imported'; print(len(ids))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert int(out.stdout) == 2 * len(CLAIMS)
+    assert int(out.stdout) == 3 * len(CLAIMS)
     assert theory.Model is Model
 
 
@@ -101,6 +101,16 @@ def test_diagonal2_threshold_by_hand() -> None:
     two_over = theory.get("stability.gd_threshold").parts["threshold"]
     (lm,) = two_over.free_symbols
     assert two_over.subs(lm, 5) == r.statement.rhs
+
+
+def test_diagonal3_threshold_by_hand() -> None:
+    # Depth 3: ∇f_i = (3u²⊙x_i, −3v²⊙x_i) at u* = (1, 1), v* = (0, ½): g₁ = (3, 3, 0, −¾),
+    # g₂ = (3, −3, 0, ¾); ½·Gram = (1/32)[[297, −9], [−9, 297]], eigenvalues 306/32 = 153/16
+    # and 9. So 2/λ_max = 32/153 and ¼ Tr ∇²L(θ*) = ¼·297/16 = 297/64.
+    r = theory.get("models.diagonal3.gd_threshold")
+    assert r.parts["lambda_max"] == sp.Rational(153, 16)
+    assert r.statement.rhs == sp.Rational(32, 153)
+    assert theory.get("models.diagonal3.label_noise_regularizer").parts["at_minimum"] == sp.Rational(297, 64)
 
 
 def test_every_claim_has_latex_and_steps() -> None:

@@ -374,7 +374,7 @@ def register_checks(model: Any, *, examples: int = 5) -> list[str]:
 def _register_worked() -> None:
     from theory.models import worked  # noqa: PLC0415
 
-    for name in ("toy", "diagonal2"):
+    for name in ("toy", "diagonal2", "diagonal3"):
         register_checks(worked(name))
 
 
