@@ -235,7 +235,7 @@ class Model:
             extra = [_describe(k) for k in keys if k not in self.params]
             raise ValueError(f"Model: minimum must give every param once; missing {missing}, "
                              f"not params {extra}")
-        out = {p: sp.nsimplify(sp.sympify(minimum[p])) if isinstance(minimum[p], float)
+        out = {p: sp.nsimplify(minimum[p], rational=True) if isinstance(minimum[p], float)
                else sp.sympify(minimum[p]) for p in self.params}
         loose = [p.name for p, v in out.items() if v.free_symbols]
         if loose:
@@ -250,7 +250,9 @@ class Model:
         if set(dataset) != set(self.data):
             raise ValueError(f"Model: dataset must give every data symbol "
                              f"{[s.name for s in self.data]}; got {[_describe(k) for k in dataset]}")
-        out = {s: tuple(sp.sympify(v) for v in dataset[s]) for s in self.data}
+        # floats are read as the decimals they print as (0.1 -> 1/10): exact thresholds
+        out = {s: tuple(sp.nsimplify(v, rational=True) if isinstance(v, float) else sp.sympify(v)
+                        for v in dataset[s]) for s in self.data}
         lengths = {s.name: len(v) for s, v in out.items()}
         if len(set(lengths.values())) != 1 or 0 in lengths.values():
             raise ValueError(f"Model: dataset columns must have one common length >= 1; got {lengths}")
