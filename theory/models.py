@@ -298,11 +298,21 @@ class Model:
         return "{" + ", ".join(f"{p}: {v}" for p, v in self.minimum.items()) + "}"
 
     # ------------------------------------------------------------------ derivation
-    def _mean(self, e: sp.Expr) -> sp.Expr:
-        """(1/n) Σ_i e(x_i, y_i); e itself when there is no data."""
+    def _mean(self, e: sp.Expr, *, split: bool = False) -> sp.Expr:
+        """(1/n) Σ_i e(x_i, y_i); e itself when there is no data.
+
+        With ``split``, e is expanded and its terms free of the samples leave the sum
+        (Σ_i c/n = c): the derivatives read as c + (1/n)Σ_i(...), and SymPy's ``Sum.doit``
+        at numeric points (which the mutation tests use) does not recurse on such terms."""
         if not self.data:
             return e
-        return sp.Sum(e.xreplace(self._at_i), (i, 1, n)) / n
+        e_i = e.xreplace(self._at_i)
+        if not split:
+            return sp.Sum(e_i, (i, 1, n)) / n
+        terms = sp.Add.make_args(sp.expand(e_i))
+        free = sp.Add(*[t for t in terms if not t.has(i)])
+        dep = sp.Add(*[t for t in terms if t.has(i)])
+        return free + (sp.Sum(dep, (i, 1, n)) / n if dep != 0 else 0)
 
     def _symbols(self, *extra: sp.Symbol) -> tuple[sp.Symbol, ...]:
         out = (*self.params, *self.data, *extra)
@@ -368,7 +378,7 @@ class Model:
                             parts={"per_sample": self.ell})
 
     def _r_gradient(self) -> Result:
-        G = sp.ImmutableMatrix([self._mean(g) for g in self.grad_ell])
+        G = sp.ImmutableMatrix([self._mean(g, split=True) for g in self.grad_ell])
         full = self._mean(self.ell)
         check = [sp.simplify(sp.diff(full, p) - G[k]) for k, p in enumerate(self.params)]
         if any(c != 0 for c in check):  # differentiation commutes with the finite sum
@@ -378,7 +388,7 @@ class Model:
             Step("∇L: differentiate the mean term by term", G)])
 
     def _r_hessian(self) -> Result:
-        H = sp.ImmutableMatrix([[self._mean(e) for e in row] for row in self.hess_ell.tolist()])
+        H = sp.ImmutableMatrix([[self._mean(e, split=True) for e in row] for row in self.hess_ell.tolist()])
         return self._result("hessian", "∇²L(θ) = (1/n) Σ_i ∇²ℓ(θ; x_i, y_i)", H, [
             Step("∇²ℓ, one sample", self.hess_ell),
             Step("∇²L: differentiate the mean term by term", H)])
@@ -397,7 +407,7 @@ class Model:
         residual = sp.simplify(self.hess_ell - gn1 - (self.f - self.target) * hf)
         if residual != sp.zeros(len(self.params), len(self.params)):
             raise ArithmeticError(f"∇²ℓ ≠ ∇f∇fᵀ + (f − y)∇²f: {residual}")
-        G = sp.ImmutableMatrix([[self._mean(e) for e in row] for row in gn1.tolist()])
+        G = sp.ImmutableMatrix([[self._mean(e, split=True) for e in row] for row in gn1.tolist()])
         return self._result(
             "gauss_newton", "G(θ) = (1/n) Σ_i ∇f_i ∇f_iᵀ (= ∇²L where f_i = y_i)", G,
             [Step("∇f, one sample", jf),
@@ -408,7 +418,7 @@ class Model:
 
     def _r_label_noise_regularizer(self) -> Result:
         tr = sp.Add(*[self.hess_ell[k, k] for k in range(len(self.params))])
-        Rexpr = self._mean(tr) / 4
+        Rexpr = self._mean(tr, split=True) / 4
         parts: dict[str, sp.Basic] = {}
         steps = [Step("Tr ∇²ℓ, one sample", tr),
                  Step("R = ¼ Tr ∇²L (label_noise.regularizer, first order in η)",
