@@ -28,8 +28,10 @@ Examples
 ...                  minimum={th: 1}, dataset={y: [sp.Rational(1, 2), sp.Rational(3, 2)]})
 >>> m.result("gd_threshold").statement
 Eq(eta_GD, 1/2)
->>> m.result("hessian").latex()
-'\\left[\\begin{matrix}\\frac{\\sum_{i=1}^{n} \\left(6 \\theta^{2} - 2 {y}_{i}\\right)}{n}\\end{matrix}\\right]'
+>>> m.result("hessian").statement
+Matrix([[6*theta**2 + Sum(-2*y[i], (i, 1, n))/n]])
+>>> m
+Model(mytoy.toy: ℓ = (theta**2 - y)**2/2; params ['theta'], data ['y'], minimum {theta: 1})
 
 References
 ----------
