@@ -69,6 +69,7 @@ n = sym("n", integer=True, positive=True)
 i = sym("i", integer=True, positive=True)
 eta_gd = sym("eta_GD", r"\eta_{\mathrm{GD}}", positive=True)
 R_sym = sym("R_LN", r"R(\theta)", real=True)
+_RESERVED = ("n", "i", "eta_GD", "R_LN")
 
 
 def _describe(v: Any) -> str:
@@ -170,6 +171,10 @@ class Model:
         self.data = _symbol_list("data", data)
         if not self.params:
             raise ValueError("Model: params must name at least one parameter symbol; got none")
+        taken = sorted({s.name for s in (*self.params, *self.data)} & set(_RESERVED))
+        if taken:
+            raise ValueError(f"Model: symbol names {taken} are reserved (n samples, index i, "
+                             f"the results' {_RESERVED[2]} and {_RESERVED[3]}); rename them")
         both = set(self.params) & set(self.data)
         if both:
             raise ValueError(f"Model: {sorted(map(str, both))} are both params and data")

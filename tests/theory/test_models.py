@@ -162,6 +162,8 @@ def test_model_without_data() -> None:
      "dataset must give every data symbol"),
     ({"loss": th**2, "params": ["theta"]}, "params must be SymPy Symbols"),
     ({"loss": x**2, "params": [th], "data": [x]}, "does not depend on the params"),
+    ({"loss": (th - sp.Symbol("n")) ** 2, "params": [th], "data": [sp.Symbol("n")]},
+     "symbol names \\['n'\\] are reserved"),
 ])
 def test_bad_input_one_clear_line(kwargs: dict, match: str) -> None:
     with pytest.raises((ValueError, TypeError), match=match) as info:
