@@ -50,10 +50,12 @@ from theory._registry import (
 
 if TYPE_CHECKING:
     from theory._result import Result, Step
+    from theory.models import Model
 
 __all__ = [
     "TOPIC_MODULES",
     "Entry",
+    "Model",
     "RegistrationError",
     "Result",
     "ResultBuildError",
@@ -75,4 +77,8 @@ def __getattr__(name: str) -> Any:
         from theory import _result  # noqa: PLC0415 (keeps `import theory` free of SymPy)
 
         return getattr(_result, name)
+    if name == "Model":
+        from theory.models import Model  # noqa: PLC0415 (SymPy loads on first use)
+
+        return Model
     raise AttributeError(f"module 'theory' has no attribute {name!r}")

@@ -53,6 +53,7 @@ TOPIC_MODULES: dict[str, str] = {
     "factorization": "theory.factorization",
     "adaptive": "theory.adaptive",
     "data": "theory.data",
+    "models": "theory.models",
 }
 
 

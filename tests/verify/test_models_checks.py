@@ -1,0 +1,145 @@
+"""The compiled model satisfies numerics' protocols on NumPy and array_api_strict; the generic
+model checks pass, certify every claim, and fail for a wrong gradient, a wrong Hessian and a
+threshold constant off by 10 % on either side (teeth), with pinned tolerance widths."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import theory
+from numerics import GD, SGD, get_namespace, run, to_numpy
+from numerics import protocols as P
+from numerics.sharpness import top_eigenvalue
+from theory.models import Model, worked
+from verify import check_ids, run_check
+from verify.checks import models as checks
+from verify.models import CompiledModel
+
+BACKENDS = ["numpy", "array_api_strict"]
+IDS = [i for i in check_ids() if i.startswith("models.")]
+DIAG_DATA = {"x1": [1.0, 1.0], "x2": [1.0, -1.0], "y": [1.75, 0.25]}  # the model's data set
+STAR = [[1.0, 1.0, 0.0, 0.5]]
+
+
+@pytest.fixture(params=BACKENDS)
+def xp(request: pytest.FixtureRequest):
+    return get_namespace(request.param)
+
+
+def _scaled(rid: str, factor, part: str | None = None) -> theory.Result:
+    """The result with its statement (or a part) times ``factor`` (an Eq keeps its lhs)."""
+    r = theory.get(rid)
+    if part is not None:
+        return dataclasses.replace(r, parts={**r.parts, part: r.parts[part] * factor})
+    s = r.statement
+    new = sp.Eq(s.lhs, s.rhs * factor) if isinstance(s, sp.Equality) else s * factor
+    return dataclasses.replace(r, statement=new)
+
+
+def test_every_claim_of_every_worked_model_has_a_check() -> None:
+    assert sorted(IDS) == sorted(theory.ids("models"))
+
+
+# ---------------------------------------------------------------- the compiled model
+def test_compiled_model_meets_the_protocols(xp) -> None:
+    m = CompiledModel.from_model(worked("diagonal2"), DIAG_DATA, xp=xp)
+    for proto in (P.Model, P.MinibatchModel, P.PerSampleModel, P.HVPModel):
+        assert isinstance(m, proto)
+    x = xp.asarray(np.random.default_rng(0).standard_normal((3, 4)))
+    assert m.loss(x).shape == (3,) and m.grad(x).shape == (3, 4)
+    assert m.per_sample_grads(x).shape == (3, 2, 4) and m.hvp(x, x).shape == (3, 4)
+    g = to_numpy(m.grad(x))
+    # rounding of a few dozen O(1) operations: 1e-13 is ~500 ε
+    np.testing.assert_allclose(to_numpy(xp.mean(m.per_sample_grads(x), axis=1)), g, atol=1e-13)
+    idx = xp.asarray([[0, 1]] * 3, dtype=xp.int64)
+    np.testing.assert_allclose(to_numpy(m.batch_grad(x, idx)), g, atol=1e-13)
+    # at the interpolating minimum the loss and the gradient vanish (exact data)
+    assert float(to_numpy(m.loss(xp.asarray(STAR)))[0]) == 0.0
+    assert np.all(to_numpy(m.grad(xp.asarray(STAR))) == 0.0)
+
+
+def test_engine_rules_and_sharpness_run_unchanged(xp) -> None:
+    m = CompiledModel.from_model(worked("diagonal2"), DIAG_DATA, xp=xp)
+    x0 = xp.asarray(np.random.default_rng(1).standard_normal((4, 4)) * 0.5)
+    gd = run(m, GD(0.05), x0, 20)
+    sgd = run(m, SGD(eta=0.05, batch=1), x0, 20, rng=0)
+    assert to_numpy(gd.x).shape == (4, 4) and to_numpy(sgd.x).shape == (4, 4)
+    assert np.all(to_numpy(m.loss(gd.x)) < to_numpy(m.loss(x0)))
+    # λ_max at the minimum is 5 (tests/theory/test_models.py derives it by hand)
+    spec = top_eigenvalue(lambda v: m.hvp(xp.asarray(STAR * 2), v),
+                          xp.asarray(np.random.default_rng(2).standard_normal((2, 4))))
+    np.testing.assert_allclose(to_numpy(spec.value), 5.0, rtol=1e-8)  # Lanczos rtol 1e-8
+
+
+def test_compiled_model_bad_data() -> None:
+    with pytest.raises(ValueError, match=r"data must give \['x1', 'x2', 'y'\]; got \['x1', 'y'\]"):
+        CompiledModel.from_model(worked("diagonal2"), {"x1": [1.0], "y": [1.0]})
+    with pytest.raises(ValueError, match="one length"):
+        CompiledModel.from_model(worked("diagonal2"), {"x1": [1.0], "x2": [1.0, 2.0], "y": [1.0]})
+
+
+# ---------------------------------------------------------------- the checks
+@pytest.mark.parametrize("cid", IDS)
+def test_check_passes_and_certifies_every_claim(cid: str, xp) -> None:
+    rep = run_check(cid, backend=xp, examples=2)
+    assert rep.passed, rep
+    assert not rep.uncertified
+
+
+@pytest.mark.parametrize("rid", ["models.toy.gradient", "models.diagonal2.gradient"])
+def test_wrong_gradient_fails(rid: str) -> None:
+    assert not run_check(rid, result=_scaled(rid, sp.Rational(11, 10)), examples=3).passed
+    # a relative slip of 1e-6 is still far outside the finite-difference bound
+    assert not run_check(rid, result=_scaled(rid, 1 + sp.Rational(1, 10**6)), examples=3).passed
+
+
+def test_wrong_hessian_and_per_sample_gradient_fail() -> None:
+    for rid in ("models.diagonal2.hessian", "models.diagonal2.per_sample_gradient",
+                "models.toy.gauss_newton", "models.diagonal2.label_noise_regularizer",
+                "models.toy.loss"):
+        assert not run_check(rid, result=_scaled(rid, sp.Rational(11, 10)), examples=3).passed, rid
+
+
+@pytest.mark.parametrize("rid", ["models.toy.gd_threshold", "models.diagonal2.gd_threshold"])
+@pytest.mark.parametrize("factor", [sp.Rational(11, 10), sp.Rational(10, 11)])
+def test_threshold_off_by_ten_percent_fails_on_either_side(rid: str, factor) -> None:
+    assert not run_check(rid, result=_scaled(rid, factor)).passed
+    # A claimed η_c 10 % too large: GD at 0.96·η_c is already past 2/λ_max and grows — the
+    # "below" comparison fails; 10 % too small: GD at 1.04·η_c still contracts ("above" fails).
+    name = rid.split(".")[1]
+    outs = checks.threshold_outcomes(worked(name), {"seed": 0}, np, _scaled(rid, factor))
+    side = "below" if factor > 1 else "above"
+    (o,) = [o for o in outs if side in o.quantity]
+    assert not o.passed
+
+
+def test_threshold_rates_and_fd_widths_pinned() -> None:
+    m = worked("diagonal2")
+    outs = checks.threshold_outcomes(m, {"seed": 0}, np, theory.get("models.diagonal2.gd_threshold"))
+    assert all(o.passed for o in outs)
+    # Linear rates 1 ∓ 2δ: observed within 1e-3 (the tolerance δ/2 = 0.02 is 20× that, and
+    # a 10 % slip moves the rate by ≥ 0.11).
+    rates = [o for o in outs if "per-step rate" in o.quantity]
+    assert len(rates) == 2
+    for o in rates:
+        assert abs(o.observed - o.predicted) < 1e-3 and o.tolerance == checks.DELTA / 2
+    g = checks.check_gradient(m, {"n": 3, "seed": 0}, np, theory.get("models.diagonal2.gradient"))
+    assert g.passed and 1e-12 < g.tolerance < 1e-7  # ε^(2/3)-sized, not loose
+
+
+def test_user_model_checks_register_and_run() -> None:
+    from verify.plugins import isolated
+
+    th, y = sp.symbols("theta y", real=True)
+    m = Model("quartic", model=th**2, target=y, params=[th], data=[y], topic="mymodels",
+              minimum={th: 1}, dataset={y: [sp.Rational(1, 2), sp.Rational(3, 2)]})
+    with isolated():
+        ids = m.register()
+        assert checks.register_checks(m) == ids
+        for rid in ids:
+            assert run_check(rid, examples=2).passed, rid
+    assert "mymodels.quartic.loss" not in theory.ids()

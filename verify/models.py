@@ -1,0 +1,158 @@
+r"""A :class:`theory.Model` compiled to a numerics model: loss, gradient, per-sample and
+minibatch gradients, Hessian-vector products, from the derived Results.
+
+Every function comes from a derived claim through :meth:`theory.Result.numeric` (this is
+the bridge of ARCHITECTURE.md: ``verify`` joins ``theory`` and ``numerics``), so
+:func:`numerics.run` with :class:`numerics.GD` / :class:`numerics.SGD`, and the measures of
+:mod:`numerics.sharpness`, run on a symbolic model unchanged, on every backend.
+
+Shapes follow :mod:`numerics.protocols`: iterates ``x (R, p)`` (a leading replica axis,
+parameters in ``Model.params`` order), ``loss (R,)``, ``grad (R, p)``,
+``per_sample_grads (R, n, p)``, ``batch_grad(x, idx (R, B)) (R, p)``, ``hvp(x, v) (R, p)``;
+:math:`L = \frac1n\sum_i\ell_i` (``reduction = "mean"``).
+
+Examples
+--------
+>>> import numpy as np
+>>> from theory.models import worked
+>>> from verify.models import CompiledModel
+>>> m = CompiledModel.from_model(worked("toy"), {"y": [0.5, 1.5]}, xp=np)
+>>> m
+CompiledModel(models.toy: p = 1, n = 2, numpy)
+>>> m.grad(np.array([[1.0], [2.0]]))[:, 0].tolist()   # 2θ(θ² − ȳ), ȳ = 1
+[0.0, 12.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import array_api_compat
+
+__all__ = ["CompiledModel"]
+
+_NEEDED = ("loss", "gradient", "hessian", "per_sample_gradient")
+
+
+class CompiledModel:
+    r"""A numerics model (``Model``, ``MinibatchModel``, ``PerSampleModel``, ``HVPModel``)
+    compiled from the derived results of a :class:`theory.Model`.
+
+    Parameters
+    ----------
+    params
+        The parameter names in order (the columns of ``x``).
+    data
+        ``{data symbol name: (n,) array}``, the data set (empty for a model without data).
+    results
+        The :class:`theory.Result` of each of ``loss``, ``gradient``, ``hessian`` and
+        ``per_sample_gradient`` (``Result.numeric(xp)`` is what is evaluated).
+    xp
+        The array namespace; the data are converted to its float64 arrays.
+    name
+        Shown by ``repr``.
+
+    Raises
+    ------
+    ValueError
+        A missing result or data symbol, data columns of different lengths or not 1-D.
+    """
+
+    reduction = "mean"
+
+    def __init__(self, params: list[str], data: Mapping[str, Any], results: Mapping[str, Any],
+                 *, xp: Any, name: str = "model") -> None:
+        missing = [c for c in _NEEDED if c not in results]
+        if missing:
+            raise ValueError(f"CompiledModel: results must include {list(_NEEDED)}; missing {missing}")
+        self.xp, self.name = xp, name
+        self.params = list(params)
+        self.p = len(self.params)
+        f = {c: results[c].numeric(xp) for c in _NEEDED}
+        want = [a for a in f["loss"].arguments if a not in self.params and a != "n"]
+        if sorted(want) != sorted(data):
+            raise ValueError(f"CompiledModel {name}: data must give {sorted(want)}; got {sorted(data)}")
+        self.data = {k: xp.asarray(v, dtype=xp.float64) for k, v in data.items()}
+        lengths = {k: tuple(v.shape) for k, v in self.data.items()}
+        if any(len(s) != 1 for s in lengths.values()) or len(set(lengths.values())) > 1:
+            raise ValueError(f"CompiledModel {name}: data columns must be 1-D of one length; "
+                             f"got shapes {lengths}")
+        self.n = next(iter(lengths.values()))[0] if lengths else 1
+        self._f = f
+
+    @classmethod
+    def from_model(cls, model: Any, data: Mapping[str, Any], *, xp: Any = None,
+                   results: Mapping[str, Any] | None = None) -> "CompiledModel":
+        """Compile ``model`` (a :class:`theory.Model`) on ``data``; its results come from
+        the registry when its ids are registered (so a mutant under ``implreg power`` is
+        what runs), else from ``model.result``; ``results`` overrides some of them."""
+        import theory  # noqa: PLC0415
+
+        if xp is None:
+            import numpy as xp  # noqa: PLC0415
+        known = set(theory.ids())
+        res = {c: (theory.get(model.id(c)) if model.id(c) in known else model.result(c))
+               for c in _NEEDED}
+        res.update(results or {})
+        return cls([p.name for p in model.params], data, res, xp=xp,
+                   name=f"{model.topic}.{model.name}")
+
+    # ------------------------------------------------------------------ evaluation
+    def _args(self, x: Any, data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """θ columns ``(R, 1)`` (the sample axis is the last one) and the data."""
+        xp = self.xp
+        out = {name: xp.reshape(x[:, k], (x.shape[0], 1)) for k, name in enumerate(self.params)}
+        out.update(self.data if data is None else data)
+        return out
+
+    def _sum_args(self, x: Any) -> dict[str, Any]:
+        a = self._args(x)
+        return {**a, "n": self.n} if self.data else a
+
+    def loss(self, x: Any) -> Any:
+        """``(R, p) -> (R,)``: :math:`L(\\theta_r)`."""
+        out = self._f["loss"](**self._pick("loss", self._sum_args(x)))
+        return self.xp.reshape(self.xp.broadcast_to(out, (x.shape[0], 1)), (x.shape[0],))
+
+    def grad(self, x: Any) -> Any:
+        """``(R, p) -> (R, p)``: :math:`\\nabla L(\\theta_r)`."""
+        out = self._f["gradient"](**self._pick("gradient", self._sum_args(x)))
+        return self.xp.reshape(self.xp.broadcast_to(out, (x.shape[0], 1, self.p, 1)),
+                               (x.shape[0], self.p))
+
+    def hessian(self, x: Any) -> Any:
+        """``(R, p) -> (R, p, p)``: :math:`\\nabla^2L(\\theta_r)`."""
+        out = self._f["hessian"](**self._pick("hessian", self._sum_args(x)))
+        return self.xp.reshape(self.xp.broadcast_to(out, (x.shape[0], 1, self.p, self.p)),
+                               (x.shape[0], self.p, self.p))
+
+    def hvp(self, x: Any, v: Any) -> Any:
+        """``(R, p), (R, p) -> (R, p)``: :math:`\\nabla^2L(\\theta_r)v_r`."""
+        return (self.hessian(x) @ v[:, :, None])[:, :, 0]
+
+    def _per_sample(self, x: Any, data: Mapping[str, Any], B: int) -> Any:
+        out = self._f["per_sample_gradient"](**self._pick("per_sample_gradient", self._args(x, data)))
+        return self.xp.reshape(self.xp.broadcast_to(out, (x.shape[0], B, self.p, 1)),
+                               (x.shape[0], B, self.p))
+
+    def per_sample_grads(self, x: Any) -> Any:
+        """``(R, p) -> (R, n, p)``: :math:`\\nabla\\ell_i(\\theta_r)` (mean over i is ``grad``)."""
+        data = {k: self.xp.reshape(v, (1, self.n)) for k, v in self.data.items()}
+        return self._per_sample(x, data, self.n)
+
+    def batch_grad(self, x: Any, idx: Any) -> Any:
+        """``(R, p), (R, B) int -> (R, p)``: :math:`\\frac1B\\sum_{i\\in\\mathcal B_r}\\nabla\\ell_i`."""
+        xp = self.xp
+        R, B = idx.shape
+        flat = xp.reshape(idx, (R * B,))
+        data = {k: xp.reshape(xp.take(v, flat), (R, B)) for k, v in self.data.items()}
+        return xp.mean(self._per_sample(x, data, B), axis=1)
+
+    def _pick(self, claim: str, args: dict[str, Any]) -> dict[str, Any]:
+        return {a: args[a] for a in self._f[claim].arguments}
+
+    def __repr__(self) -> str:
+        ns = array_api_compat.array_namespace(self.xp.asarray(0.0)).__name__.split(".")[-1]
+        ns = "numpy" if "numpy" in ns else self.xp.__name__
+        return f"CompiledModel({self.name}: p = {self.p}, n = {self.n}, {ns})"
