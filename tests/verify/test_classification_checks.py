@@ -50,7 +50,7 @@ MUTANTS = {
     "complementary slackness: margin 1.1": (
         "complementary_slackness",
         _rhs(lambda e: e - sp.Rational(1, 10) * [a for a in e.atoms(sp.MatrixSymbol)
-                                                  if a.name == r"\alpha"][0])),
+                                                  if a.name == "alpha"][0])),
     "dual: ½ → 1": ("dual", _rhs(lambda e: e.xreplace({sp.Rational(-1, 2): sp.Integer(-1)}))),
     "offset ×1.1": ("offset", _rhs(lambda e: _TEN * e)),
     "norm growth ×1.1": ("norm_growth", lambda e: _TEN * e),
