@@ -173,8 +173,9 @@ def write_api(srcdir: Path) -> None:
         for sub in subs:
             m = importlib.import_module(sub)
             if sub.startswith("verify.checks."):
-                # the checks are documented on the topic pages (docstring and claims)
-                body, listed = "", []
+                # the checks are documented on the topic pages (docstring and claims); a
+                # module's public helpers (its __all__, e.g. models.register_checks) here
+                body, listed = _members_rst(sub, list(getattr(m, "__all__", [])), documented)
                 extra = (f"\nThe checks of this module are listed, with what each certifies, "
                          f"on the topic pages (:doc:`/topics/index`).\n")
             else:
