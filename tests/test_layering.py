@@ -96,9 +96,6 @@ NUMPY_ALLOWED: dict[tuple[str, str], str] = {
         "NumPy fast path (blocked replicas into numpy.empty), taken only when is_host_numpy(xp)",
 }
 
-# (file, line text fragment) of backend names that another refactor removes; empty once done.
-BACKEND_NAME_PENDING: dict[tuple[str, str], str] = {
-}
 
 
 @dataclass
@@ -273,7 +270,7 @@ def import_violations() -> list[Violation]:
 
 def backend_name_violations() -> list[Violation]:
     out = []
-    for rel, tree, reader, lines in READ:
+    for rel, tree, reader, _ in READ:
         if not rel.startswith("numerics/") or rel == BACKEND_MODULE_FILE:
             continue
         found: list[tuple[int, str]] = []
@@ -296,9 +293,6 @@ def backend_name_violations() -> list[Violation]:
                     if isinstance(c, ast.Constant) and c.value == "numpy":
                         found.append((node.lineno, "compares with the backend name 'numpy'"))
         for line, what in sorted(set(found)):
-            text = lines[line - 1]
-            if any(f == rel and frag in text for f, frag in BACKEND_NAME_PENDING):
-                continue
             out.append(Violation(rel, line, "backend-name",
                                  f"{what}; only {BACKEND_MODULE_FILE} names backends (add a "
                                  "function there and call it)"))
@@ -369,9 +363,6 @@ def test_allow_lists_name_only_real_exceptions() -> None:
     _, used = numpy_violations()
     stale = sorted(set(NUMPY_ALLOWED) - used)
     assert not stale, f"NUMPY_ALLOWED entries that match nothing (remove them): {stale}"
-    for (rel, frag) in BACKEND_NAME_PENDING:
-        assert frag in (ROOT / rel).read_text(encoding="utf-8"), (
-            f"BACKEND_NAME_PENDING entry {(rel, frag)} matches nothing (remove it)")
 
 
 def _violations_in(source: str, rel: str) -> list[Violation]:
