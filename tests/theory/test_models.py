@@ -29,7 +29,7 @@ def test_builtin_ids_listed_without_sympy() -> None:
     code = ("import sys, theory; ids = theory.ids('models'); "
             "assert 'sympy' not in sys.modules, 'sympy imported'; print(len(ids))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert int(out.stdout) == 3 * len(CLAIMS)
+    assert int(out.stdout) == sum(len(worked(w).claims) for w in ("toy", "diagonal2", "diagonal3", "linear2"))
     assert theory.Model is Model
 
 
@@ -176,3 +176,116 @@ def test_kink_in_the_derivative_is_caught() -> None:
     # kink is in the Hessian only
     with pytest.raises(ValueError, match="not twice differentiable symbolically: ℓ contains Abs"):
         Model("kink", loss=th * sp.Abs(th), params=[th], topic="mine")
+
+
+# ---------------------------------------------------------------- matrix parameters, SGD, PAC-Bayes, flow
+def test_matrix_symbols_flatten_row_major() -> None:
+    from theory.models import matrix_symbols
+
+    W = matrix_symbols("W", 2, 2)
+    v = matrix_symbols("v", 2, 1)
+    assert [q.name for q in W] == ["W_11", "W_12", "W_21", "W_22"]
+    assert [q.name for q in v] == ["v_1", "v_2"]
+    assert sp.latex(W[0, 1]) == "W_{12}"
+    m = worked("linear2")
+    assert [q.name for q in m.params] == ["W_11", "W_12", "W_21", "W_22", "v_1", "v_2"]
+    # f = vᵀWx given as a 1×1 matrix product is read as the scalar
+    assert m.f.is_Add and not m.f.is_Matrix
+
+
+def test_linear2_threshold_by_hand() -> None:
+    # f = vᵀWx: ∂f/∂W_jk = v_j x_k, ∂f/∂v = Wx. At W* = [[1, 1], [0, 1]], v* = (1, ½):
+    # g₁ = (1, 1, ½, ½, 2, 1) (x = (1, 1)), g₂ = (1, −1, ½, −½, 0, −1) (x = (1, −1)).
+    # Gram [[15/2, −1], [−1, 7/2]]: eigenvalues 11/2 ± √5; ∇²L = ½Σgᵢgᵢᵀ has 11/4 ± √5/2.
+    r = theory.get("models.linear2.gd_threshold")
+    lam = sp.Rational(11, 4) + sp.sqrt(5) / 2
+    assert sp.simplify(r.parts["lambda_max"] - lam) == 0
+    assert sp.simplify(r.statement.rhs - 2 / lam) == 0
+    assert theory.get("models.linear2.pac_bayes").parts["trace_at_minimum"] == sp.Rational(11, 2)
+
+
+def test_sgd_threshold_of_equal_norm_rank_one_hessians_by_hand() -> None:
+    # Diagonal nets on sign inputs: ∇²ℓᵢ(θ*) = gᵢgᵢᵀ with ‖g₁‖ = ‖g₂‖ (9 at depth 2, 297/16 at
+    # depth 3). With B = 1 at η = 2/‖g‖², I − ηgᵢgᵢᵀ is a reflection: T(K) = ½ΣRᵢKRᵢ keeps
+    # I fixed, so ρ(T) = 1; and T(I) = I − η(2 − ‖g‖²η)H, so the sufficient condition
+    # λ_max(T(I)) ≤ 1 holds exactly up to the same η. Exact ≥ sufficient: η* = 2/‖g‖².
+    for name, g2 in (("diagonal2", sp.Integer(9)), ("diagonal3", sp.Rational(297, 16))):
+        r = theory.get(f"models.{name}.sgd_threshold")
+        assert r.statement.rhs == 2 / g2
+        assert r.parts["sufficient_threshold"] == 2 / g2
+        assert r.parts["batch_factor"] == 1  # (n − B)/(B(n − 1)) at n = 2, B = 1
+    assert theory.get("models.diagonal2.sgd_threshold").parts["non_uniformity"] ** 2 == 20
+
+
+def test_linear2_sgd_threshold_against_an_independent_construction() -> None:
+    # The second-moment map from the hand gradients g₁, g₂ above (B = 1, both batches), on
+    # range(H), bisected for ρ = 1 with NumPy: independent of the derivation's determinant.
+    import numpy as np
+
+    g = [np.array([1, 1, .5, .5, 2, 1.]), np.array([1, -1, .5, -.5, 0, -1.])]
+    Hs = [np.outer(a, a) for a in g]
+    H = sum(Hs) / 2
+    w, V = np.linalg.eigh(H)
+    U = V[:, w > 1e-9]
+
+    def rho(eta: float) -> float:
+        As = [U.T @ (np.eye(6) - eta * h) @ U for h in Hs]
+        return float(np.abs(np.linalg.eigvalsh(sum(np.kron(a, a) for a in As) / 2)).max())
+
+    lo, hi = 0.1, 0.5
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if rho(mid) <= 1 else (lo, mid)
+    r = theory.get("models.linear2.sgd_threshold")
+    assert abs(float(r.statement.rhs) - lo) < 1e-9  # bisection to 2⁻⁶⁰·0.4 and ρ's rounding
+    assert float(r.parts["sufficient_threshold"]) < lo  # non-commuting H_i: strictly below
+
+
+def test_one_dimensional_sgd_threshold_is_stability_closed_form() -> None:
+    # ℓ = ½(θx − y)², x = (1, 2), y = x, θ* = 1: hᵢ = xᵢ², a = 5/2, s² = mean h² − a² = 9/4,
+    # n = 2, B = 1 (c = 1): stability.sgd_exact_threshold's 2a/(a² + cs²) = 10/17, which is
+    # also E(1 − ηh)² = 1 solved by hand: η = 2·mean h / mean h² = 5/(17/2).
+    m = Model("line", model=th * x, target=y, params=[th], data=[x, y], topic="mine",
+              minimum={th: 1}, dataset={x: [1, 2], y: [1, 2]})
+    assert m.result("sgd_threshold").statement.rhs == sp.Rational(10, 17)
+    one_d = theory.get("stability.sgd_exact_threshold").parts["eta_max_1d"]
+    syms = {q.name: q for q in one_d.free_symbols}
+    assert one_d.subs({syms["a"]: sp.Rational(5, 2), syms["s"]: sp.Rational(3, 2),
+                       syms["n"]: 2, syms["B"]: 1}) == sp.Rational(10, 17)
+    # B = n = 2 is GD: c = 0 and η* = 2/a = 4/5
+    m2 = Model("line", model=th * x, target=y, params=[th], data=[x, y], topic="mine",
+               minimum={th: 1}, dataset={x: [1, 2], y: [1, 2]}, batch=2)
+    assert m2.result("sgd_threshold").statement.rhs == sp.Rational(4, 5)
+
+
+def test_diagonal2_flow_by_hand() -> None:
+    # Γ = {u_j² − v_j² = w*_j}: the tangent in the (u_j, v_j) plane is (v_j, u_j), so at
+    # u* = (1, 1), v* = (0, ½) P_Γ projects on e_{v1} and on (1, 2)/√5 in (u₂, v₂).
+    # Tr ∇²L = 4(‖u‖² + ‖v‖²) everywhere (sign inputs), ∇Tr = 8(1, 1, 0, ½); so
+    # −(δ²/4)P∇Tr = −(δ²/4)(0, 16/5, 0, 32/5) = (0, −4/5, 0, −8/5)δ².
+    r = theory.get("models.diagonal2.label_noise_flow")
+    d = next(q for q in r.symbols if q.name == "delta")
+    assert r.statement == sp.Matrix([0, -sp.Rational(4, 5), 0, -sp.Rational(8, 5)]) * d**2
+    assert r.parts["projector"] == sp.Matrix([[0, 0, 0, 0], [0, sp.Rational(1, 5), 0, sp.Rational(2, 5)],
+                                              [0, 0, 1, 0], [0, sp.Rational(2, 5), 0, sp.Rational(4, 5)]])
+    assert r.parts["trace_gradient"] == sp.Matrix([8, 8, 0, 4])
+
+
+def test_claims_need_what_they_say() -> None:
+    assert "sgd_threshold" not in worked("toy").claims  # θ* = 1 does not fit y = ½, 3/2
+    with pytest.raises(ValueError, match="sgd_threshold needs an interpolating minimum"):
+        worked("toy").result("sgd_threshold")
+    assert worked("linear2").claims[-3:] == ("pac_bayes", "sgd_threshold", "label_noise_flow")
+
+
+def test_matrix_block_and_batch_bad_input() -> None:
+    from theory.models import matrix_symbols
+
+    W = matrix_symbols("W", 2, 1)
+    with pytest.raises(ValueError, match=r"minimum value for the block .* must have shape \(2, 1\); got \(3, 1\)"):
+        Model("m", loss=(W[0] * W[1] - 1) ** 2, params=[W], topic="mine", minimum={W: [1, 1, 1]})
+    with pytest.raises(ValueError, match="batch must be at most the 2 samples"):
+        Model("m", model=th * x, target=y, params=[th], data=[x, y], topic="mine",
+              minimum={th: 1}, dataset={x: [1, 2], y: [1, 2]}, batch=3)
+    with pytest.raises(ValueError, match="batch must be an integer >= 1; got 0"):
+        Model("m", loss=th**2, params=[th], topic="mine", batch=0)

@@ -143,3 +143,73 @@ def test_user_model_checks_register_and_run() -> None:
         for rid in ids:
             assert run_check(rid, examples=2).passed, rid
     assert "mymodels.quartic.loss" not in theory.ids()
+
+
+# ---------------------------------------------------------------- SGD threshold, PAC-Bayes, flow: teeth
+@pytest.mark.parametrize("rid", ["models.diagonal2.sgd_threshold", "models.linear2.sgd_threshold"])
+@pytest.mark.parametrize("factor", [sp.Rational(11, 10), sp.Rational(10, 11), 1 + sp.Rational(1, 10**6)])
+def test_sgd_threshold_off_fails(rid: str, factor) -> None:
+    # ρ(T_η) ≈ 1 + 2(η/η* − 1) near η*: a relative slip of 1e-6 moves ρ by ~2e-6, far above
+    # the rounding tolerance (< 1e-11, pinned below)
+    assert not run_check(rid, result=_scaled(rid, factor)).passed
+
+
+@pytest.mark.parametrize("part", ["sharpness", "non_uniformity", "batch_factor", "sufficient_threshold"])
+def test_sgd_threshold_parts_off_fail(part: str) -> None:
+    rid = "models.linear2.sgd_threshold"
+    assert not run_check(rid, result=_scaled(rid, sp.Rational(11, 10), part)).passed
+
+
+def test_sgd_threshold_both_sides_and_width_pinned() -> None:
+    outs = checks.sgd_threshold_outcomes(worked("linear2"), {"seed": 0}, np,
+                                         theory.get("models.linear2.sgd_threshold"))
+    assert all(o.passed for o in outs)
+    (at,) = [o for o in outs if o.quantity.startswith("ρ(T_η*)")]
+    assert 1e-15 < at.tolerance < 1e-11 and abs(at.observed - 1) < at.tolerance
+    below = [o for o in outs if "mean-square stable" in o.quantity]
+    above = [o for o in outs if "(unstable)" in o.quantity]
+    assert len(below) == len(above) == 1
+    # the margins are real: ρ ≈ 1 ∓ 2δ·(η dρ/dη ≈ 1)
+    assert below[0].observed < 0.95 and above[0].observed > 1.05
+
+
+@pytest.mark.parametrize("rid", ["models.toy.pac_bayes", "models.diagonal3.pac_bayes",
+                                 "models.linear2.pac_bayes"])
+def test_pac_bayes_off_fails(rid: str) -> None:
+    assert not run_check(rid, result=_scaled(rid, sp.Rational(11, 10))).passed
+    assert not run_check(rid, result=_scaled(rid, sp.Rational(11, 10), "trace_at_minimum")).passed
+    assert not run_check(rid, result=_scaled(rid, 1 + sp.Rational(1, 10**6))).passed
+
+
+@pytest.mark.parametrize("name", ["diagonal3", "linear2"])
+def test_pac_bayes_tolerance_pinned(name: str) -> None:
+    outs = checks.pac_bayes_outcomes(worked(name), {"seed": 0}, np, theory.get(f"models.{name}.pac_bayes"))
+    assert all(o.passed for o in outs)
+    # the σ² coefficient of an exact quadrature: rounding × the Vandermonde's condition / σ²,
+    # under 1e-7 of the coefficient (a slip of 1e-6 is ten tolerances out)
+    (c,) = [o for o in outs if o.quantity.startswith("σ² coefficient")]
+    assert 0 < c.tolerance < 1e-7 * abs(c.predicted)
+
+
+@pytest.mark.parametrize("rid", ["models.diagonal2.label_noise_flow", "models.linear2.label_noise_flow"])
+def test_label_noise_flow_off_fails(rid: str) -> None:
+    assert not run_check(rid, result=_scaled(rid, sp.Rational(11, 10))).passed
+    assert not run_check(rid, result=_scaled(rid, sp.Rational(1, 2))).passed  # δ²/8 for δ²/4
+    for part in ("projector", "trace_gradient", "trace_rate"):
+        assert not run_check(rid, result=_scaled(rid, sp.Rational(11, 10), part)).passed, part
+    # the complementary projector (normal instead of tangent) is caught
+    r = theory.get(rid)
+    P = r.parts["projector"]
+    swapped = dataclasses.replace(r, parts={**r.parts, "projector": sp.eye(P.shape[0]) - P})
+    assert not run_check(rid, result=swapped).passed
+
+
+def test_linear2_runs_on_the_engine(xp) -> None:
+    m = worked("linear2")
+    data = {s.name: [float(v) for v in m.dataset[s]] for s in m.data}
+    cm = CompiledModel.from_model(m, data, xp=xp)
+    star = np.array([[float(m.minimum[q]) for q in m.params]])
+    assert float(to_numpy(cm.loss(xp.asarray(star)))[0]) == 0.0
+    x0 = xp.asarray(star + 0.1 * np.random.default_rng(3).standard_normal((3, 6)))
+    out = run(cm, SGD(eta=0.05, batch=1), x0, 200, rng=0)
+    assert np.all(to_numpy(cm.loss(out.x)) < to_numpy(cm.loss(x0)))
