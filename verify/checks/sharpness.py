@@ -111,14 +111,14 @@ def check_epsilon(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
         return tol.floating_point(lam[0] * (e + float(np.linalg.norm(c))) ** 2, ops=4 * d)
 
     loss, grad = _quadratic(xp, H, c)
-    phi = to_numpy(epsilon_sharpness(loss, grad, x, epsilon=eps, steps=K, v0=to_xp(xp, v0)))
+    phi = to_numpy(epsilon_sharpness(loss, grad, x, epsilon=eps, steps=K, v0=to_xp(xp, v0)).value)
     pred = float(to_numpy(result.numeric(xp, part="quadratic")(epsilon=eps, lambda_1=lam[0])))
     outs = [Outcome.at_least(float(phi.min()), pred, power(eps) + rounding(eps),
                              quantity="quadratic: φ_ε (ascent) ≥ ε²λ₁/2 − bound"),
             Outcome.at_most(float(phi.max()), pred, rounding(eps), quantity="quadratic: φ_ε (ascent) ≤ ε²λ₁/2")]
     e_lim = 1e-3
     loss3, grad3 = _quadratic(xp, H, c, kappa=kappa, u=u)
-    phi3 = to_numpy(epsilon_sharpness(loss3, grad3, x, epsilon=e_lim, steps=K, v0=to_xp(xp, v0)))
+    phi3 = to_numpy(epsilon_sharpness(loss3, grad3, x, epsilon=e_lim, steps=K, v0=to_xp(xp, v0)).value)
     ratio = 2 * phi3 / e_lim**2
     lim = float(to_numpy(result.numeric(xp)(lambda_1=lam[0])))
     slack = tol.Tolerance(2 * kappa * e_lim, f"cubic term: |φ_ε − ε²λ₁/2| ≤ κε³, ε = {e_lim:g}")
@@ -237,7 +237,7 @@ def figure_epsilon(p: dict[str, Any], xp: Any, result: Any) -> Any:
     for name, k in (("quadratic ½zᵀHz", 0.0), (f"cubic ½zᵀHz + κ(uᵀz)³, κ = {kappa:g}", kappa)):
         loss, grad = _quadratic(xp, H, c, kappa=k, u=u)
         curves[name] = [2 * float(to_numpy(epsilon_sharpness(loss, grad, x, epsilon=float(e), steps=K,
-                                                                v0=v0))[0]) / e**2 for e in eps]
+                                                                v0=v0).value)[0]) / e**2 for e in eps]
     fine = np.geomspace(eps[0], eps[-1], 200)
     q = 2 * np.asarray(to_numpy(quad(epsilon=to_xp(xp, fine), lambda_1=lam[0]))) / fine**2
     fig, ax = plt.subplots(figsize=(7.8, 3.6))
