@@ -288,8 +288,9 @@ def test_repr_is_readable() -> None:
     # One matvec, r = 0: the bracket is θ ± δ, δ = p·eps·|θ| = 3·2.2e-16·2 = 1.3e-15.
     assert repr(est).startswith("SpectralEstimate(method='lanczos', value=[2 ± 1.3e-15, 2 ± 1.3e-15]")
     tr = hessian_trace(lambda v: 2.0 * v, (1, 3), rng=0, matvecs=9)
-    # 2I: every deflated probe value is 0, so the interval has zero width.
-    assert "TraceEstimate(method='hutch++', value=[6 ± 0], level=0.95" in repr(tr)
+    # 2I, p = 3 = k: Q spans R³, the deflated probe values vanish and the interval is the
+    # rounding allowance 2p·eps·Σ_j‖Hq_j‖ = 2·3·2.2e-16·(3·2) = 8e-15.
+    assert "TraceEstimate(method='hutch++', value=[6 ± 8e-15], level=0.95" in repr(tr)
     f = lambda x: np.sum(x * x, axis=-1)  # noqa: E731
     asc = epsilon_sharpness(f, lambda x: 2 * x, np.zeros((1, 2)), epsilon=0.5, steps=2, rng=0)
     # φ = ε²·λ/2 = 0.25·2/2 attained; no curvature bound: the upper end is not certified.
