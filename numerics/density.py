@@ -294,8 +294,8 @@ def spectral_density(hvp: Callable[[Any], Any], shape: int | tuple[int, int], *,
     k = min(k, p)
     device = getattr(V0, "device", None) if V0 is not None else None
     Ts = []
-    for l in range(n_v):
-        v = V0[:, l, :] if V0 is not None else gen.rademacher((R, p), dtype=dtype) / math.sqrt(p)
+    for j in range(n_v):
+        v = V0[:, j, :] if V0 is not None else gen.rademacher((R, p), dtype=dtype) / math.sqrt(p)
         Ts.append(_lanczos_matrix(hvp, v, k, R, p, xp, dtype, device))
     T = xp.stack(Ts, axis=1)                       # (R, n_v, k, k)
     theta, S = xp.linalg.eigh(T)

@@ -118,6 +118,9 @@ def _host_list(a: Any) -> list[float]:
     return [float(t) for t in to_numpy(a).ravel()]
 
 
+_EPS64 = 2.0**-52
+
+
 def _fmt_interval(value: Any, low: Any, high: Any) -> str:
     """``value ± half`` (symmetric) or ``value in [low, high]`` per replica, for __repr__;
     the first two and the last replica when there are more than three (one host transfer)."""
@@ -125,7 +128,8 @@ def _fmt_interval(value: Any, low: Any, high: Any) -> str:
 
     def one(a: float, b: float, c: float) -> str:
         up, down = c - a, a - b
-        if math.isfinite(up) and math.isfinite(down) and abs(up - down) <= 1e-9 * max(abs(up), abs(down), 1e-300):
+        if (math.isfinite(up) and math.isfinite(down)
+                and abs(up - down) <= 1e-6 * max(abs(up), abs(down)) + 8 * _EPS64 * abs(a)):
             return f"{a:.6g} ± {up:.2g}"
         return f"{a:.6g} in [{b:.6g}, {c:.6g}]"
 

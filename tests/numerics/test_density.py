@@ -75,7 +75,7 @@ def test_quadrature_term_holds_and_shrinks_like_one_over_k() -> None:
     for every replica and k, and the mean over replicas falls by at least half each time
     k is quadrupled (the bound falls by 4; measured: by 4–6)."""
     rng = np.random.default_rng(1)
-    R, p = 20, 200
+    R, p = 20, 120
     H, lam, Q = _problem(rng, R, p)
     start = rng.standard_normal((R, 1, p))
     v = start[:, 0] / np.linalg.norm(start[:, 0], axis=-1, keepdims=True)
