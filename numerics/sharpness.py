@@ -25,9 +25,10 @@ A replica has converged when its Ritz pair :math:`(\theta, y)`, :math:`\|y\| = 1
 For symmetric :math:`H` this guarantees an eigenvalue :math:`\lambda` of :math:`H` with
 :math:`|\lambda - \theta| \le \mathrm{rtol}\,|\theta|` (Krylov–Weinstein), and
 :math:`|\lambda - \theta| \le \|r\|^2/\mathrm{gap}` once the gap to the rest of the spectrum is
-resolved (Parlett, *The Symmetric Eigenvalue Problem*, thm 11.7.1; the gap must be known: the
-estimates' ``high_gap`` uses the next Ritz value for it, see *Intervals* below). It is ARPACK's criterion
-(``scipy.sparse.linalg.eigsh(tol=rtol)``), so matvec counts compare like for like. Lanczos
+resolved (Parlett, *The Symmetric Eigenvalue Problem*, thm 11.7.1; the gap must be known:
+the estimates' ``high_gap`` uses the next Ritz value for it, see *Intervals* below). It is
+ARPACK's criterion (``scipy.sparse.linalg.eigsh(tol=rtol)``), so matvec counts compare like
+for like. Lanczos
 reads the residual off the tridiagonal matrix (:math:`\beta_k |e_k^T s|`) at no extra matvec.
 
 The estimates are frozen dataclasses sharing ``value`` (``(R,)``, one per replica): each is a
@@ -42,21 +43,16 @@ probability that ``[low, high]`` contains the quantity; ``1.0`` for a determinis
 and ``meaning`` (one line: what is guaranteed, under which condition), and the methods
 ``covers(truth)`` and ``half_width``:
 
-====================  ==========================================  =====================
-estimate              ``[low, high]``                             ``level``
-====================  ==========================================  =====================
-top eigenvalue,       Ritz value (rigorous below) to              1.0 (above: if no
-non-uniformity        :math:`\theta + r` (``high_gap``: the gap     eigenvalue was missed)
-                      estimate :math:`\theta + r^2/\mathrm{gap}`)
-trace (Hutchinson,    Student-t over the probe values             ``level`` (0.95)
-Hutch++)
-PAC-Bayes             Student-t over the draws                    ``level`` (0.95)
-ε-sharpness           attained value to                           1.0 (``inf`` above
-                      :math:`\varepsilon\|g\| + \varepsilon^2M/2`     without ``M``)
-flatness radius       inside point to the bisection's outside     1.0 (above: if the
-                      point                                       loss does not re-enter
-                                                                  the band)
-====================  ==========================================  =====================
+- top eigenvalue, non-uniformity (``level = 1``): ``low`` the Ritz value θ (rigorous),
+  ``high`` :math:`\theta + r` (if no eigenvalue other than λ_max exceeds :math:`\theta - r`),
+  ``high_gap`` the gap estimate :math:`\theta + r^2/\mathrm{gap}`;
+- trace (Hutchinson, Hutch++) and PAC-Bayes (``level``, default 0.95): Student-t over the
+  probe values or draws;
+- ε-sharpness (``level = 1``): the attained value to
+  :math:`\varepsilon\|\nabla L(x)\| + \varepsilon^2M/2` (``inf`` without a curvature bound
+  :math:`M`);
+- flatness radius (``level = 1``): a point inside the band to the bisection's point outside
+  it (if the loss does not re-enter the band further out).
 
 The coverage of the 95 % intervals is measured on problems with known spectra in
 ``tests/numerics/test_intervals.py``.
