@@ -46,6 +46,7 @@ from numerics.random import Generator, default_rng
 _LAZY = {
     "sharpness": ("top_eigenvalue", "hessian_trace", "non_uniformity", "epsilon_sharpness",
                   "pac_bayes_sharpness", "flatness_radius"),
+    "density": ("spectral_density", "SpectralDensity"),
     "stability": ("SumOfQuadratics", "PiecewiseQuadratic1D", "escape_example",
                   "second_moment_map", "largest_stable_eta"),
     "two_layer": ("TwoLayerReLU", "TwoLayerPopulation", "RandomFeatures", "xavier_init"),

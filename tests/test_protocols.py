@@ -252,6 +252,7 @@ def test_estimates_are_measurements() -> None:
         sharpness.hessian_trace(hvp, (R, 2), rng=0, matvecs=6),
         sharpness.pac_bayes_sharpness(loss, x, sigma=0.1, samples=4, rng=0),
         sharpness.flatness_radius(loss, x, epsilon=0.1, directions=2, rng=0, r_max=2.0),
+        sharpness.epsilon_sharpness(loss, hvp, x, epsilon=0.1, steps=2, rng=0),
     ]
     # Every estimate dataclass of the module is covered, and each is a Measurement.
     classes = {c for _, c in inspect.getmembers(sharpness, inspect.isclass)

@@ -22,6 +22,7 @@ IDS = (
     "stability.gd_threshold",
     "stability.sgd_exact_threshold",
     "sharpness.epsilon",
+    "sharpness.pac_bayes",
 )
 
 

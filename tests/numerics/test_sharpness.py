@@ -195,7 +195,7 @@ def test_epsilon_sharpness_quadratic_limit(xp) -> None:
     g = lambda x: (Hx @ x[..., None])[..., 0]  # noqa: E731
     x0 = xp.zeros((R, p), dtype=xp.float64)
     eps = 0.01
-    phi = to_numpy(epsilon_sharpness(f, g, x0, epsilon=eps, steps=80, rng=1))
+    phi = to_numpy(epsilon_sharpness(f, g, x0, epsilon=eps, steps=80, rng=1).value)
     lam = np.linalg.eigvalsh(H)[:, -1]
     ratio = 2 * phi / eps**2
     # Power iteration with λ2/λ1 ≤ 0.5: Rayleigh error ≤ (0.5)^(2·80)·tan²θ0 — far below
@@ -285,6 +285,13 @@ def test_bad_input_errors() -> None:
 
 def test_repr_is_readable() -> None:
     est = top_eigenvalue(lambda v: 2.0 * v, np.ones((2, 3)))
-    assert repr(est).startswith("SpectralEstimate(method='lanczos', value=[2, 2]")
+    # One matvec, r = 0: the bracket is θ ± δ, δ = p·eps·|θ| = 3·2.2e-16·2 = 1.3e-15.
+    assert repr(est).startswith("SpectralEstimate(method='lanczos', value=[2 ± 1.3e-15, 2 ± 1.3e-15]")
     tr = hessian_trace(lambda v: 2.0 * v, (1, 3), rng=0, matvecs=9)
-    assert "TraceEstimate(method='hutch++', value=[6]" in repr(tr)
+    # 2I, p = 3 = k: Q spans R³, the deflated probe values vanish and the interval is the
+    # rounding allowance 2p·eps·Σ_j‖Hq_j‖ = 2·3·2.2e-16·(3·2) = 8e-15.
+    assert "TraceEstimate(method='hutch++', value=[6 ± 8e-15], level=0.95" in repr(tr)
+    f = lambda x: np.sum(x * x, axis=-1)  # noqa: E731
+    asc = epsilon_sharpness(f, lambda x: 2 * x, np.zeros((1, 2)), epsilon=0.5, steps=2, rng=0)
+    # φ = ε²·λ/2 = 0.25·2/2 attained; no curvature bound: the upper end is not certified.
+    assert repr(asc) == "AscentEstimate(value=[0.25 in [0.25, inf]], steps=2)"

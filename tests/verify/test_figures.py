@@ -37,7 +37,7 @@ SLOW = {
     "adaptive.adam_vs_sgd_norm", "adaptive.metric_view", "kernels.arccos2_gaussian", "classification.max_margin", "data.adam_vs_sgd",
     "data.batch_size", "data.escape", "data.random_labels", "data.sharpness_vs_lr",
     "diagonal.scale_limits", "label_noise.sparse_recovery", "langevin.basin_mass_ratio",
-    "linear.gd_limit", "linear.sgd_limit", "sharpness.epsilon", "stability.edge_of_stability",
+    "linear.gd_limit", "linear.sgd_limit", "sharpness.epsilon", "sharpness.pac_bayes", "stability.edge_of_stability",
     "two_layer.quenching_activation", "two_layer.rf_limit",
 }
 
