@@ -21,7 +21,8 @@ measure of :mod:`numerics.sharpness` run on it unchanged:
 - ``hvp`` is forward-over-reverse, ``torch.func.jvp(grad(L), (θ,), (v,))``: one extra
   forward-mode pass through the backward graph, about the cost of two gradients and no
   :math:`p\times p` matrix (Pearlmutter 1994);
-- ``per_sample_grads`` and ``per_sample_hvp`` vmap the same over the samples.
+- ``per_sample_grads`` and ``per_sample_hvp`` vmap over the samples (``per_sample_hvp``
+  reverse-over-forward, :math:`\nabla_\theta\langle\nabla\ell_i, u\rangle`).
 
 The arrays are torch tensors on the device of the module's parameters (CPU or GPU);
 :mod:`numerics` code reads their namespace with ``array_api_compat`` as for any backend.
@@ -185,7 +186,7 @@ class TorchModel:
         # c·n: the scale of a per-sample gradient in the PerSampleModel convention.
         self._cn = 1.0 if reduction == "mean" else float(self.n)
         with torch.no_grad():
-            probe = self._sample_loss(self.flat_parameters()[0], X[0], y[0])
+            probe = loss(module(X[:1]), y[:1])
         if not isinstance(probe, torch.Tensor) or probe.numel() != 1:
             _fail(TypeError, "loss", "return one number per sample (a scalar tensor)",
                   f"got {describe(probe)}")
@@ -252,7 +253,10 @@ class TorchModel:
                                         in_dims=(0, None, None))
 
         def sample_hvp(t: Any, u: Any, xi: Any, yi: Any) -> Any:
-            return F.jvp(lambda s: sample_grad(s, xi, yi), (t,), (u,))[1]
+            # Reverse-over-forward, ∇_θ⟨∇ℓ_i(θ), u⟩ = ∇²ℓ_i u (the Hessian is symmetric):
+            # torch 2.13's forward-over-reverse fails on mse_loss of a batch of one
+            # ("ZeroTensors are immutable"); the full-batch hvp above is not affected.
+            return F.grad(lambda s: F.jvp(lambda q: self._sample_loss(q, xi, yi), (s,), (u,))[1])(t)
 
         # shared direction v (R, p), and one direction per sample u (R, n, p)
         self._ps_hvp_shared = F.vmap(F.vmap(sample_hvp, in_dims=(None, None, 0, 0)),
