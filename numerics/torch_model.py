@@ -17,12 +17,17 @@ axis of :func:`torch.func.functional_call` on the unflattened row. It is a
 and :class:`~numerics.protocols.HVPModel`, so :func:`numerics.run` (GD, SGD, ...) and every
 measure of :mod:`numerics.sharpness` run on it unchanged:
 
-- ``grad`` is reverse mode, :func:`torch.func.grad`;
-- ``hvp`` is forward-over-reverse, ``torch.func.jvp(grad(L), (θ,), (v,))``: one extra
-  forward-mode pass through the backward graph, about the cost of two gradients and no
-  :math:`p\times p` matrix (Pearlmutter 1994);
+- ``grad`` is reverse mode (:func:`torch.func.grad` under ``vmap``; ``torch.autograd.grad``
+  for one replica);
+- ``hvp`` is :math:`\nabla_\theta\langle\nabla L(\theta), v\rangle`, about the cost of two
+  gradients and no :math:`p\times p` matrix (Pearlmutter 1994): reverse-over-forward,
+  ``grad(θ ↦ jvp(L, (θ,), (v,))[1])``, under ``vmap`` for R > 1 replicas, and plain
+  double backward (``torch.autograd.grad`` twice) for one replica, which measured about twice
+  as fast on the CPU. The other order, forward-over-reverse ``jvp(grad(L))``, gives the same
+  vector (the Hessian is symmetric) but fails in torch 2.13 on ``mse_loss`` ("ZeroTensors
+  are immutable") and measured slower;
 - ``per_sample_grads`` and ``per_sample_hvp`` vmap over the samples (``per_sample_hvp``
-  reverse-over-forward, :math:`\nabla_\theta\langle\nabla\ell_i, u\rangle`).
+  in the same order).
 
 The arrays are torch tensors on the device of the module's parameters (CPU or GPU);
 :mod:`numerics` code reads their namespace with ``array_api_compat`` as for any backend.
@@ -80,11 +85,12 @@ class TorchModel:
         ``module.named_parameters()``) are the coordinates of ``theta``, its buffers are held
         fixed. Called on a batch ``X[i:i+1]`` of one sample.
     loss
-        ``loss(output, target) -> scalar tensor``: the loss of one sample, called with the
-        module's output on a batch of one and ``y[i:i+1]`` (so
-        ``torch.nn.functional.mse_loss`` and ``torch.nn.functional.cross_entropy`` with their
-        default ``reduction="mean"`` are per-sample losses here; ``mse_loss`` averages over
-        the output coordinates).
+        ``loss(output, target) -> scalar tensor`` on a batch: the *mean* of the per-sample
+        losses :math:`\ell_i = ` ``loss(module(X[i:i+1]), y[i:i+1])``, as PyTorch criteria
+        with ``reduction="mean"`` compute (``torch.nn.functional.mse_loss``, which also
+        averages over the output coordinates, and ``cross_entropy`` without class weights);
+        checked once at construction. Full-batch and minibatch values call it on whole
+        batches; the per-sample methods on batches of one.
     X
         Inputs, a floating tensor ``(n, ...)`` of the parameters' dtype and device.
     y
@@ -109,7 +115,8 @@ class TorchModel:
         number.
     ValueError
         ``X`` and ``y`` of different lengths, no samples or no parameters; tensors on two
-        devices; an unknown ``reduction``.
+        devices; an unknown ``reduction``; a ``loss`` whose value on all of ``X`` is not the
+        mean of the per-sample losses (a ``reduction="sum"`` or class-weighted criterion).
     numerics.backend.BackendUnavailableError
         PyTorch is not installed (the message says how to install it).
 
@@ -193,6 +200,7 @@ class TorchModel:
         from array_api_compat import array_namespace  # noqa: PLC0415
 
         self.xp = array_namespace(X)
+        self._check_mean()
         self._build()
 
     def __repr__(self) -> str:
@@ -229,33 +237,74 @@ class TorchModel:
                 v.copy_(vals[k])
 
     # ------------------------------------------------------------- the functions
-    def _sample_loss(self, theta: Any, xi: Any, yi: Any) -> Any:
+    def _batch_loss(self, theta: Any, Xb: Any, yb: Any) -> Any:
+        """``loss`` on a batch: the mean of its per-sample losses (checked at construction)."""
         out = self._torch.func.functional_call(self.module, (self.unflatten(theta), self._buffers),
-                                               (xi[None],))
-        return self.loss_fn(out, yi[None]).reshape(())
+                                               (Xb,))
+        return self.loss_fn(out, yb).reshape(())
+
+    def _sample_loss(self, theta: Any, xi: Any, yi: Any) -> Any:
+        return self._batch_loss(theta, xi[None], yi[None])
+
+    def _check_mean(self) -> None:
+        """The loss of a batch must be the mean of its per-sample losses (what ``reduction=
+        "mean"`` criteria compute; not a sum, not a class-weighted mean)."""
+        torch = self._torch
+        with torch.no_grad():
+            theta = self.flat_parameters()[0]
+            whole = float(self._batch_loss(theta, self.X, self.y))
+            each = torch.func.vmap(self._sample_loss, in_dims=(None, 0, 0))(theta, self.X, self.y)
+            mean, size = float(each.mean()), float(each.abs().mean())
+        # Two summation orders of n terms differ by at most 2n·eps·Σ|ℓ_i|/n (Higham §3.1),
+        # times 10 for the rounding inside each per-sample loss.
+        tol = 20 * self.n * torch.finfo(self.dtype).eps * max(size, torch.finfo(self.dtype).tiny)
+        if abs(whole - mean) > tol:
+            _fail(ValueError, "loss", "average over the batch (the mean of the per-sample "
+                  "losses, as reduction='mean' criteria do)",
+                  f"got {whole:.6g} on all of X against a mean of {mean:.6g} over the samples")
 
     def _build(self) -> None:
         F = self._torch.func
-        per_sample = F.vmap(self._sample_loss, in_dims=(None, 0, 0))   # θ, X, y -> (n,)
-
-        def batch_loss(theta: Any, Xb: Any, yb: Any, scale: float) -> Any:
-            return scale * per_sample(theta, Xb, yb).sum()
+        X, y, cn = self.X, self.y, self._cn
 
         def full(theta: Any) -> Any:
-            return batch_loss(theta, self.X, self.y, self._cn / self.n)
+            return cn * self._batch_loss(theta, X, y)
 
+        def hvp(t: Any, v: Any) -> Any:
+            # Reverse-over-forward, ∇_θ⟨∇L(θ), v⟩ = ∇²L v (the Hessian is symmetric): torch
+            # 2.13's forward-over-reverse jvp(grad) fails on mse_loss ("ZeroTensors are
+            # immutable"), and on the CPU this order measured faster.
+            return F.grad(lambda s: F.jvp(full, (s,), (v,))[1])(t)
+
+        def batch(theta: Any, Xb: Any, yb: Any) -> Any:
+            return cn * self._batch_loss(theta, Xb, yb)
+
+        torch = self._torch
+
+        def grad_one(t: Any) -> Any:
+            with torch.enable_grad():
+                t = t.detach().requires_grad_(True)
+                return torch.autograd.grad(full(t), t)[0]
+
+        def hvp_one(t: Any, v: Any) -> Any:
+            # Double backward, ∇_θ⟨∇L(θ), v⟩: the same vector as `hvp`, at about half its cost
+            # outside vmap (measured on the CPU; torch.func's transforms add a layer per op).
+            with torch.enable_grad():
+                t = t.detach().requires_grad_(True)
+                g = torch.autograd.grad(full(t), t, create_graph=True)[0]
+                return torch.autograd.grad(g, t, grad_outputs=v)[0]
+
+        # One replica (the common case): plain autograd, without vmap's batching layer.
+        # `loss` stays differentiable (torch.func may transform it); `grad` and `hvp` return
+        # values (detached), as every numerics model does.
+        self._one = {"loss": full, "grad": grad_one, "hvp": hvp_one}
+        self._many = {"loss": F.vmap(full), "grad": F.vmap(F.grad(full)), "hvp": F.vmap(hvp)}
+        self._batch_grad = F.vmap(F.grad(batch))
         sample_grad = F.grad(self._sample_loss)
-        self._loss = F.vmap(full)
-        self._grad = F.vmap(F.grad(full))
-        self._hvp = F.vmap(lambda t, v: F.jvp(F.grad(full), (t,), (v,))[1])
-        self._batch_grad = F.vmap(F.grad(batch_loss), in_dims=(0, 0, 0, None))
         self._per_sample_grads = F.vmap(F.vmap(sample_grad, in_dims=(None, 0, 0)),
                                         in_dims=(0, None, None))
 
         def sample_hvp(t: Any, u: Any, xi: Any, yi: Any) -> Any:
-            # Reverse-over-forward, ∇_θ⟨∇ℓ_i(θ), u⟩ = ∇²ℓ_i u (the Hessian is symmetric):
-            # torch 2.13's forward-over-reverse fails on mse_loss of a batch of one
-            # ("ZeroTensors are immutable"); the full-batch hvp above is not affected.
             return F.grad(lambda s: F.jvp(lambda q: self._sample_loss(q, xi, yi), (s,), (u,))[1])(t)
 
         # shared direction v (R, p), and one direction per sample u (R, n, p)
@@ -263,6 +312,11 @@ class TorchModel:
                                      in_dims=(0, 0, None, None))
         self._ps_hvp_each = F.vmap(F.vmap(sample_hvp, in_dims=(None, 0, 0, 0)),
                                    in_dims=(0, 0, None, None))
+
+    def _apply(self, name: str, *args: Any) -> Any:
+        if args[0].shape[0] == 1:
+            return self._one[name](*(a[0] for a in args))[None]
+        return self._many[name](*args)
 
     def _check(self, name: str, a: Any, method: str, *shape: Any) -> None:
         torch = self._torch
@@ -284,18 +338,18 @@ class TorchModel:
     def loss(self, theta: Any) -> Any:
         r""":math:`L(\theta_r)` for each replica: ``(R, p) -> (R,)``."""
         self._check("theta", theta, "loss", None, self.p)
-        return self._loss(theta)
+        return self._apply("loss", theta)
 
     def grad(self, theta: Any) -> Any:
         r""":math:`\nabla L(\theta_r)` by reverse mode: ``(R, p) -> (R, p)``."""
         self._check("theta", theta, "grad", None, self.p)
-        return self._grad(theta)
+        return self._apply("grad", theta)
 
     def hvp(self, theta: Any, v: Any) -> Any:
-        r""":math:`\nabla^2L(\theta_r)\,v_r` by forward-over-reverse: ``(R, p), (R, p) -> (R, p)``."""
+        r""":math:`\nabla^2L(\theta_r)\,v_r` (reverse-over-forward): ``(R, p), (R, p) -> (R, p)``."""
         self._check("theta", theta, "hvp", None, self.p)
         self._check("v", v, "hvp", theta.shape[0], self.p)
-        return self._hvp(theta, v)
+        return self._apply("hvp", theta, v)
 
     def batch_grad(self, theta: Any, idx: Any) -> Any:
         r"""Minibatch gradient :math:`\frac{cn}{B}\sum_{i\in\mathcal B_r}\nabla\ell_i(\theta_r)`,
@@ -308,7 +362,7 @@ class TorchModel:
         if B < 1:
             _fail(ValueError, "batch_grad: idx", "hold at least one index per replica",
                   f"got shape {tuple(idx.shape)}")
-        return self._batch_grad(theta, self.X[idx], self.y[idx], self._cn / B)
+        return self._batch_grad(theta, self.X[idx], self.y[idx])
 
     def per_sample_grads(self, theta: Any) -> Any:
         r""":math:`cn\nabla\ell_i(\theta_r)` for every sample: ``(R, p) -> (R, n, p)``

@@ -138,6 +138,12 @@ def test_loss_grad_hvp_match_autograd_and_the_exact_hessian(torch, problem, loss
         assert float((gm[r] - g).abs().max()) <= _tol(float(g.abs().max()))
         Hv = H @ v[r]
         assert float((hm[r] - Hv).abs().max()) <= _tol(float(Hv.abs().max()))
+        # one replica takes the plain-autograd path, R > 1 the vmapped one: same values
+        one = slice(r, r + 1)
+        assert abs(float(model.loss(theta[one])[0] - L.detach())) <= _tol(abs(float(L.detach())))
+        assert float((model.grad(theta[one])[0] - g).abs().max()) <= _tol(float(g.abs().max()))
+        assert float((model.hvp(theta[one], v[one])[0] - Hv).abs().max()) <= _tol(
+            float(Hv.abs().max()))
 
 
 @pytest.mark.parametrize("loss,reduction", CASES)
@@ -246,6 +252,8 @@ def test_bad_inputs_are_one_clear_line(torch, problem) -> None:
          r"reduction must be 'mean' or 'sum'; got 'max'"),
         (lambda: TorchModel(net, lambda o, t: (o - t) ** 2, X, Y), TypeError,
          r"loss must return one number per sample"),
+        (lambda: TorchModel(net, lambda o, t: mse(o, t, reduction="sum"), X, Y), ValueError,
+         r"loss must average over the batch \(the mean of the per-sample losses"),
     ]
     model = TorchModel(net, mse, X, Y)
     theta = model.flat_parameters(2)
