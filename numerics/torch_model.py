@@ -193,7 +193,13 @@ class TorchModel:
         # c·n: the scale of a per-sample gradient in the PerSampleModel convention.
         self._cn = 1.0 if reduction == "mean" else float(self.n)
         with torch.no_grad():
-            probe = loss(module(X[:1]), y[:1])
+            try:
+                out = module(X[:1])
+            except Exception as exc:  # noqa: BLE001 (any failure of the user's module: say where)
+                first = str(exc).splitlines()[0] if str(exc) else ""
+                _fail(ValueError, "module", f"accept a batch X[:1] of shape {tuple(X[:1].shape)}",
+                      f"it raised {type(exc).__name__}: {first}")
+            probe = loss(out, y[:1])
         if not isinstance(probe, torch.Tensor) or probe.numel() != 1:
             _fail(TypeError, "loss", "return one number per sample (a scalar tensor)",
                   f"got {describe(probe)}")

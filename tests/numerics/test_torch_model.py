@@ -18,6 +18,7 @@ off by O(scale).
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from pathlib import Path
@@ -248,6 +249,8 @@ def test_bad_inputs_are_one_clear_line(torch, problem) -> None:
          r"X must have a real floating dtype; got dtype torch\.int64"),
         (lambda: TorchModel(net, mse, X.float(), Y), TypeError,
          r"parameter '0\.weight' of module must have the dtype of X"),
+        (lambda: TorchModel(net, mse, torch.ones(N, D + 1, dtype=torch.float64), Y), ValueError,
+         r"module must accept a batch X\[:1\] of shape \(1, 4\); it raised RuntimeError: "),
         (lambda: TorchModel(net, mse, X, Y, reduction="max"), ValueError,
          r"reduction must be 'mean' or 'sum'; got 'max'"),
         (lambda: TorchModel(net, lambda o, t: (o - t) ** 2, X, Y), TypeError,
@@ -284,3 +287,62 @@ def test_readme_example_runs(torch) -> None:
     lam, thr = float(scope["lam"].value[0]), float(scope["eta_gd"])
     assert abs(thr * lam - 2.0) <= 8 * EPS      # the Result's threshold is 2/λ_max
     assert float(scope["trace"].value[0]) > lam > 0
+
+
+def test_gd_and_sgd_thresholds_of_theory_hold_on_a_torch_model(torch) -> None:
+    """The thresholds of theory.stability, evaluated through Result.numeric at a minimum of
+    a torch model, on both sides. The model is linear in its parameters (nn.Linear, square
+    loss, n < d), so its min-norm interpolant is an exact minimum of every sample and the
+    loss is exactly quadratic around it: the linearized claims are exact there.
+
+    * GD (stability.gd_threshold): from the minimum plus ε along the top eigenvector, K GD
+      steps multiply the offset by |1 − ηλ|^K: (1 − 2δ)^K ≈ 2e-4 at η = (1 − δ)·2/λ and
+      (1 + 2δ)^K ≈ 2e3 at (1 + δ)·2/λ (δ = 0.04, K = 100); decisions at 1 and 10.
+    * SGD (stability.sgd_threshold, part necessary_nonuniformity): with s² = λ_max(Σ) from
+      numerics.sharpness.non_uniformity and η = (1 + δ)·η_s, where the necessary bound
+      s ≤ √(B(n−1)/(n−B))/η is violated by the factor 1 + δ, the exact one-step mean of
+      ‖x_1 − x*‖² over all C(n, B) batches from x_0 − x* = the top eigenvector of Σ is
+      ≥ η²c s² = (1 + δ)² > 1 (the derivation's step); at η = (1 − δ)η_s nothing is claimed.
+    """
+    from itertools import combinations
+
+    import theory
+    from numerics import GD, run
+    from numerics.sharpness import non_uniformity, top_eigenvalue
+    from numerics.torch_model import TorchModel
+
+    n, d, B, delta, K = 6, 8, 2, 0.04, 100
+    g = torch.Generator().manual_seed(5)
+    X = torch.randn(n, d, generator=g, dtype=torch.float64)
+    y = torch.randn(n, 1, generator=g, dtype=torch.float64)
+    net = torch.nn.Linear(d, 1, bias=False).double()
+    model = TorchModel(net, torch.nn.functional.mse_loss, X, y)
+    x_star = (torch.linalg.pinv(X) @ y).T                  # (1, d): interpolates every sample
+    assert float(model.loss(x_star)[0]) <= 1e-28
+    v0 = torch.randn(1, d, generator=g, dtype=torch.float64)
+    est = top_eigenvalue(lambda u: model.hvp(x_star, u), v0, rtol=1e-12)
+    lam, u = float(est.value[0]), est.vector
+    gd = theory.get("stability.gd_threshold")
+    thr = float(gd.numeric(np, part="threshold")(lambda_max=lam))
+    holds = gd.numeric(np)
+    eps = 1e-6
+    for f, stable in ((1 - delta, True), (1 + delta, False)):
+        assert bool(holds(lambda_max=lam, eta=f * thr)) is stable
+        tr = run(model, GD(f * thr), x_star + eps * u, K, record=())
+        growth = float((tr.x - x_star).norm()) / eps
+        assert (growth < 1.0) if stable else (growth > 10.0), (f, growth)
+
+    nu = non_uniformity(lambda w: model.per_sample_hvp(x_star, w), v0, rtol=1e-12,
+                        per_sample_apply=lambda w: model.per_sample_hvp(x_star, w))
+    s = math.sqrt(float(nu.value[0]))
+    bound = theory.get("stability.sgd_threshold").numeric(np, part="necessary_nonuniformity")
+    # the bound is ∝ 1/η: the step η_s at which s meets it, then (1 + δ)η_s
+    eta_s = float(bound(eta=1.0, n=float(n), B=float(B))) / s
+    eta = (1 + delta) * eta_s
+    assert s > float(bound(eta=eta, n=float(n), B=float(B)))     # the bound is violated
+    batches = torch.tensor(list(combinations(range(n), B)))     # all C(n, B), equally likely
+    x0 = x_star + nu.vector                                     # unit offset along Σ's top
+    x1 = x0 - eta * model.batch_grad(x0.repeat(len(batches), 1), batches)
+    second_moment = float(((x1 - x_star) ** 2).sum(1).mean())
+    # ≥ (1 + δ)² up to the rounding of 15 batch steps of size O(η·λ) (≤ 1e-12 here)
+    assert second_moment >= (1 + delta) ** 2 - 1e-12, (second_moment, eta, thr)
