@@ -22,6 +22,24 @@ EPS = float(np.finfo(np.float64).eps)
 R, P = 3, 40
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """One intra-op torch thread while these tests run (when torch is installed): the
+    40 x 40 products are tiny, and on a shared 2-core machine torch's spinning worker threads
+    make each ~100 times slower."""
+    import importlib.util  # noqa: PLC0415
+
+    if importlib.util.find_spec("torch") is None:
+        yield
+        return
+    import torch  # noqa: PLC0415
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 class _Drifting:
     """A quadratic whose Hessian (R, p, p) is set from outside: hvp(x, v) = H v per replica."""
 
