@@ -346,3 +346,26 @@ def test_gd_and_sgd_thresholds_of_theory_hold_on_a_torch_model(torch) -> None:
     second_moment = float(((x1 - x_star) ** 2).sum(1).mean())
     # ≥ (1 + δ)² up to the rounding of 15 batch steps of size O(η·λ) (≤ 1e-12 here)
     assert second_moment >= (1 + delta) ** 2 - 1e-12, (second_moment, eta, thr)
+
+
+def test_sharpness_tracked_during_training_of_a_torch_model(torch, problem) -> None:
+    """SharpnessTracker as a record of numerics.run on a TorchModel: a record is λ_max of
+    the exact Hessian at that iterate, within the stopping rule's bound (module docstring of
+    tests/numerics/test_tracking.py)."""
+    from numerics import GD, run
+    from numerics.tracking import SharpnessTracker
+
+    model = _model(torch, problem, "mse", "mean")
+    ref = _losses(torch, *problem[1:])[("mse", "mean")]
+    rtol = 1e-8
+    tracker = SharpnessTracker(rtol=rtol, maxiter=P, seed=0)
+    tr = run(model, GD(0.5), _points(torch, model, seed=9), 40,
+             record={"sharpness": tracker, "x": lambda m, x: x}, record_every=20)
+    assert tr.records["sharpness"].shape == (3, R) and tracker.unconverged == [0, 0, 0]
+    # the start (a cold Lanczos) and the last record (warm-started twice)
+    for k in (0, 2):
+        for r in range(R):
+            lam = torch.linalg.eigvalsh(torch.autograd.functional.hessian(ref, tr.records["x"][k, r]))
+            got = float(tr.records["sharpness"][k, r])
+            scale = float(lam.abs().max())
+            assert -_tol(scale) <= float(lam[-1]) - got <= rtol * abs(got) + _tol(scale)
