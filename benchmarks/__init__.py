@@ -18,6 +18,9 @@ same on a laptop and on a loaded shared server:
    formula by hand.
 5. Scaling — time and peak memory as R, d and n double: fitted exponents against the
    expected ones.
+6. Curvature against the peers — a PyTorch MLP on the digits: top eigenvalue and trace by
+   implreg, curvlinops and hessian-eigenthings (HVPs, wall time, agreement;
+   :mod:`benchmarks.curvature`).
 
 Benchmarks are never timed assertions in the test suite; ``tests/benchmarks`` runs the
 ``tiny`` configuration once to keep the code working.
@@ -92,7 +95,7 @@ def run_suite(config: str = "full", *, skip_verify: bool = False, sections: Sequ
         Do not time the whole ``implreg verify``.
     sections
         Run only these sections (``engine``, ``two_layer``, ``sharpness``, ``symbolic``,
-        ``scaling``); all by default.
+        ``scaling``, ``curvature``); all by default.
     progress
         Called with a short description before each section.
     """
@@ -143,6 +146,11 @@ def run_suite(config: str = "full", *, skip_verify: bool = False, sections: Sequ
         say("scaling")
         rows += bench_engine_scaling(cfg["engine"], cfg["scale_R"])
         rows += bench_two_layer_scaling(cfg["models"])
+    if "curvature" in want:
+        say("curvature against curvlinops and hessian-eigenthings")
+        from benchmarks.curvature import bench_curvature  # noqa: PLC0415
+
+        rows += bench_curvature(tiny=config == "tiny")
     return {"machine": machine_info(), "config": config, "rows": [r.to_dict() for r in rows],
             "seconds": time.perf_counter() - t0}
 
@@ -194,7 +202,7 @@ def to_markdown(report: dict[str, Any]) -> str:
 
 
 #: The sections of the suite, in the order they run.
-SECTIONS = ("engine", "two_layer", "sharpness", "symbolic", "scaling")
+SECTIONS = ("engine", "two_layer", "sharpness", "symbolic", "scaling", "curvature")
 
 
 def _section(text: str) -> str:

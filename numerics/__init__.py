@@ -58,6 +58,9 @@ _LAZY = {
     "classification": ("LogisticRegression", "separable_data", "max_margin"),
     "mlp": ("MLP",),
     "data": ("load_digits", "corrupt_labels"),
+    "tracking": ("SharpnessTracker",),
+    # imports torch only when a TorchModel is built
+    "torch_model": ("TorchModel",),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
 

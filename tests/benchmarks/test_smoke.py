@@ -17,7 +17,8 @@ def test_tiny_suite_reports_every_section(tmp_path, capsys) -> None:
     report = json.loads(path.read_text())
     sections = {r["section"] for r in report["rows"]}
     assert {"0 machine", "1 replica engine", "2 two-layer", "3 sharpness", "4 symbolic",
-            "5 scaling"} <= sections
+            "5 scaling", "6 curvature"} <= sections
+    _check_curvature_rows([r for r in report["rows"] if r["section"] == "6 curvature"])
     names = " ".join(r["name"] for r in report["rows"])
     for needle in ("per-replica loop", "bandwidth roofline", "PyTorch", "matmul rate",
                    "HVP cost", "Lanczos ÷ eigsh", "Hutch++", "import theory", "implreg list",
@@ -25,6 +26,23 @@ def test_tiny_suite_reports_every_section(tmp_path, capsys) -> None:
         assert needle in names, needle
     assert report["machine"]["nproc"] >= 1
     assert "implreg benchmarks (tiny)" in capsys.readouterr().out
+
+
+def _check_curvature_rows(rows: list) -> None:
+    """Section 6 compares with each peer that is installed and says which are not."""
+    import importlib.util  # noqa: PLC0415
+
+    text = " ".join(r["name"] + " " + r["detail"] for r in rows)
+    if importlib.util.find_spec("torch") is None:
+        assert "skipped: PyTorch is not installed" in text
+        return
+    assert "implreg top eigenvalue" in text
+    for name, module in (("curvlinops", "curvlinops"), ("hessian-eigenthings", "hessian_eigenthings")):
+        if importlib.util.find_spec(module) is None:
+            assert f"{name}" in text and "skipped: not installed" in text
+            continue
+        agree = [r for r in rows if r["name"] == f"top eigenvalue: |implreg − {name}| / {name}"]
+        assert agree and agree[0]["ok"], agree   # the same λ_max to 1e-8 relative
 
 
 def test_bad_config_and_section_are_clear_errors(tmp_path) -> None:
