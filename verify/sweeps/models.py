@@ -9,7 +9,10 @@ A cell compiles a worked model with an interpolating minimum :math:`\theta^*` (e
 drawn without replacement, step ``η``) with the replica engine, and records the empirical
 growth rate of the second moment of the deviation,
 
-.. math:: \hat\rho = \frac1h \log\frac{\frac1R\sum_{r=1}^R\|P(\theta_h^{(r)} - \theta^*)\|^2}{\|\delta_0\|^2},
+.. math::
+
+    \hat\rho = \frac1h \log\frac{\frac1R\sum_{r=1}^R\|P(\theta_h^{(r)} - \theta^*)\|^2}
+                              {\|\delta_0\|^2},
 
 next to the derived thresholds read from the model's Results through
 :meth:`theory.Result.numeric`: the exact mean-square threshold :math:`\eta^*(B)` of
@@ -30,24 +33,27 @@ that of the range, which this sweep measures.
 Linear regime
 -------------
 The neglected term of a step is :math:`\frac\eta2\nabla^3\ell_\mathcal B(\theta^*)[\delta,
-\delta]`, against the kept :math:`\eta H_\mathcal B\delta`: relative size at most
-:math:`\nu = M\|\delta\|/(2\lambda_{\min}^+)`, and per step the relative error on
-:math:`\|\delta\|` is at most :math:`\eta M\|\delta\|/(2\sigma)` with :math:`\sigma` the
-smallest singular value of the step's linear map on the range. Here
+\delta]` (plus higher orders), against the kept :math:`\eta H_\mathcal B\delta`. With
 :math:`M = \max_i\|\nabla^3\ell_i(\theta^*)\|_F` (derived with SymPy from the model's loss;
-it bounds every batch's third derivative by convexity of the norm), and the sweep reports
-:math:`\nu = M\|\delta\|/\lambda_{\max}` (the brief's "|∇³L|·‖δθ‖/λ"). The start is
-:math:`r_0 = \nu_0\lambda_{\max}/M` (axis ``start`` = :math:`\nu_0`) and a replica leaves the
-linear regime when :math:`\|\theta - \theta^*\| > r_\mathrm{lin} = \nu_{\max}\lambda_{\max}/M`
-(axis ``linear_limit`` = :math:`\nu_{\max}`): the rate is read at the last step ``horizon``
+by convexity of the norm it bounds every batch's third derivative), the neglected term has
+norm at most :math:`\frac\eta2M\|\delta\|^2`, so the relative nonlinearity is measured as
+
+.. math:: \nu = M\|\delta\|/\lambda_{\max},
+
+and one step's relative error on :math:`\|\delta\|` is at most
+:math:`\eta\lambda_{\max}\nu/(2\sigma)`, :math:`\sigma` the smallest singular value of the
+step's linear map on the range. The start has :math:`\nu_0` (axis ``start``;
+:math:`\|\delta_0\| = r_0 = \nu_0\lambda_{\max}/M`) and a replica has left the linear regime
+when :math:`\nu > \nu_{\max}` (axis ``linear_limit``; :math:`\|\theta - \theta^*\| >
+r_\mathrm{lin} = \nu_{\max}\lambda_{\max}/M`): the rate is read at the last step ``horizon``
 before the first replica of the cell leaves it (so :math:`h \le T`; ``linear`` says whether
-every replica stayed in it for all T steps). The engine's divergence bound is :math:`\|\theta^*\| + r_\mathrm{lin}`
-(past it a replica has certainly left the regime): such replicas are frozen and flagged
-(``diverged_fraction``) instead of running on to overflow. With the defaults
-(:math:`\nu_0 = 10^{-8}`, :math:`\nu_{\max} = 10^{-4}`) the per-step relative error is at
-most :math:`\eta\lambda_{\max}\cdot10^{-4}/(2\sigma)`, far below the rates the plot
-resolves, and a growing cell has :math:`10^8` of headroom in :math:`\|\delta\|^2` before
-its horizon ends.
+every replica stayed in it for all T steps; ``nonlinearity`` is the largest ν up to
+:math:`h`). The engine's divergence bound is :math:`\|\theta^*\| + r_\mathrm{lin}` (past it
+a replica has certainly left the regime): such replicas are frozen and flagged
+(``diverged_fraction``) instead of running on to overflow. At the defaults
+(:math:`\nu_0 = 10^{-8}`, :math:`\nu_{\max} = 10^{-4}`) a step's relative error is at most
+:math:`\eta\lambda_{\max}\cdot10^{-4}/(2\sigma)`, far below the rates the plot resolves, and
+a growing cell has a factor :math:`10^8` in :math:`\|\delta\|^2` before its horizon ends.
 
 Rounding: each step rounds :math:`\theta` to about :math:`u\|\theta^*\|`
 (:math:`u = 2^{-53}`), so :math:`\|P\delta\|^2` cannot decay far below
@@ -169,7 +175,10 @@ def thresholds(name: str, batch: int) -> dict[str, float]:
     feasible({"model": name, "batch": batch}, 0)
     sgd = _sgd_result(name, batch)
     gd = theory.get(_worked(name).id("gd_threshold"))
-    ev = lambda r, part=None: float(np.asarray(r.numeric(np, part=part)()))  # noqa: E731
+
+    def ev(r: Any, part: str | None = None) -> float:
+        return float(np.asarray(r.numeric(np, part=part)()))
+
     return {"eta_star": ev(sgd), "eta_sufficient": ev(sgd, "sufficient_threshold"),
             "sharpness": ev(sgd, "sharpness"), "nonuniformity": ev(sgd, "non_uniformity"),
             "batch_factor": ev(sgd, "batch_factor"), "eta_gd": ev(gd),
@@ -215,6 +224,16 @@ def _compiled(name: str, backend: str) -> Any:
 def model_stability_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
     """One (model, η, B) cell: SGD on the compiled model from θ* + δ₀; see the module
     docstring.
+
+    Returns
+    -------
+    dict
+        ``growth_rate`` (ρ̂ per step), ``horizon`` (h, the steps it is read over), ``ended``
+        (``"T"``, ``"linear regime"`` or ``"rounding"``), ``linear``, ``nonlinearity`` (the
+        largest ν up to h), ``radius`` (r₀), ``third_derivative`` (M), ``diverged_fraction``,
+        ``stable`` (ρ̂ < 0 and no replica flagged), ``n``, and the derived
+        :func:`thresholds` (``eta_star``, ``eta_sufficient``, ``sharpness``,
+        ``nonuniformity``, ``batch_factor``, ``eta_gd``, ``lambda_max``).
 
     Raises
     ------
@@ -317,15 +336,18 @@ def plot_model_stability(rows: list[dict[str, Any]], sweep: Sweep) -> Any:
     lo = min(float(rates.min()), -1e-12) if rates.size else -1.0
     hi = max(float(rates.max()), 1e-12) if rates.size else 1.0
     norm = TwoSlopeNorm(0.0, lo, hi)
-    fig, axes = plt.subplots(len(models), 1, figsize=(9, 1.2 + 1.55 * len(models) * max(len(batches), 2) / 2 + 1.6),
+    height = 2.8 + 1.55 * len(models) * max(len(batches), 2) / 2  # titles, legend + panels
+    fig, axes = plt.subplots(len(models), 1, figsize=(9, height),
                              sharex=True, layout="constrained", squeeze=False)
     ex, yb = _edges(etas), np.arange(len(batches) + 1) - 0.5
     y = np.arange(len(batches))
     styles = {"eta_star": ("k", "--", 2.0, r"$\eta^*(B)$: exact mean-square threshold "
                            "(models.NAME.sgd_threshold): E‖Pδ‖² decays left, grows right"),
-              "eta_sufficient": ("limegreen", ":", 2.0, "sufficient threshold λ_max{(I−ηH)² + η²c_BΣ} ≤ 1 "
+              "eta_sufficient": ("limegreen", ":", 2.0,
+                                 "sufficient threshold λ_max{(I−ηH)² + η²c_BΣ} ≤ 1 "
                                  "(sgd_threshold part): stable to its left"),
-              "eta_gd": ("m", "-.", 1.6, r"GD threshold $2/\lambda_{\max}$ (models.NAME.gd_threshold): "
+              "eta_gd": ("m", "-.", 1.6,
+                         r"GD threshold $2/\lambda_{\max}$ (models.NAME.gd_threshold): "
                          "exact at B = n")}
     where = models[0] if len(models) == 1 else "NAME"
     styles = {k: (c, ls, lw, lab.replace("NAME", where)) for k, (c, ls, lw, lab) in styles.items()}
@@ -373,8 +395,8 @@ def plot_model_stability(rows: list[dict[str, Any]], sweep: Sweep) -> Any:
     handles = [plt.Line2D([], [], color=c, ls=ls, lw=lw, label=lab)
                for c, ls, lw, lab in styles.values()]
     handles += [plt.Line2D([], [], ls="none", marker="o", color="k", ms=3,
-                           label="stable: the replicas' mean of ‖Pδ‖² decays (read over T steps, or until it "
-                                 "reaches the rounding level)"),
+                           label="stable: the replicas' mean of ‖Pδ‖² decays (read over T "
+                                 "steps, or until it reaches the rounding level)"),
                 plt.Line2D([], [], ls="none", marker="x", color="0.25", ms=4,
                            label="a replica left the linear regime (M‖δ‖/λ_max > linear_limit) "
                                  "before T: rate read over the steps before"),
@@ -382,8 +404,8 @@ def plot_model_stability(rows: list[dict[str, Any]], sweep: Sweep) -> Any:
                                                     "linear regime at T")]
     fig.suptitle("SGD at the interpolating minimum θ* of a symbolic model: empirical growth of "
                  "E‖P(θ − θ*)‖² against derived thresholds\n"
-                 f"compiled from theory.Model results; R = {R} replicas from θ* + δ₀ on range ∇²L(θ*), "
-                 f"T = {T} steps, seed {seed}", fontsize=10)
+                 f"compiled from theory.Model results; R = {R} replicas from θ* + δ₀ on "
+                 f"range ∇²L(θ*), T = {T} steps, seed {seed}", fontsize=10)
     fig.legend(handles=handles, loc="outside lower center", fontsize=8, ncols=1, frameon=False)
     return fig
 
