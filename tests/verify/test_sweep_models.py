@@ -113,15 +113,25 @@ def test_growth_rate_changes_sign_across_eta_star(side: int) -> None:
         assert rec["stable"]
 
 
-def test_teeth_a_wrong_threshold_side_is_caught() -> None:
-    """The sign test has teeth: at 1.1η* the rate is above the 'below' bound's ceiling (a
-    simulation that ignored η, or ran GD at B = 2, would read negative there too)."""
+def test_full_batch_decays_at_most_at_the_gd_rate() -> None:
+    r"""At B = n = 2 the same step 1.1η*(1) decays, where B = 1 grows (previous test): the
+    batch matters as the thresholds say (η*(2) = 2/λ_max = 2/5 > 1.1·2/9). GD is
+    deterministic: δ ← (I − ηH)δ + e_t with H = (g_1g_1ᵀ + g_2g_2ᵀ)/2 (eigenvalues on its
+    range from the hand gradients), ‖(I − ηH)P‖ = ρ = max_j|1 − ηλ_j| < 1, and e_t the
+    rounding (at most 10u‖θ*‖ a step, as above) plus the third-order term (at most
+    ηM r₀²/2). So ‖Pδ_h‖ ≤ ρ^h r₀ + (10u‖θ*‖ + ηMr₀²/2)/(1 − ρ) for every replica and
+    every h, whatever ended the horizon."""
     g = _hand_gradients()
-    eta_star = 2 / np.sum(g[0] ** 2)
-    above = model_stability_cell({**BASE, "eta": 1.1 * eta_star}, seed=3)
-    gd = model_stability_cell({**BASE, "eta": 1.1 * eta_star, "batch": 2}, seed=3)
-    assert above["growth_rate"] > 0 > gd["growth_rate"]  # B = 2's threshold is 2/5 > 1.1η*
-    assert gd["eta_star"] == pytest.approx(0.4, rel=1e-12)  # 2/λ_max, λ_max = 5
+    lam = np.linalg.eigvalsh((np.outer(g[0], g[0]) + np.outer(g[1], g[1])) / 2)
+    lam = lam[lam > 1e-9 * lam[-1]]  # the range: two eigenvalues, the others are 0
+    eta = 1.1 * 2 / np.sum(g[0] ** 2)
+    rec = model_stability_cell({**BASE, "eta": eta, "batch": 2}, seed=3)
+    assert rec["eta_star"] == pytest.approx(2 / lam[-1], rel=1e-12)  # GD's 2/λ_max
+    rho = float(np.max(np.abs(1 - eta * lam)))
+    h, r0, M = rec["horizon"], rec["radius"], rec["third_derivative"]
+    add = (10 * 2.0**-53 * 1.5 + eta * M * r0**2 / 2) / (1 - rho)
+    bound = 2 * math.log(rho**h + add / r0) / h
+    assert rec["growth_rate"] <= bound < 0 and rec["stable"]
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -177,6 +187,16 @@ def test_cli_tiny_grid_runs_and_plots(capsys, tmp_path) -> None:
     assert main(["sweep", "model_sgd_stability", "--plot", "--out", str(tmp_path), *grid]) == 0
     png = tmp_path / "model_sgd_stability.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from verify.sweeps.models import SWEEP, plot_model_stability
+
+    fig = plot_model_stability(rows, SWEEP)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("models.diagonal2.sgd_threshold" in t for t in labels)
+    assert any("models.diagonal2.gd_threshold" in t for t in labels)
+    assert fig.axes[0].get_title(loc="left").startswith("diagonal2: n = 2 samples")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
 
 
 def test_cell_is_the_same_on_array_api_strict() -> None:
