@@ -152,6 +152,8 @@ def no_work(monkeypatch):
     (["batch=3"], r"grid cells with model='linear2', batch=3, seed=0 cannot run: batch must "
                   r"be in \[1, n=2\] \(the samples of model 'linear2'\); got 3"),
     (["start=1e-3"], r"grid axis 'start' .* must be < linear_limit"),
+    (["start=1e-11"], r"grid axis 'start' .* must be a float in \[1e-10, linear_limit\); "
+                      r"got 1e-11"),
 ])
 def test_cli_bad_grid_is_one_line_and_exit_2(capsys, tmp_path, no_work, items, match) -> None:
     grid = [a for it in items for a in ("--grid", it)]
@@ -209,3 +211,11 @@ def test_cell_is_the_same_on_array_api_strict() -> None:
     b = model_stability_cell({**p, "backend": "array_api_strict"}, seed=1)
     assert b["growth_rate"] == pytest.approx(a["growth_rate"], rel=1e-10)
     assert (a["ended"], a["horizon"]) == (b["ended"], b["horizon"])
+
+
+def test_start_at_the_rounding_level_is_refused() -> None:
+    """Called directly (past the axis' bound), a start whose ‖δ₀‖ is within 10 of the
+    rounding level is refused rather than read as a decay."""
+    with pytest.raises(ValueError, match=r"start=1e-13 puts ‖δ₀‖ = .* within a factor 10 of "
+                                         r"the rounding level .* of model 'diagonal2'"):
+        model_stability_cell({**BASE, "eta": 0.1, "start": 1e-13}, seed=0)

@@ -238,7 +238,8 @@ def model_stability_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
     Raises
     ------
     ValueError
-        ``batch`` outside ``[1, n]``; ``start`` not below ``linear_limit``.
+        ``batch`` outside ``[1, n]``; ``start`` not below ``linear_limit``, or so small that
+        ‖δ₀‖ is near the rounding level.
     """
     import numpy as np  # noqa: PLC0415
 
@@ -257,6 +258,10 @@ def model_stability_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
     scale = lam / M if M > 0 else 1.0  # M = 0: a quadratic loss, linear everywhere
     r0 = nu0 * scale
     r_lin = nu_max * scale if M > 0 else math.inf
+    floor = (1e3 * _U * float(np.linalg.norm(geo["theta"]))) ** 2  # rounding level of ‖Pδ‖²
+    if r0**2 <= 100 * floor:
+        raise ValueError(f"start={nu0!r} puts ‖δ₀‖ = {r0:.3g} within a factor 10 of the rounding "
+                         f"level {math.sqrt(floor):.3g} of model {name!r}; raise start")
     model = _compiled(name, backend)
     theta = xp.asarray(geo["theta"], dtype=xp.float64)
     P = xp.asarray(geo["P"], dtype=xp.float64)
@@ -278,7 +283,7 @@ def model_stability_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
     first = np.where(out.any(axis=0), out.argmax(axis=0), T + 1)
     first = np.where(div_at >= 0, np.minimum(first, div_at), first)
     mean2 = np.mean(dev2, axis=1)
-    low = mean2 < (1e3 * _U * float(np.linalg.norm(geo["theta"]))) ** 2
+    low = mean2 < floor
     ends = {"T": T, "linear regime": int(first.min()) - 1,
             "rounding": int(low.argmax()) - 1 if low.any() else T + 1}
     ended = min(ends, key=lambda k: (ends[k], k != "T"))
@@ -428,7 +433,9 @@ SWEEP = register(Sweep(
         "batch": Axis(int, (1, 2), ge=1, doc="batch size B, drawn without replacement, ≤ n"),
         "steps": Axis(int, 200, ge=1, le=10_000, doc="SGD steps T"),
         "replicas": Axis(int, 128, ge=1, doc="trajectories R per cell"),
-        "start": Axis(float, 1e-8, gt=0, lt="linear_limit",
+        # ≥ 1e-10: with λ_max/M ≥ 0.1 (the worked models) ‖δ₀‖ ≥ 1e-11, far above the
+        # rounding level 1e3·u‖θ*‖ ≈ 2e-13 at which the rate is no longer read.
+        "start": Axis(float, 1e-8, ge=1e-10, lt="linear_limit",
                       doc="M‖δ₀‖/λ_max, the start's relative nonlinearity"),
         "linear_limit": Axis(float, 1e-4, gt=0, le=0.1,
                              doc="M‖δ‖/λ_max beyond which a run has left the linear regime"),
