@@ -609,7 +609,7 @@ def parse_grid(items: Sequence[str], sweep: Sweep) -> tuple[dict[str, tuple[Any,
 
 # ----------------------------------------------------------------------------- registry
 _SWEEPS: dict[str, Sweep] = {}
-_SHIPPED = ("verify.sweeps.stability", "verify.sweeps.two_layer")
+_SHIPPED = ("verify.sweeps.stability", "verify.sweeps.two_layer", "verify.sweeps.models")
 _loaded = False
 
 
