@@ -68,7 +68,7 @@ from theory._registry import TOPIC_MODULES, result, validate_id
 from theory._result import Result, Step
 from theory._symbols import sym
 
-__all__ = ["Model", "CLAIMS", "worked", "matrix_symbols"]
+__all__ = ["Model", "CLAIMS", "NEEDS", "WORKED", "worked", "matrix_symbols"]
 
 #: The claims a model derives, in order (``gauss_newton`` only for a model given as ``f``;
 #: ``gd_threshold`` only with a minimum and an explicit data set).
@@ -473,6 +473,17 @@ class Model:
             self._results[claim] = getattr(self, "_r_" + claim)()
         return self._results[claim]
 
+    def with_batch(self, batch: int) -> "Model":
+        """The same model with ``sgd_threshold`` for batch ``batch`` (``self`` if unchanged);
+        only that claim depends on the batch."""
+        if batch == self.batch:
+            return self
+        given = ({"model": self.f, "target": self.target} if self.f is not None
+                 else {"loss": self.ell})
+        return Model(self.name, params=self.params, data=self.data, topic=self.topic,
+                     minimum=self.minimum, dataset=self.dataset, batch=batch,
+                     title=self.title, **given)
+
     def results(self) -> dict[str, Result]:
         """Every claim's :class:`~theory.Result`, by claim."""
         return {c: self.result(c) for c in self.claims}
@@ -773,6 +784,10 @@ def _linear2() -> Model:
                  title="two-layer linear net f(x) = vᵀWx (W 2×2, v ∈ R²)",
                  minimum={W: W_star, v: v_star},
                  dataset={xs[0]: [r[0] for r in x_rows], xs[1]: [r[1] for r in x_rows], y: ys})
+
+
+#: The package's worked models (:func:`worked`), registered under the ``models`` topic.
+WORKED = ("toy", "diagonal2", "diagonal3", "linear2")
 
 
 @cache

@@ -629,9 +629,9 @@ def register_checks(model: Any, *, examples: int = 5) -> list[str]:
 
 
 def _register_worked() -> None:
-    from theory.models import worked  # noqa: PLC0415
+    from theory.models import WORKED, worked  # noqa: PLC0415
 
-    for name in ("toy", "diagonal2", "diagonal3", "linear2"):
+    for name in WORKED:
         register_checks(worked(name))
 
 

@@ -92,9 +92,9 @@ _U = 2.0**-53
 def model_with_batch(model: Any, batch: int) -> Any:
     r"""``model`` (a :class:`theory.Model`) with ``sgd_threshold`` for batch ``batch``.
 
-    The same per-sample loss (or model and target), parameters, data, minimum and data set,
-    through :class:`theory.Model`'s public constructor; ``model`` itself when its batch is
-    already ``batch``. Only ``sgd_threshold`` depends on the batch.
+    :meth:`theory.Model.with_batch`: the same per-sample loss (or model and target),
+    parameters, data, minimum and data set; ``model`` itself when its batch is already
+    ``batch``. Only ``sgd_threshold`` depends on the batch.
 
     Raises
     ------
@@ -107,14 +107,7 @@ def model_with_batch(model: Any, batch: int) -> Any:
     >>> model_with_batch(worked("diagonal2"), 2).batch
     2
     """
-    if model.batch == batch:
-        return model
-    import theory  # noqa: PLC0415
-
-    given = dict(model=model.f, target=model.target) if model.f is not None else dict(loss=model.ell)
-    return theory.Model(model.name, params=model.params, data=model.data, topic=model.topic,
-                        minimum=model.minimum, dataset=model.dataset, batch=batch,
-                        title=model.title, **given)
+    return model.with_batch(batch)
 
 
 @cache
