@@ -65,7 +65,8 @@ from verify.outcome import Outcome
 from verify.registry import check
 from verify.strategies import host_rng, seeds
 
-__all__ = ["register_checks", "DELTA", "STEPS"]
+__all__ = ["register_checks", "threshold_outcomes", "sgd_threshold_outcomes", "pac_bayes_outcomes",
+           "DELTA", "STEPS"]
 
 EPS = tol.EPS64
 H_REL = EPS ** (1 / 3)
