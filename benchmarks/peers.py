@@ -18,8 +18,8 @@ on a shared machine hits all of them:
   ``R`` replicas: JAX ``jit(lax.scan(vmap(grad(loss))))``, PyTorch eager autograd and
   ``torch.compile`` of the step.
 
-Every row is ``implreg ÷ peer`` as a ratio of rates (> 1: implreg is faster). JIT
-compilation is timed separately (first call minus a steady call) and not included in the
+Every row is ``implreg ÷ peer`` as a ratio of rates (> 1: implreg is faster). A contender
+slower than :data:`SLOW` seconds a call is timed once. JIT compilation is timed separately (first call minus a steady call) and not included in the
 ratios. A peer whose library is absent is skipped with one line saying how to install it
 (``pip install 'implreg[bench]'``).
 """
@@ -62,17 +62,27 @@ def _steps(cfg: PeerConfig, R: int) -> int:
     return int(min(500, max(5, cfg.work // R)))
 
 
+#: A contender whose warm-up call takes longer than this (seconds) is not called again: its
+#: warm-up, a steady call (compilation is triggered before), is its time.
+SLOW = 5.0
+
+
 def interleaved(contenders: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
-    """Best seconds per call of each contender, timed in turn ``repeat`` times (after one
-    warm-up call each, which also triggers JIT compilation)."""
+    """Best seconds per call of each contender, timed in turn ``repeat`` times after one
+    warm-up call each (a contender slower than :data:`SLOW` is timed once, at its warm-up)."""
     repeat = max(1, min(repeat, _util.MAX_REPEAT))
-    for fn in contenders.values():
+    best = {}
+    for k, fn in contenders.items():
+        t = time.perf_counter()
         fn()
-    best = {k: math.inf for k in contenders}
+        best[k] = time.perf_counter() - t
+    fast = [k for k in contenders if best[k] <= SLOW]
+    for k in fast:
+        best[k] = math.inf
     for _ in range(repeat):
-        for k, fn in contenders.items():
+        for k in fast:
             t = time.perf_counter()
-            fn()
+            contenders[k]()
             best[k] = min(best[k], time.perf_counter() - t)
     return best
 
