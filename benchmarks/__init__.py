@@ -18,7 +18,12 @@ same on a laptop and on a loaded shared server:
    formula by hand.
 5. Scaling — time and peak memory as R, d and n double: fitted exponents against the
    expected ones.
-6. Curvature against the peers — a PyTorch MLP on the digits: top eigenvalue and trace by
+6. Peers (:mod:`benchmarks.peers`) — the replica engine and two-layer GD against the same
+   programs in JAX (jit + vmap + lax.scan; exact without-replacement and with-replacement
+   sampling, labelled) and PyTorch (eager and ``torch.compile``), timed interleaved in one
+   run, compile times apart; each peer is skipped with a message when its library is absent
+   (``pip install 'implreg[bench]'``).
+7. Curvature against the peers — a PyTorch MLP on the digits: top eigenvalue and trace by
    implreg, curvlinops and hessian-eigenthings (HVPs, wall time, agreement;
    :mod:`benchmarks.curvature`).
 
@@ -44,20 +49,26 @@ __all__ = ["CONFIGS", "run_suite", "render", "main", "build_parser"]
 def _configs() -> dict[str, dict[str, Any]]:
     from benchmarks.engine import EngineConfig  # noqa: PLC0415
     from benchmarks.models import ModelConfig  # noqa: PLC0415
+    from benchmarks.peers import PeerConfig  # noqa: PLC0415
 
     return {
         "full": {"engine": EngineConfig(), "models": ModelConfig(), "scale_R": 2500,
-                 "bandwidth_bytes": 2**28, "matmul": 1024},
+                 "bandwidth_bytes": 2**28, "matmul": 1024, "peers": PeerConfig()},
         "quick": {"engine": EngineConfig(replicas=(1, 100, 10_000), work=50_000,
                                          loop_replicas=100),
                   "models": ModelConfig(sizes=((4, 500, 50, 64), (4, 1000, 100, 128)),
                                         eig_p=200, trace_p=200, trace_reps=32),
-                  "scale_R": 1000, "bandwidth_bytes": 2**27, "matmul": 768},
+                  "scale_R": 1000, "bandwidth_bytes": 2**27, "matmul": 768,
+                  "peers": PeerConfig(replicas=(100, 10_000), work=50_000, float32=False,
+                                      two_layer=((4, 2000, 100, 256),), repeat=3)},
         "tiny": {"engine": EngineConfig(replicas=(1, 8), d=6, n=20, batch=2, work=200,
                                         loop_replicas=4, torch=False),
                  "models": ModelConfig(sizes=((2, 20, 3, 4),), eig_p=12, trace_p=12,
                                        trace_reps=4, scaling_base=(1, 10, 2, 3)),
-                 "scale_R": 4, "bandwidth_bytes": 2**20, "matmul": 64},
+                 "scale_R": 4, "bandwidth_bytes": 2**20, "matmul": 64,
+                 "peers": PeerConfig(replicas=(8,), d=6, n=20, batch=2, work=40, float32=False,
+                                     two_layer=((2, 20, 3, 4),), two_layer_steps=2, repeat=1,
+                                     compile=False)},
     }
 
 
@@ -95,7 +106,7 @@ def run_suite(config: str = "full", *, skip_verify: bool = False, sections: Sequ
         Do not time the whole ``implreg verify``.
     sections
         Run only these sections (``engine``, ``two_layer``, ``sharpness``, ``symbolic``,
-        ``scaling``, ``curvature``); all by default.
+        ``scaling``, ``curvature``, ``peers``); all by default.
     progress
         Called with a short description before each section.
     """
@@ -146,6 +157,11 @@ def run_suite(config: str = "full", *, skip_verify: bool = False, sections: Sequ
         say("scaling")
         rows += bench_engine_scaling(cfg["engine"], cfg["scale_R"])
         rows += bench_two_layer_scaling(cfg["models"])
+    if "peers" in want:
+        from benchmarks.peers import bench_peers  # noqa: PLC0415
+
+        say("peers (JAX, PyTorch)")
+        rows += bench_peers(cfg["peers"])
     if "curvature" in want:
         say("curvature against curvlinops and hessian-eigenthings")
         from benchmarks.curvature import bench_curvature  # noqa: PLC0415
@@ -202,7 +218,7 @@ def to_markdown(report: dict[str, Any]) -> str:
 
 
 #: The sections of the suite, in the order they run.
-SECTIONS = ("engine", "two_layer", "sharpness", "symbolic", "scaling", "curvature")
+SECTIONS = ("engine", "two_layer", "sharpness", "symbolic", "scaling", "peers", "curvature")
 
 
 def _section(text: str) -> str:

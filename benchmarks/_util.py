@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Row", "best_time", "copy_bandwidth", "matmul_rate", "peak_bytes", "fit_exponent",
-           "machine_info"]
+__all__ = ["Row", "best_time", "copy_bandwidth", "matmul_rate", "peak_bytes", "minor_faults",
+           "fresh_process", "fit_exponent", "machine_info"]
 
 
 @dataclass
@@ -117,6 +117,47 @@ def peak_bytes(fn: Callable[[], Any]) -> int:
     finally:
         tracemalloc.stop()
     return peak - base
+
+
+def minor_faults(fn: Callable[[], Any]) -> int:
+    """Minor page faults of this process while ``fn`` runs (``resource.getrusage``).
+
+    A minor fault is a page the allocator handed back to the operating system and then asked
+    for again: a step that allocates and frees large temporaries faults them in on every
+    call, a step that writes into reused buffers does not. ``0`` where ``resource`` is not
+    available (Windows).
+    """
+    try:
+        import resource  # noqa: PLC0415
+    except ImportError:
+        fn()
+        return 0
+    gc.collect()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    fn()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+def fresh_process(call: str) -> float | None:
+    """The value of ``call`` (a ``module:function(args)`` expression returning a number)
+    evaluated in a new Python process with this one's ``sys.path``; ``None`` if it fails.
+
+    Page-fault counts depend on what the allocator did before (glibc raises its mmap
+    threshold after the first large free), so they are measured in a process that has run
+    nothing else.
+    """
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    module, expr = call.split(":", 1)
+    code = f"import {module} as m; print(float(m.{expr}))"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env=env, timeout=600, check=True)
+        return float(out.stdout.strip().splitlines()[-1])
+    except (subprocess.SubprocessError, ValueError, IndexError, OSError):
+        return None
 
 
 def fit_exponent(sizes: list[float], values: list[float]) -> float:

@@ -1,4 +1,4 @@
-"""Section 6, curvature against the peers: one small PyTorch MLP on the digits, the top
+"""Section 7, curvature against the peers: one small PyTorch MLP on the digits, the top
 Hessian eigenvalue and the Hessian trace by implreg (``numerics.TorchModel`` +
 ``numerics.sharpness``), curvlinops and hessian-eigenthings, side by side.
 
@@ -32,7 +32,7 @@ from typing import Any
 
 from benchmarks._util import Row
 
-SECTION = "6 curvature"
+SECTION = "7 curvature"
 RTOL = 1e-8
 #: Independent Hutch++ estimates per library (implreg: one batched call with R = DRAWS).
 DRAWS = 8
@@ -171,7 +171,7 @@ PEERS = {"curvlinops": ("curvlinops", _curvlinops),
 
 
 def bench_curvature(tiny: bool = False) -> list[Row]:
-    """The rows of section 6 (``tiny``: a 6-unit net on 60 digits, for the smoke test)."""
+    """The rows of section 7 (``tiny``: a 6-unit net on 60 digits, for the smoke test)."""
     if importlib.util.find_spec("torch") is None:
         return [Row(SECTION, "curvature vs peers", None,
                     detail="skipped: PyTorch is not installed (pip install 'implreg[torch]')")]

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks._util import Row, best_time, fit_exponent, peak_bytes
+from benchmarks._util import Row, best_time, fit_exponent, fresh_process, minor_faults, peak_bytes
 
 SECTION = "1 replica engine"
 
@@ -100,6 +100,18 @@ def _run_peak(model: Any, R: int, d: int, B: int, eta: float, steps: int) -> int
     return peak_bytes(lambda: run(model, SGD(eta, batch=B), x0, steps, rng=0, record=()))
 
 
+def faults_per_step(R: int, d: int, n: int, B: int, eta: float, steps: int) -> float:
+    """Minor page faults per step of least-squares SGD, in a run after a first one (the
+    first touches the problem's pages; the second counts what every step re-faults)."""
+    from numerics import SGD, LeastSquares, run  # noqa: PLC0415
+
+    A, y = least_squares_problem(n, d)
+    model, x0 = LeastSquares(A, y), np.zeros((R, d))
+    go = lambda: run(model, SGD(eta, batch=B), x0, steps, rng=0, record=())  # noqa: E731
+    go()
+    return minor_faults(go) / steps
+
+
 def bench_engine(cfg: EngineConfig, bandwidth: float) -> list[Row]:
     from numerics import LeastSquares  # noqa: PLC0415
 
@@ -125,6 +137,20 @@ def bench_engine(cfg: EngineConfig, bandwidth: float) -> list[Row]:
                         ok=(frac >= 0.5) if big else None,
                         detail=f"{need:.0f} B/replica-step, copy {bandwidth / 1e9:.1f} GB/s",
                         raw={"bytes_per_replica_step": need, "bandwidth": bandwidth}))
+        if big:
+            f = fresh_process(f"benchmarks.engine:faults_per_step({R}, {d}, {cfg.n}, {B}, "
+                              f"{cfg.eta}, {steps})")
+            state = 8 * R * d
+            peak = _run_peak(ls, R, d, B, cfg.eta, min(steps, 20))
+            rows.append(Row(SECTION, f"least squares R={R}: minor page faults per step", f,
+                            unit="", target="(0 when a step allocates nothing large)",
+                            detail="fresh process, second run (resource.getrusage)",
+                            raw={"faults_per_step": f}))
+            rows.append(Row(SECTION, f"least squares R={R}: peak memory ÷ iterate", peak / state,
+                            target="≤ 2", ok=peak / state <= 2,
+                            detail=f"peak {peak / 2**20:.1f} MiB above x0, iterate "
+                                   f"{state / 2**20:.1f} MiB (tracemalloc)",
+                            raw={"peak": peak, "state": state}))
         t = _torch_rate(A, y, R, B, cfg.eta, steps) if cfg.torch else None
         if not cfg.torch:
             rows.append(Row(SECTION, f"least squares R={R}: ÷ batched PyTorch (CPU)", None,

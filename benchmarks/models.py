@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchmarks._util import Row, best_time, fit_exponent, peak_bytes
+from benchmarks._util import Row, best_time, fit_exponent, fresh_process, minor_faults, peak_bytes
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,16 @@ def _two_layer(R: int, n: int, d: int, m: int):
     return net, theta
 
 
+def faults_per_step(R: int, n: int, d: int, m: int, steps: int = 3) -> float:
+    """Minor page faults per full-batch GD step on the two-layer net, in a run after a first."""
+    from numerics import GD, run  # noqa: PLC0415
+
+    net, theta = _two_layer(R, n, d, m)
+    go = lambda: run(net, GD(0.01), theta, steps, record=())  # noqa: E731
+    go()
+    return minor_faults(go) / steps
+
+
 def bench_two_layer(cfg: ModelConfig, flops: float) -> list[Row]:
     try:
         import numerics.two_layer  # noqa: F401, PLC0415
@@ -56,6 +66,12 @@ def bench_two_layer(cfg: ModelConfig, flops: float) -> list[Row]:
                         ok=(rate / flops >= 0.5) if last else None,
                         detail=f"{rate / 1e9:.2f} vs {flops / 1e9:.1f} GFLOP/s",
                         raw={"seconds_per_step": t, "flop_rate": rate}))
+        if last:
+            f = fresh_process(f"benchmarks.models:faults_per_step({R}, {n}, {d}, {m})")
+            rows.append(Row("2 two-layer", f"GD step R={R} n={n} d={d} m={m}: minor page faults "
+                            "per step", f, unit="", target="(0 when a step allocates nothing large)",
+                            detail="fresh process, second run (resource.getrusage)",
+                            raw={"faults_per_step": f}))
         v = np.random.default_rng(1).standard_normal(theta.shape)
         tg = best_time(lambda: net.grad(theta), repeat=5)
         th = best_time(lambda: net.hvp(theta, v), repeat=5)

@@ -26,9 +26,10 @@ from numerics._validation import (
     check_symmetric,
     check_same_namespace,
 )
+from numerics.backend import is_host_numpy
 from numerics.protocols import Array, MinibatchModel, Model, RandomSource
 
-__all__ = ["GD", "SGD", "Rule", "apply_metric", "sample_batches"]
+__all__ = ["GD", "SGD", "Rule", "apply_metric", "descend", "sample_batches"]
 
 
 def apply_metric(g: Array, metric_inv: Array | None) -> Array:
@@ -59,6 +60,45 @@ def apply_metric(g: Array, metric_inv: Array | None) -> Array:
         return g * metric_inv
     xp = array_namespace(g, metric_inv)
     return g @ xp.matrix_transpose(metric_inv)
+
+
+def descend(x: Array, eta: float, g: Array) -> Array:
+    r""":math:`x - \eta g`, written into ``g`` when that is safe (NumPy, no temporaries).
+
+    The step of :class:`GD` and :class:`SGD`. On NumPy, when ``g`` is an array of its own
+    (not a view, not ``x``) of the shape and dtype of the result, the product and the
+    difference are written into ``g``: the same two roundings as ``x - eta * g``, so the
+    same bits, without the two ``(R, d)`` temporaries (whose pages a large step would fault
+    in again on every call). Otherwise, and on every other namespace, ``x - eta * g``.
+
+    Parameters
+    ----------
+    x
+        Iterates ``(R, d)``; never modified.
+    eta
+        Step size.
+    g
+        The (preconditioned) gradient the model returned for ``x``; on NumPy it may be
+        overwritten, so a model must return a fresh array, as every model of
+        :mod:`numerics` does.
+
+    Returns
+    -------
+    array
+        ``(R, d)``: the next iterate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> descend(np.ones((1, 2)), 0.5, np.array([[2.0, 4.0]]))
+    array([[ 0., -1.]])
+    """
+    xp = array_namespace(x, g)
+    if (is_host_numpy(xp) and g is not x and getattr(g, "base", x) is None
+            and g.shape == x.shape and g.dtype == x.dtype and g.flags.writeable):
+        xp.multiply(g, eta, out=g)
+        return xp.subtract(x, g, out=g)
+    return x - eta * g
 
 
 def sample_batches(rng: RandomSource, n: int, batch: int, replicas: int, *,
@@ -184,7 +224,7 @@ class GD(Rule):
 
     def step(self, model: Model, x: Array, state: Any,
              rng: RandomSource | None) -> tuple[Array, Any]:
-        return x - self.eta * apply_metric(model.grad(x), self._minv), state
+        return descend(x, self.eta, apply_metric(model.grad(x), self._minv)), state
 
 
 @dataclass(frozen=True)
@@ -248,4 +288,4 @@ class SGD(Rule):
              rng: RandomSource) -> tuple[Array, Any]:
         idx = sample_batches(rng, model.n, self.batch, x.shape[0], replace=self.replace)
         g = model.batch_grad(x, idx)
-        return x - self.eta * apply_metric(g, self._minv), state
+        return descend(x, self.eta, apply_metric(g, self._minv)), state

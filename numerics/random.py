@@ -167,7 +167,7 @@ class Generator:
         val1 = xp.zeros((k, *shape), dtype=xp.int64, **kw)
         zero = xp.zeros((), dtype=xp.int64, **kw)
         minus_one = xp.asarray(-1, dtype=xp.int64, **kw)
-        out = []
+        out = xp.empty((*shape, k), dtype=xp.int64, **kw)  # filled column by column
         J = self._native.staircase(n, k, shape)  # column i uniform on [i, n)
         for i in range(k):
             j = J[..., i]
@@ -180,13 +180,13 @@ class Generator:
                 vj = xp.where(sj > 0, sj - 1, j)
                 si = xp.sum(xp.where(p == i, v1, zero), axis=0)
                 vi1 = xp.where(si > 0, si, xp.full(shape, i + 1, dtype=xp.int64, **kw))
-            out.append(vj)  # position i takes the value at j ...
+            out[..., i] = vj  # position i takes the value at j ...
             if i + 1 < k:  # ... and position j the value at i (later steps read only j >= i+1)
                 if hit_j is not None:
                     pos[:i, ...] = xp.where(hit_j, minus_one, p)
                 pos[i, ...] = j
                 val1[i, ...] = vi1
-        return xp.stack(out, axis=-1)
+        return out
 
 
 def default_rng(seed: Any = None, xp: Any = None, device: Any = None) -> Generator:

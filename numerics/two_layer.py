@@ -59,6 +59,7 @@ from typing import Any
 
 from numbers import Integral
 
+from numerics.backend import is_host_numpy
 from numerics._validation import (
     NON_NEGATIVE,
     Array,
@@ -417,24 +418,103 @@ class TwoLayerReLU(_TwoLayer):
         n, d = X.shape
         super().__init__(m, d, scaling, xp, like=X)
         self.X, self.y, self.n = X, y, n
+        # The host-NumPy path writes activations into one reused buffer (_activations).
+        self._fast = is_host_numpy(xp)
+        self._work: dict[Any, Any] = {}
 
     def __repr__(self) -> str:
         return (f"TwoLayerReLU(n={self.n}, d={self.d}, m={self.m}, scaling={self.scaling!r}, "
                 f"namespace={self._name()})")
 
+    def _products(self, X: Any, W: Any) -> Any:
+        """``X Wᵀ`` for ``W`` ``(R, m, d)``: ``(R, n, m)``. On NumPy with shared inputs, one
+        GEMM ``X [W_1; …; W_R]ᵀ`` of shape ``(n, R·m)`` seen as ``(R, n, m)`` (R small
+        batched products with a broadcast operand run at a third of the GEMM rate)."""
+        xp = self.xp
+        if self._fast and X.ndim == 2:
+            R, n = W.shape[0], X.shape[0]
+            Z = X @ xp.matrix_transpose(xp.reshape(W, (R * self.m, self.d)))
+            return xp.permute_dims(xp.reshape(Z, (n, R, self.m)), (1, 0, 2))
+        return X @ xp.matrix_transpose(W)
+
     def _forward(self, theta: Any, X: Any, y: Any) -> tuple[Any, ...]:
         a, B = self.unpack(theta)
         xp = self.xp
-        Z = X @ xp.matrix_transpose(B)  # (R, n, m)
+        Z = self._products(X, B)  # (R, n, m)
         H = xp.maximum(Z, 0.0)
         D = xp.astype(Z > 0, Z.dtype)
-        r = self.s * (H @ a[..., None])[..., 0] - y  # (R, n)
+        r = self.s * (H @ xp.reshape(a, (*a.shape, 1)))[..., 0] - y  # (R, n)
         return a, B, H, D, r
+
+    def _activations(self, theta: Any, X: Any, y: Any) -> tuple[Any, Any, Any, Any]:
+        r"""``(a, buf, H, r)``: :meth:`_forward`'s ``a``, ``H = σ(X Bᵀ)`` and ``r``, with ``H``
+        in the model's work buffer ``buf``.
+
+        The host-NumPy path of :meth:`loss`, :meth:`grad` and :meth:`batch_grad`. For the
+        shared inputs (``X`` of shape ``(n, d)``) the pre-activations of all replicas are
+        one matrix product, :math:`X\,[B_1; \dots; B_R]^T` of shape ``(n, R·m)`` (one large
+        GEMM instead of R small ones), written into ``buf``; ``H`` is its ``(R, n, m)``
+        view. Minibatch rows ``(R, B, d)`` give ``buf`` of shape ``(R, B, m)``. The ReLU is
+        applied in place, so a step allocates no activation-sized temporary and faults no
+        pages in; the buffer (one per shape) is allocated once and overwritten by the next
+        call, so ``H`` is never returned to users and one model should not be evaluated
+        from two threads at once. ``Ha`` is a batched matrix-vector product on a reshaped
+        (not broadcast) ``a``, which NumPy hands to BLAS.
+
+        The results equal :meth:`_forward`'s to rounding (the same sums, accumulated by
+        BLAS in another order; ``tests/numerics/test_two_layer.py`` bounds the difference).
+        """
+        a, B = self.unpack(theta)
+        xp = self.xp
+        R, m = theta.shape[0], self.m
+        dtype = xp.result_type(X.dtype, B.dtype)
+        shared = X.ndim == 2
+        shape = (X.shape[0], R * m) if shared else (R, X.shape[-2], m)
+        buf = self._work.get((shape, dtype))
+        if buf is None:
+            if len(self._work) >= 4:  # full batch, minibatch, a record or two: no more
+                self._work.clear()
+            buf = self._work[(shape, dtype)] = xp.empty(shape, dtype=dtype)
+        if shared:
+            xp.matmul(X, xp.matrix_transpose(xp.reshape(B, (R * m, self.d))), out=buf)
+            H = xp.permute_dims(xp.reshape(buf, (X.shape[0], R, m)), (1, 0, 2))
+        else:
+            xp.matmul(X, xp.matrix_transpose(B), out=buf)
+            H = buf
+        xp.maximum(buf, 0.0, out=buf)  # H = σ(Z)
+        r = self.s * (H @ xp.reshape(a, (R, m, 1)))[..., 0] - y  # (R, n)
+        return a, buf, H, r
 
     def loss(self, theta: Any) -> Any:
         """:math:`L(\\theta)` per replica, ``(R,)``."""
-        *_, r = self._forward(theta, self.X, self.y)
+        if self._fast:
+            *_, r = self._activations(theta, self.X, self.y)
+        else:
+            *_, r = self._forward(theta, self.X, self.y)
         return 0.5 * self.xp.mean(r * r, axis=-1)
+
+    def _grad_fast(self, theta: Any, X: Any, y: Any, w: float) -> Any:
+        r""":meth:`_grad_from` on the host-NumPy path, in the work buffer of
+        :meth:`_activations`: after :math:`\partial_aL = \frac sn r^TH` has read ``H``, the
+        buffer is turned into :math:`D\circ r` in two in-place passes (``H > 0`` is
+        ``Z > 0``, written as 1.0/0.0 like ``D``; then the product with ``r``), the operand of
+        the input-weight gradient :math:`(D\circ r)^TX` — for shared inputs one GEMM
+        ``bufᵀX`` of shape ``(R·m, d)``. One activation-sized array instead of four (``Z``,
+        ``H``, ``D``, ``D∘r``)."""
+        xp = self.xp
+        a, buf, H, r = self._activations(theta, X, y)
+        R, n = r.shape
+        ga = w * self.s * (xp.reshape(r, (R, 1, n)) @ H)[..., 0, :]  # (R, m)
+        xp.greater(buf, 0.0, out=buf)  # D (σ' of Z: H > 0 exactly where Z > 0)
+        if X.ndim == 2:  # D ∘ r, in buf's own (n, R, m) order (a contiguous pass)
+            B3 = xp.reshape(buf, (n, R, self.m))
+            xp.multiply(B3, xp.matrix_transpose(r)[..., None], out=B3)
+            G = xp.reshape(xp.matrix_transpose(buf) @ X, (R, self.m, self.d))
+        else:
+            xp.multiply(buf, r[..., None], out=buf)
+            G = xp.matrix_transpose(buf) @ X
+        gB = w * self.s * a[..., None] * G  # (R, m, d)
+        return self._join(ga, gB)
 
     def _grad_from(self, a: Any, H: Any, D: Any, r: Any, X: Any, w: float) -> Any:
         xp = self.xp
@@ -444,6 +524,8 @@ class TwoLayerReLU(_TwoLayer):
 
     def grad(self, theta: Any) -> Any:
         """:math:`\\nabla L(\\theta)`, ``(R, p)``."""
+        if self._fast:
+            return self._grad_fast(theta, self.X, self.y, 1.0 / self.n)
         a, B, H, D, r = self._forward(theta, self.X, self.y)
         return self._grad_from(a, H, D, r, self.X, 1.0 / self.n)
 
@@ -453,13 +535,28 @@ class TwoLayerReLU(_TwoLayer):
         a, B, H, D, r = self._forward(theta, self.X, self.y)
         va, vB = self.unpack(v)
         X = self.X
-        DXvB = D * (X @ xp.matrix_transpose(vB))  # (R, n, m): σ'(b_j·x_i) vb_j·x_i
+        DXvB = D * self._products(X, vB)  # (R, n, m): σ'(b_j·x_i) vb_j·x_i
         s, n = self.s, self.n
-        df = s * ((H @ va[..., None])[..., 0] + (DXvB @ a[..., None])[..., 0])  # (R, n)
-        ha = (s / n) * ((df[..., None, :] @ H)[..., 0, :] + (r[..., None, :] @ DXvB)[..., 0, :])
+        # Vectors enter the products reshaped, not broadcast ([..., None] has a zero stride,
+        # which NumPy cannot hand to BLAS: a loop some 50× slower at n = 2000, m = 256).
+        R, m = a.shape
+        col = lambda u: xp.reshape(u, (R, u.shape[-1], 1))  # noqa: E731
+        row = lambda u: xp.reshape(u, (R, 1, u.shape[-1]))  # noqa: E731
+        df = s * ((H @ col(va))[..., 0] + (DXvB @ col(a))[..., 0])  # (R, n)
+        ha = (s / n) * ((row(df) @ H)[..., 0, :] + (row(r) @ DXvB)[..., 0, :])
         # (df_i a_j + r_i va_j) σ'_ij, kept in the (R, n, m) layout of D (no strided transpose)
-        C = (df[..., :, None] * a[..., None, :] + r[..., :, None] * va[..., None, :]) * D
-        hB = (s / n) * (xp.matrix_transpose(C) @ X)
+        if self._fast:  # C in the (n, R, m) layout of _products: Cᵀ X is one GEMM
+            Cbuf = xp.empty((n, R, m), dtype=D.dtype)
+            C, T = xp.permute_dims(Cbuf, (1, 0, 2)), xp.empty((n, R, m), dtype=D.dtype)
+            xp.multiply(df[..., :, None], a[..., None, :], out=C)
+            xp.multiply(r[..., :, None], va[..., None, :], out=xp.permute_dims(T, (1, 0, 2)))
+            xp.add(Cbuf, T, out=Cbuf)
+            xp.multiply(C, D, out=C)
+            G = xp.matrix_transpose(xp.reshape(Cbuf, (n, R * m))) @ X
+            hB = (s / n) * xp.reshape(G, (R, m, self.d))
+        else:
+            C = (df[..., :, None] * a[..., None, :] + r[..., :, None] * va[..., None, :]) * D
+            hB = (s / n) * (xp.matrix_transpose(C) @ X)
         return self._join(ha, hB)
 
     def _rows(self, idx: Any) -> tuple[Any, Any]:
@@ -476,6 +573,8 @@ class TwoLayerReLU(_TwoLayer):
     def batch_grad(self, theta: Any, idx: Any) -> Any:
         """Minibatch gradient :math:`\\frac1B\\sum_{i\\in\\mathcal B}r_i\\nabla f_i`; ``idx`` ``(R, B)``."""
         X, ys = self._rows(idx)
+        if self._fast:
+            return self._grad_fast(theta, X, ys, 1.0 / idx.shape[-1])
         a, B, H, D, r = self._forward(theta, X, ys)
         return self._grad_from(a, H, D, r, X, 1.0 / idx.shape[-1])
 

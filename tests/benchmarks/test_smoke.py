@@ -17,19 +17,20 @@ def test_tiny_suite_reports_every_section(tmp_path, capsys) -> None:
     report = json.loads(path.read_text())
     sections = {r["section"] for r in report["rows"]}
     assert {"0 machine", "1 replica engine", "2 two-layer", "3 sharpness", "4 symbolic",
-            "5 scaling", "6 curvature"} <= sections
-    _check_curvature_rows([r for r in report["rows"] if r["section"] == "6 curvature"])
+            "5 scaling", "6 peers", "7 curvature"} <= sections
+    _check_curvature_rows([r for r in report["rows"] if r["section"] == "7 curvature"])
     names = " ".join(r["name"] for r in report["rows"])
     for needle in ("per-replica loop", "bandwidth roofline", "PyTorch", "matmul rate",
                    "HVP cost", "Lanczos ÷ eigsh", "Hutch++", "import theory", "implreg list",
-                   "implreg verify", "lambdified", "exponent", "peak memory ÷ state"):
+                   "implreg verify", "lambdified", "exponent", "peak memory ÷ state",
+                   "page faults per step", "peak memory ÷ iterate"):
         assert needle in names, needle
     assert report["machine"]["nproc"] >= 1
     assert "implreg benchmarks (tiny)" in capsys.readouterr().out
 
 
 def _check_curvature_rows(rows: list) -> None:
-    """Section 6 compares with each peer that is installed and says which are not."""
+    """Section 7 compares with each peer that is installed and says which are not."""
     import importlib.util  # noqa: PLC0415
 
     text = " ".join(r["name"] + " " + r["detail"] for r in rows)
@@ -43,6 +44,21 @@ def _check_curvature_rows(rows: list) -> None:
             continue
         agree = [r for r in rows if r["name"] == f"top eigenvalue: |implreg − {name}| / {name}"]
         assert agree and agree[0]["ok"], agree   # the same λ_max to 1e-8 relative
+
+
+def test_absent_peers_are_skipped_with_the_install_hint(monkeypatch) -> None:
+    from benchmarks import peers
+
+    monkeypatch.setattr(peers, "_jax", lambda: None)
+    monkeypatch.setattr(peers, "_torch", lambda: None)
+    cfg = peers.PeerConfig(replicas=(4,), d=3, n=8, batch=2, work=8, float32=False,
+                           two_layer=((1, 8, 2, 3),), two_layer_steps=1, repeat=1)
+    rows = peers.bench_peers(cfg)
+    skipped = [r.detail for r in rows if r.value is None]
+    assert len(skipped) == 4  # JAX and PyTorch, for the engine and for the two-layer net
+    assert all("is not installed (pip install 'implreg[bench]')" in d for d in skipped)
+    assert [r.name for r in rows if r.value is not None] == [
+        "SGD R=4 float64: implreg replica-steps/s", "two-layer GD R=1 n=8 d=2 m=3: implreg ms/step"]
 
 
 def test_bad_config_and_section_are_clear_errors(tmp_path) -> None:

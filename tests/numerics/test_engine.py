@@ -132,3 +132,46 @@ def test_mixed_namespaces_are_named() -> None:
     with pytest.raises(TypeError, match="different namespaces cannot be mixed: metric from numpy, x0 from array_api_strict"):
         from numerics.optim import _check_metric_size
         _check_metric_size(np.eye(2), None, strict.asarray(np.zeros((1, 2))))
+
+
+def test_sgd_trajectory_is_the_update_written_out(xp) -> None:
+    # run() with SGD against x ← x − η·batch_grad(x, batch) written out with the same
+    # generator stream: the in-place NumPy step makes the same two roundings, so the bits
+    # agree on every backend.
+    from numerics.optim import sample_batches
+    from numerics.random import default_rng
+
+    m, *_ = _model(xp, n=30, d=6)
+    x0 = xp.asarray(np.random.default_rng(2).standard_normal((7, 6)))
+    got = run(m, SGD(0.01, batch=3), x0, 25, rng=7, record=(), check_every=4).x
+    gen = default_rng(7, xp=xp)
+    x = x0
+    for _ in range(25):
+        x = x - 0.01 * m.batch_grad(x, sample_batches(gen, 30, 3, 7))
+    np.testing.assert_array_equal(to_numpy(got), to_numpy(x))
+    np.testing.assert_array_equal(to_numpy(x0), np.random.default_rng(2).standard_normal((7, 6)))
+
+
+class _SharedGradients:
+    """A model whose gradient arrays are not the rule's to overwrite: ``grad`` returns the
+    iterate itself (L = ‖x‖²/2) or a view of an array the model keeps."""
+
+    def __init__(self, view: bool) -> None:
+        self.view, self.kept = view, np.arange(12.0).reshape(2, 6)
+
+    def loss(self, x):
+        return 0.5 * np.sum(x * x, axis=-1)
+
+    def grad(self, x):
+        return self.kept[:, :] if self.view else x
+
+
+def test_the_in_place_step_leaves_shared_gradients_alone() -> None:
+    x0 = np.ones((2, 6))
+    np.testing.assert_array_equal(run(_SharedGradients(False), GD(0.25), x0, 2, record=()).x,
+                                  np.full((2, 6), 0.75**2))  # (1 − η)² x0, exactly
+    model = _SharedGradients(True)
+    out = run(model, GD(0.5), x0, 1, record=()).x
+    np.testing.assert_array_equal(model.kept, np.arange(12.0).reshape(2, 6))
+    np.testing.assert_array_equal(out, 1.0 - 0.5 * np.arange(12.0).reshape(2, 6))
+    np.testing.assert_array_equal(x0, np.ones((2, 6)))
