@@ -114,7 +114,7 @@ def _group_end(t: str, i: int) -> int:
             depth -= 1
             if depth == 0:
                 return j + 1
-    raise FormulaError(f"unbalanced '{{' at position {i} of {_excerpt(t, i)}")
+    raise FormulaError(f"unbalanced '{{' at column {i + 1} of {_excerpt(t, i)}")
 
 
 def _excerpt(t: str, i: int) -> str:
@@ -140,7 +140,7 @@ def _power_of_function(t: str) -> str:
                 if depth == 0:
                     break
         else:
-            raise FormulaError(f"unbalanced '{t[j]}' at position {j} of {_excerpt(t, j)}")
+            raise FormulaError(f"unbalanced '{t[j]}' at column {j + 1} of {_excerpt(t, j)}")
         exp = m.group(2).strip("{}")
         t = t[:m.start()] + f"(\\{m.group(1)}({t[j + 1:k]}))^{{{exp}}}" + t[k + 1:]
     return t
@@ -157,7 +157,7 @@ def _read_atom(t: str, i: int) -> tuple[str, int]:
     if t.startswith("\\|", i):
         j = t.find("\\|", i + 2)
         if j < 0:
-            raise FormulaError(f"unclosed norm '\\|' at position {i} of {_excerpt(t, i)}")
+            raise FormulaError(f"unclosed norm '\\|' at column {i + 1} of {_excerpt(t, i)}")
         j += 2
     elif t[i] == "\\":
         m = re.match(r"\\([A-Za-z]+)", t[i:])
@@ -221,6 +221,7 @@ def _tokenize(t: str) -> tuple[str, list[_Atom], set[int]]:
     wrap: list[str] = []   # closers owed after the next operand: ")" (bare argument), "}"
     abs_depth = 0
     parens: list[str] = []
+    braces: list[int] = []
     i = 0
 
     def operand(text: str) -> None:
@@ -261,11 +262,11 @@ def _tokenize(t: str) -> tuple[str, list[_Atom], set[int]]:
         if c == "\\":
             m = re.match(r"\\([A-Za-z]+)", t[i:])
             if m is None:
-                raise FormulaError(f"unsupported LaTeX '{t[i:i + 2]}' at position {i} of "
+                raise FormulaError(f"unsupported LaTeX '{t[i:i + 2]}' at column {i + 1} of "
                                    f"{_excerpt(t, i)}")
             name, j = m.group(1), i + m.end()
             if name in ("sum", "prod"):
-                raise FormulaError(f"sums and products (\\{name} at position {i}) are not "
+                raise FormulaError(f"sums and products (\\{name} at column {i + 1}) are not "
                                    "compared; compare one term (a part of the Result)")
             if name in ("cdot", "times"):
                 out.append("\\cdot ")
@@ -297,7 +298,7 @@ def _tokenize(t: str) -> tuple[str, list[_Atom], set[int]]:
                 text, i = _read_atom(t, i)
                 add_atom(text)
                 continue
-            raise FormulaError(f"unsupported LaTeX command \\{name} at position {i} of "
+            raise FormulaError(f"unsupported LaTeX command \\{name} at column {i + 1} of "
                                f"{_excerpt(t, i)}")
         if c.isalpha():
             text, i = _read_atom(t, i)
@@ -307,9 +308,9 @@ def _tokenize(t: str) -> tuple[str, list[_Atom], set[int]]:
             single = bool(wrap) and wrap[-1] == "}"
             m = re.match(r"\d" if single else r"\d*\.?\d+|\d+\.", t[i:])
             if m is None:
-                raise FormulaError(f"a stray '.' at position {i} of {_excerpt(t, i)}")
+                raise FormulaError(f"a stray '.' at column {i + 1} of {_excerpt(t, i)}")
             if len(m.group(0)) > 30:
-                raise FormulaError(f"a number of more than 30 digits at position {i} of "
+                raise FormulaError(f"a number of more than 30 digits at column {i + 1} of "
                                    f"{_excerpt(t, i)}")
             operand(m.group(0))
             prev = "num"
@@ -322,17 +323,21 @@ def _tokenize(t: str) -> tuple[str, list[_Atom], set[int]]:
             continue
         if c in ")]":
             if not parens:
-                raise FormulaError(f"unbalanced '{c}' at position {i} of {_excerpt(t, i)}")
+                raise FormulaError(f"unbalanced '{c}' at column {i + 1} of {_excerpt(t, i)}")
             out.append("))" if parens.pop() == "fn" else ")")
             prev = "close"
             i += 1
             continue
         if c == "{":
             out.append("{")
+            braces.append(i)
             prev = "op"
             i += 1
             continue
         if c == "}":
+            if not braces:
+                raise FormulaError(f"unbalanced '}}' at column {i + 1} of {_excerpt(t, i)}")
+            braces.pop()
             out.append("}")
             prev = "close"
             i += 1
@@ -365,9 +370,11 @@ def _tokenize(t: str) -> tuple[str, list[_Atom], set[int]]:
         if c == " ":
             i += 1
             continue
-        raise FormulaError(f"unsupported character {c!r} at position {i} of {_excerpt(t, i)}")
+        raise FormulaError(f"unsupported character {c!r} at column {i + 1} of {_excerpt(t, i)}")
     if wrap:
         raise FormulaError(f"the formula ends where an operand is expected: {_excerpt(t, len(t))}")
+    if braces:
+        raise FormulaError(f"unclosed '{{' at column {braces[-1] + 1} of {_excerpt(t, braces[-1])}")
     if parens:
         raise FormulaError(f"unbalanced '(': {len(parens)} not closed in {_excerpt(t, len(t))}")
     return "".join(out), atoms, set()
@@ -397,11 +404,11 @@ def _drop_ambiguity(obj: Any) -> sp.Basic:
 def _check_towers(t: str) -> None:
     m = re.search(r"\d\^(?:\{[^{}]*\^|\{?\d{4,})", t)
     if m:
-        raise FormulaError(f"a numeric power too large to evaluate at position {m.start()} of "
+        raise FormulaError(f"a numeric power too large to evaluate at column {m.start() + 1} of "
                            f"{_excerpt(t, m.start())}")
     if "!" in t:
         i = t.index("!")
-        raise FormulaError(f"factorials are not supported, at position {i} of {_excerpt(t, i)}")
+        raise FormulaError(f"factorials are not supported, at column {i + 1} of {_excerpt(t, i)}")
 
 
 def _lark(text: str, original: str) -> sp.Basic:
@@ -417,8 +424,10 @@ def _lark(text: str, original: str) -> sp.Basic:
         raise
     except Exception as exc:  # lark's UnexpectedInput and the transformer's errors
         col = getattr(exc, "column", None)
-        where = f" at column {col} of the tokenized text {text!r}" if col else ""
+        where = (f" at column {col} of the tokenized text {text!r}" if isinstance(col, int)
+                 and col > 0 else f" (tokenized text {text!r})")
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first.split(". Expected one of")[0].rstrip(":. ")
         raise FormulaError(f"cannot parse the LaTeX {original!r}{where}: {first}") from None
 
 
@@ -524,7 +533,7 @@ def _parse(latex: str, ctx: _Context, *, allow_map: bool = True) -> sp.Basic:
         for u in unknown:
             close = difflib.get_close_matches(u, known, n=3, cutoff=0.3) or \
                 difflib.get_close_matches(_plain(u), known, n=3, cutoff=0.3)
-            parts.append(f"{u!r} (closest known: {', '.join(close)})" if close else repr(u))
+            parts.append(f"'{u}' (closest known: {', '.join(close)})" if close else f"'{u}'")
         raise FormulaError(
             f"unknown symbol{'s' if len(unknown) > 1 else ''} {'; '.join(parts)} for "
             f"{ctx.result.id}; known: {', '.join(known[:12])}{' …' if len(known) > 12 else ''}"
@@ -967,6 +976,9 @@ def compare(id: str, expr: Any, *, part: str | None = None,
     """
     from theory._registry import get  # noqa: PLC0415
 
+    if isinstance(expr, str) and len(expr) > MAX_CHARS:  # before any work
+        raise FormulaError(f"the LaTeX is {len(expr)} characters long; at most {MAX_CHARS} "
+                           f"are read")
     result = get(id)
     derived, d_lhs, d_rel = _claim(result, part)
     ctx = _Context(result, symbols)
