@@ -298,8 +298,11 @@ def _tokenize(t: str) -> tuple[str, list[_Atom], set[int]]:
                 text, i = _read_atom(t, i)
                 add_atom(text)
                 continue
+            close = difflib.get_close_matches(name, sorted(_GREEK | _DECORATIONS | _FUNCTIONS),
+                                              n=1, cutoff=0.75)
+            hint = f"; did you mean \\{close[0]}?" if close else ""
             raise FormulaError(f"unsupported LaTeX command \\{name} at column {i + 1} of "
-                               f"{_excerpt(t, i)}")
+                               f"{_excerpt(t, i)}{hint}")
         if c.isalpha():
             text, i = _read_atom(t, i)
             add_atom(text)

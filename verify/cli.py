@@ -196,6 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     _bench_parser(sub.add_parser("bench", help="the performance suite (python -m benchmarks)"))
 
+    q = sub.add_parser("sweep", help="parameter sweeps on Dask, resumable; --plot draws them")
+    from verify.sweeps.cli import add_arguments  # noqa: PLC0415
+
+    add_arguments(q)
+
     q = sub.add_parser("compare", help="check a formula as printed (LaTeX) against a "
                        "result's derived claim; names the simplest correction")
     q.add_argument("id", help="result id")
@@ -207,10 +212,6 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--free", action="append", default=[], metavar="NAME",
                    help="a symbol of the formula's own, not the result's (taken positive)")
 
-    q = sub.add_parser("sweep", help="parameter sweeps on Dask, resumable; --plot draws them")
-    from verify.sweeps.cli import add_arguments  # noqa: PLC0415
-
-    add_arguments(q)
     from verify.plugins import add_cli_option  # noqa: PLC0415 (--plugin on the registry commands)
 
     add_cli_option(sub)
