@@ -75,3 +75,14 @@ def test_wrong_formula_names_the_correction_and_exits_1(capsys):
     assert "agrees up to a factor -n/eta: the derived form is -log(-eta*lambda_j/2 + 1)/(2*eta)" \
         in out
     assert r"\text{agrees up to a factor }- \frac{n}{\eta}" in out
+
+
+def test_report_lists_the_seeds_printed_formulas_with_their_verdicts():
+    from verify.report import seed_formula_lines
+
+    lines = seed_formula_lines("kernels.arccos1_gaussian")
+    assert lines[:3] == ["", "*The seed's printed formulas:*", ""]
+    assert lines[3].startswith(
+        r"- seed 000, eq. (15): $ \|\mathbf{b}\| \|\mathbf{b}'\| (\sin \theta + (\pi - \theta) "
+        r"\cos \theta) $ — agrees up to a factor 1/(2*pi): the derived form is ")
+    assert seed_formula_lines("linear.gd_limit") == []
