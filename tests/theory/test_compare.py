@@ -214,3 +214,33 @@ def test_non_scalar_claim_is_refused_with_the_scalar_parts():
 def test_unknown_part_suggests_the_closest():
     with pytest.raises(ValueError, match=r"got 'threshhold'; did you mean 'threshold'\?"):
         theory.compare("stability.gd_threshold", "1", part="threshhold")
+
+
+def test_no_eval_exec_or_sympify_on_the_path():
+    import ast
+    import inspect
+
+    import theory._compare as mod
+
+    tree = ast.parse(inspect.getsource(mod))
+    calls = [n.func for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    names = {f.id for f in calls if isinstance(f, ast.Name)}
+    attrs = {f.attr for f in calls if isinstance(f, ast.Attribute)
+             and not (isinstance(f.value, ast.Name) and f.value.id == "re")}  # re.compile
+    assert not (names | attrs) & {"eval", "exec", "compile", "sympify", "parse_expr", "S",
+                                  "__import__"}
+    assert "parse_latex" in attrs | names  # the one reader of the text
+
+
+def test_points_lie_inside_the_conditions():
+    # |1 − ηλ/2| = 1 − ηλ/2 only where ηλ < 2, the Result's condition; outside it the
+    # derived log is complex and the two would differ
+    v = theory.compare("label_noise.regularizer",
+                       r"-\frac{\log(|1 - \frac{\eta}{2}\lambda_j|)}{2\eta}", part="eigen_term")
+    assert v.agrees and v.method == "numeric"
+
+
+def test_integer_assumptions_are_used():
+    v = theory.compare("stability.gd_threshold", r"c_{j,0}(1-\eta\lambda_j)^{k}(-1)^{2k}",
+                       part="mode_iterate")
+    assert v.agrees and v.method == "symbolic"   # k is an integer: (−1)^{2k} = 1
