@@ -39,6 +39,9 @@ LaTeX is parsed by SymPy's ``parse_latex`` with its Lark grammar after a tokeniz
 module has replaced every symbol by a placeholder: no ``eval``/``sympify`` of the text, a
 whitelist of LaTeX commands, at most :data:`MAX_CHARS` characters, no numeric towers, and a
 parse error is one line naming the position.
+
+Not compared: matrix-valued claims, sums and products (``\sum``, ``\prod``: compare one
+term, usually a part of the Result), integrals, limits and derivatives.
 """
 
 from __future__ import annotations
@@ -208,7 +211,7 @@ def _placeholder(n: int) -> str:
     return "Z_{" + letters[n // 26] + letters[n % 26] + "}"
 
 
-def _tokenize(t: str) -> tuple[str, list[_Atom], set[int]]:
+def _tokenize(t: str) -> tuple[str, list[_Atom]]:
     """The Lark-ready text (every symbol a placeholder, every product an explicit
     ``\\cdot``, every exponent and bare function argument braced), and the atoms.
 
@@ -380,7 +383,7 @@ def _tokenize(t: str) -> tuple[str, list[_Atom], set[int]]:
         raise FormulaError(f"unclosed '{{' at column {braces[-1] + 1} of {_excerpt(t, braces[-1])}")
     if parens:
         raise FormulaError(f"unbalanced '(': {len(parens)} not closed in {_excerpt(t, len(t))}")
-    return "".join(out), atoms, set()
+    return "".join(out), atoms
 
 
 def _plain(latex: str) -> str:
@@ -506,7 +509,7 @@ def _parse(latex: str, ctx: _Context, *, allow_map: bool = True) -> sp.Basic:
     table: list[Any] = []
     for key, what in sorted(frags, key=lambda kv: -len(kv[0])):
         try:
-            out, atoms, _ = _tokenize(key)
+            out, atoms = _tokenize(key)
             single = len(atoms) == 1 and out.strip() == _placeholder(0)
         except FormulaError:
             single = False
@@ -514,7 +517,7 @@ def _parse(latex: str, ctx: _Context, *, allow_map: bool = True) -> sp.Basic:
             continue
         t = t.replace(key, f"\\zzfrag{{{len(table)}}}")
         table.append(what)
-    text, atoms, bound = _tokenize(t)
+    text, atoms = _tokenize(t)
     subs: dict[sp.Symbol, sp.Basic] = {}
     unknown: list[str] = []
     for n, atom in enumerate(atoms):
@@ -524,8 +527,6 @@ def _parse(latex: str, ctx: _Context, *, allow_map: bool = True) -> sp.Basic:
             subs[ph] = ctx.resolve_value(obj, ctx.map[obj]) if kind == "map" else obj
             continue
         value = ctx.resolve_atom(atom.text)
-        if value is None and n in bound:
-            value = sp.Dummy(_plain(atom.text), integer=True)
         if value is None:
             unknown.append(atom.text)
         else:
@@ -605,9 +606,8 @@ class _Sampler:
 
     def _value(self, s: sp.Symbol) -> sp.Rational:
         r = self.rng
-        if s.is_integer:
-            lo = 1 if s.is_positive else (0 if s.is_nonnegative else -6)
-            return sp.Integer(r.randint(max(lo, 1) if s.is_nonnegative else lo, 7))
+        if s.is_integer:  # 1..7 when non-negative (0 makes 1 − b^k and the like vanish)
+            return sp.Integer(r.randint(1 if s.is_nonnegative else -6, 7))
         # (0, 3): small enough that bounds such as b < 1 or θ ≤ π hold often
         v = sp.Rational(r.randint(1, 299), r.choice([100, 97]))
         if s.is_nonnegative or s.is_positive:
