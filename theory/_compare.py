@@ -211,13 +211,41 @@ def _placeholder(n: int) -> str:
     return "Z_{" + letters[n // 26] + letters[n % 26] + "}"
 
 
+class _Out(list):
+    """The tokenized text, remembering for each piece the input column it came from."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.src: list[tuple[int, int]] = []   # (offset in the output, index in the input)
+        self.at = 0
+        self.length = 0
+
+    def append(self, text: str) -> None:  # type: ignore[override]
+        self.src.append((self.length, self.at))
+        self.length += len(text)
+        super().append(text)
+
+    def input_index(self, column: int) -> int:
+        """The input index of the output's 1-based ``column``."""
+        best = 0
+        for off, idx in self.src:
+            if off <= column - 1:
+                best = idx
+        return best
+
+
 def _tokenize(t: str) -> tuple[str, list[_Atom]]:
+    out, atoms = _tokenize_out(t)
+    return "".join(out), atoms
+
+
+def _tokenize_out(t: str) -> tuple[_Out, list[_Atom]]:
     """The Lark-ready text (every symbol a placeholder, every product an explicit
     ``\\cdot``, every exponent and bare function argument braced), and the atoms.
 
     The Lark grammar reads juxtaposition and bare arguments inconsistently (``\\sin x + y``,
     ``2^{2} y``), so nothing is left to it: the text it gets has one reading."""
-    out: list[str] = []
+    out = _Out()
     atoms: list[_Atom] = []
     index: dict[str, int] = {}
     prev = "op"        # kind of the previous token: atom, close, num, op
@@ -253,6 +281,7 @@ def _tokenize(t: str) -> tuple[str, list[_Atom]]:
 
     while i < len(t):
         c = t[i]
+        out.at = i
         m_frag = re.match(r"\\zzfrag\{(\d+)\}", t[i:])
         if m_frag:
             add_atom("", int(m_frag.group(1)))
@@ -383,7 +412,7 @@ def _tokenize(t: str) -> tuple[str, list[_Atom]]:
         raise FormulaError(f"unclosed '{{' at column {braces[-1] + 1} of {_excerpt(t, braces[-1])}")
     if parens:
         raise FormulaError(f"unbalanced '(': {len(parens)} not closed in {_excerpt(t, len(t))}")
-    return "".join(out), atoms
+    return out, atoms
 
 
 def _plain(latex: str) -> str:
@@ -417,7 +446,8 @@ def _check_towers(t: str) -> None:
         raise FormulaError(f"factorials are not supported, at column {i + 1} of {_excerpt(t, i)}")
 
 
-def _lark(text: str, original: str) -> sp.Basic:
+def _lark(out: _Out, normalized: str, original: str) -> sp.Basic:
+    text = "".join(out)
     from sympy.parsing.latex import parse_latex  # noqa: PLC0415
 
     try:
@@ -430,11 +460,15 @@ def _lark(text: str, original: str) -> sp.Basic:
         raise
     except Exception as exc:  # lark's UnexpectedInput and the transformer's errors
         col = getattr(exc, "column", None)
-        where = (f" at column {col} of the tokenized text {text!r}" if isinstance(col, int)
-                 and col > 0 else f" (tokenized text {text!r})")
+        if isinstance(col, int) and col > 0:
+            k = out.input_index(col)
+            where = f" at column {k + 1} of {_excerpt(normalized, k)}"
+        else:
+            where = " (it ends early)"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        first = first.split(". Expected one of")[0].rstrip(":. ")
-        raise FormulaError(f"cannot parse the LaTeX {original!r}{where}: {first}") from None
+        first = re.sub(r",? at line \d+ col \d+.*$", "", first.split(". Expected one of")[0])
+        first = first.rstrip(":. ")
+        raise FormulaError(f"cannot parse the LaTeX '{original}'{where}: {first}") from None
 
 
 class _Context:
@@ -517,7 +551,7 @@ def _parse(latex: str, ctx: _Context, *, allow_map: bool = True) -> sp.Basic:
             continue
         t = t.replace(key, f"\\zzfrag{{{len(table)}}}")
         table.append(what)
-    text, atoms = _tokenize(t)
+    out, atoms = _tokenize_out(t)
     subs: dict[sp.Symbol, sp.Basic] = {}
     unknown: list[str] = []
     for n, atom in enumerate(atoms):
@@ -542,7 +576,7 @@ def _parse(latex: str, ctx: _Context, *, allow_map: bool = True) -> sp.Basic:
             f"unknown symbol{'s' if len(unknown) > 1 else ''} {'; '.join(parts)} for "
             f"{ctx.result.id}; known: {', '.join(known[:12])}{' …' if len(known) > 12 else ''}"
             f" (map one with symbols={{'NAME': 'SYMBOL'}} / --map 'NAME=SYMBOL')")
-    expr = _lark(text, latex)
+    expr = _lark(out, t, latex)
     expr = expr.xreplace({p: v for p, v in subs.items()})
     # decimals as printed are exact: 0.1 is 1/10
     return expr.xreplace({f: sp.Rational(str(f)) for f in expr.atoms(sp.Float)})

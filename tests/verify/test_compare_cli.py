@@ -33,6 +33,9 @@ ROWS: list[tuple[str, str]] = [
      "lambda_j, lambda_max (map one with symbols={'NAME': 'SYMBOL'} / --map 'NAME=SYMBOL')"),
     ("compare stability.gd_threshold '\\frac{2}{\\eta' --part threshold",
      "unclosed '{' at column 9 of '\\frac{2}{\\eta' (normalized)"),
+    ("compare stability.gd_threshold '2 = = 3' --part threshold",
+     "cannot parse the LaTeX '2 = = 3' at column 3 of '2==3' (normalized): No terminal "
+     "matches '=' in the current parser context"),
     ("compare stability.gd_threshold '2 & 3' --part threshold",
      "unsupported character '&' at column 2 of '2&3' (normalized)"),
     ("compare stability.gd_threshold 'x' --map h",
