@@ -123,7 +123,7 @@ def seed_formula_lines(id: str) -> list[str]:
     for f in for_result(id):
         try:
             v = theory.compare(id, f.latex, part=f.part, symbols=symbols_for(f))
-            verdict = v.words
+            verdict = f"$ {v.latex()} $"
         except Exception as exc:  # noqa: BLE001 - a verdict must not sink the report
             verdict = f"not compared ({type(exc).__name__}: {exc})"
         lines.append(f"- seed {f.seed}, {f.where}{' (part ' + f.part + ')' if f.part else ''}: "

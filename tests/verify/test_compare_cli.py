@@ -87,5 +87,6 @@ def test_report_lists_the_seeds_printed_formulas_with_their_verdicts():
     assert lines[:3] == ["", "*The seed's printed formulas:*", ""]
     assert lines[3].startswith(
         r"- seed 000, eq. (15): $ \|\mathbf{b}\| \|\mathbf{b}'\| (\sin \theta + (\pi - \theta) "
-        r"\cos \theta) $ — agrees up to a factor 1/(2*pi): the derived form is ")
+        r"\cos \theta) $ — $ \text{agrees up to a factor }\frac{1}{2 \pi}\text{: the derived "
+        r"form is }")
     assert seed_formula_lines("linear.gd_limit") == []
