@@ -244,3 +244,35 @@ def test_integer_assumptions_are_used():
     v = theory.compare("stability.gd_threshold", r"c_{j,0}(1-\eta\lambda_j)^{k}(-1)^{2k}",
                        part="mode_iterate")
     assert v.agrees and v.method == "symbolic"   # k is an integer: (−1)^{2k} = 1
+
+
+# A factor 3 and a dropped term, made by hand on claims of several topics: the diagnosis
+# names the inverse change (derived/candidate = 1/3; the dropped term is missing).
+_SLOW_MARK = [pytest.mark.slow]  # about a second each: the result's first build
+_CLAIMS = [("linear.gd_iterate", None),
+           pytest.param("stability.sgd_1d_moments", "eta_max", marks=_SLOW_MARK),
+           pytest.param("kernels.arccos1_gaussian", "J", marks=_SLOW_MARK),
+           ("label_noise.regularizer", "remainder_bound"),
+           pytest.param("classification.max_margin", "angle", marks=_SLOW_MARK),
+           ("linear.early_stopping", "T_0")]
+
+
+@pytest.mark.parametrize(("id", "part"), _CLAIMS)
+def test_a_factor_three_is_named_on_claims_of_every_topic(id, part):
+    r = theory.get(id)
+    obj = r.parts[part] if part else r.statement
+    derived = obj.rhs if isinstance(obj, sp.core.relational.Relational) else obj
+    v = theory.compare(id, 3 * derived, part=part)
+    assert (v.kind, v.correction) == ("constant factor", sp.Rational(1, 3))
+
+
+@pytest.mark.parametrize(("id", "part"), [("linear.gd_iterate", None),
+                                          ("kernels.arccos1_gaussian", "J"),
+                                          ("label_noise.regularizer", "series")])
+def test_a_dropped_term_is_named_missing(id, part):
+    r = theory.get(id)
+    obj = r.parts[part] if part else r.statement
+    derived = obj.rhs if isinstance(obj, sp.core.relational.Relational) else obj
+    first, *rest = sp.Add.make_args(derived)
+    v = theory.compare(id, sp.Add(*rest), part=part)
+    assert v.kind == "missing term" and sp.simplify(v.correction - first) == 0
