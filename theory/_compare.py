@@ -40,8 +40,10 @@ module has replaced every symbol by a placeholder: no ``eval``/``sympify`` of th
 whitelist of LaTeX commands, at most :data:`MAX_CHARS` characters, no numeric towers, and a
 parse error is one line naming the position.
 
-Not compared: matrix-valued claims, sums and products (``\sum``, ``\prod``: compare one
-term, usually a part of the Result), integrals, limits and derivatives.
+Not compared: matrix-valued claims, integrals, limits and derivatives. Sums and products
+need limits of one symbol or number (``\\sum_{i=1}^{n}``); a summand ends at the next
+``+``, ``-`` or relation of its bracket level, and a sum that SymPy can do is done (a summand
+free of its index is multiplied by the count).
 """
 
 from __future__ import annotations
@@ -153,6 +155,7 @@ def _power_of_function(t: str) -> str:
 class _Atom:
     text: str          # normalized LaTeX of the symbol
     frag: int | None = None
+    bound: bool = False   # the index of a sum or product
 
 
 def _read_atom(t: str, i: int) -> tuple[str, int]:
@@ -253,7 +256,25 @@ def _tokenize_out(t: str) -> tuple[_Out, list[_Atom]]:
     abs_depth = 0
     parens: list[str] = []
     braces: list[int] = []
+    sums: list[int] = []   # the bracket depth at which each open sum's summand ends
     i = 0
+
+    def depth() -> int:
+        return len(parens) + len(braces) + abs_depth
+
+    def close_sums() -> None:
+        nonlocal prev
+        while sums and sums[-1] == depth():
+            sums.pop()
+            out.append("))")
+            prev = "close"
+
+    def placeholder_of(text: str) -> str:
+        key = _canonical_atom(text)
+        if key not in index:
+            index[key] = len(atoms)
+            atoms.append(_Atom(key))
+        return _placeholder(index[key])
 
     def operand(text: str) -> None:
         nonlocal prev
@@ -298,8 +319,20 @@ def _tokenize_out(t: str) -> tuple[_Out, list[_Atom]]:
                                    f"{_excerpt(t, i)}")
             name, j = m.group(1), i + m.end()
             if name in ("sum", "prod"):
-                raise FormulaError(f"sums and products (\\{name} at column {i + 1}) are not "
-                                   "compared; compare one term (a part of the Result)")
+                lim = re.match(r"_\{([A-Za-z])=(\d+|[A-Za-z])\}\^(\d|[A-Za-z]|\{(\d+|[A-Za-z])\})",
+                               t[j:])
+                if lim is None:
+                    raise FormulaError(f"\\{name} at column {i + 1} needs limits written "
+                                       f"_{{i=1}}^{{n}} (one symbol or number each); got "
+                                       f"{_excerpt(t, i)}")
+                var, lo, hi = lim.group(1), lim.group(2), lim.group(4) or lim.group(3)
+                bound = placeholder_of(var)
+                atoms[index[var]].bound = True
+                ends = [x if x.isdigit() else placeholder_of(x) for x in (lo, hi)]
+                opening(f"(\\{name}_{{{bound}={ends[0]}}}^{{{ends[1]}}}(")
+                sums.append(depth())
+                i = j + lim.end()
+                continue
             if name in ("cdot", "times"):
                 out.append("\\cdot ")
                 prev, i = "op", j
@@ -356,6 +389,10 @@ def _tokenize_out(t: str) -> tuple[_Out, list[_Atom]]:
             parens.append("plain")
             i += 1
             continue
+        if c in ")]}" or (c == "|" and abs_depth > 0 and prev in ("atom", "close", "num")) or \
+                c in "=<>," or (c in "+-" and prev in ("atom", "close", "num")) or \
+                t.startswith(("\\leq", "\\geq", "\\neq", "\\lt", "\\gt"), i):
+            close_sums()  # a summand ends where its sum's bracket level ends
         if c in ")]":
             if not parens:
                 raise FormulaError(f"unbalanced '{c}' at column {i + 1} of {_excerpt(t, i)}")
@@ -408,6 +445,9 @@ def _tokenize_out(t: str) -> tuple[_Out, list[_Atom]]:
         raise FormulaError(f"unsupported character {c!r} at column {i + 1} of {_excerpt(t, i)}")
     if wrap:
         raise FormulaError(f"the formula ends where an operand is expected: {_excerpt(t, len(t))}")
+    while sums:
+        sums.pop()
+        out.append("))")
     if braces:
         raise FormulaError(f"unclosed '{{' at column {braces[-1] + 1} of {_excerpt(t, braces[-1])}")
     if parens:
@@ -560,7 +600,8 @@ def _parse(latex: str, ctx: _Context, *, allow_map: bool = True) -> sp.Basic:
             kind, obj = table[atom.frag]
             subs[ph] = ctx.resolve_value(obj, ctx.map[obj]) if kind == "map" else obj
             continue
-        value = ctx.resolve_atom(atom.text)
+        value = sp.Dummy(_plain(atom.text), integer=True) if atom.bound else \
+            ctx.resolve_atom(atom.text)
         if value is None:
             unknown.append(atom.text)
         else:
@@ -578,6 +619,8 @@ def _parse(latex: str, ctx: _Context, *, allow_map: bool = True) -> sp.Basic:
             f" (map one with symbols={{'NAME': 'SYMBOL'}} / --map 'NAME=SYMBOL')")
     expr = _lark(out, t, latex)
     expr = expr.xreplace({p: v for p, v in subs.items()})
+    # a sum whose summand does not depend on its index is n times the summand, and so on
+    expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), lambda e: e.doit())
     # decimals as printed are exact: 0.1 is 1/10
     return expr.xreplace({f: sp.Rational(str(f)) for f in expr.atoms(sp.Float)})
 

@@ -122,6 +122,14 @@ SEED_FORMULAS: tuple[SeedFormula, ...] = (
         symbols={r"\text{tr } \nabla^2 L(\theta)": "tr_hess"},
         note="the seed's own small-η limit ¼Tr ∇²L"),
     SeedFormula(
+        "label_noise.quadratic_model_trace",
+        r"\frac{4}{n} \sum_{i=1}^n \left\| \nabla f_{z_i}(u, v) \right\|_2^2",
+        "001", "the regularizer, middle of its chain (‖∇f_{z_i}‖² from ∇f_{z_i} = 2(z_i⊙u, "
+        "−z_i⊙v) printed above it, |z_i| = 1)", "constant factor", "1/4",
+        symbols={r"\left\| \nabla f_{z_i}(u, v) \right\|_2^2": r"4(\|u\|_2^2 + \|v\|_2^2)",
+                 **_N_FREE},
+        note="the factor 4 is spurious"),
+    SeedFormula(
         "label_noise.quadratic_model_trace", r"4(\|u\|_2^2 + \|v\|_2^2)",
         "001", "the regularizer's final value", "agrees", note="its final value is right"),
     SeedFormula(

@@ -276,3 +276,12 @@ def test_a_dropped_term_is_named_missing(id, part):
     first, *rest = sp.Add.make_args(derived)
     v = theory.compare(id, sp.Add(*rest), part=part)
     assert v.kind == "missing term" and sp.simplify(v.correction - first) == 0
+
+
+def test_sums_are_read_and_done():
+    r = theory.get("stability.sgd_1d_moments")
+    s = _syms("stability.sgd_1d_moments")
+    # a summand free of its index is multiplied by the count; the summand ends at `+`
+    assert parse_formula(r"\sum_{i=1}^{n} a + 1", r) == s["n"] * s["a"] + 1
+    with pytest.raises(FormulaError, match=r"needs limits written _\{i=1\}\^\{n\}"):
+        parse_formula(r"\sum_{i} a", r)
