@@ -41,7 +41,7 @@ whitelist of LaTeX commands, at most :data:`MAX_CHARS` characters, no numeric to
 parse error is one line naming the position.
 
 Not compared: matrix-valued claims, integrals, limits and derivatives. Sums and products
-need limits of one symbol or number (``\\sum_{i=1}^{n}``); a summand ends at the next
+need limits of one symbol or number (``\sum_{i=1}^{n}``); a summand ends at the next
 ``+``, ``-`` or relation of its bracket level, and a sum that SymPy can do is done (a summand
 free of its index is multiplied by the count).
 """
