@@ -785,12 +785,16 @@ class Verdict:
     r"""Whether a candidate formula agrees with a Result's derived claim, and if not, the
     simplest correction found.
 
-    Attributes
+    Parameters
     ----------
-    id, part
-        The Result and the claim compared (``None``: the statement).
-    candidate, derived
-        The candidate as read, and the derived expression (right-hand sides).
+    id
+        The Result compared with.
+    part
+        The claim compared (``None``: the statement).
+    candidate
+        The candidate as read.
+    derived
+        The derived expression (a right-hand side).
     agrees
         True when the two are equivalent.
     kind
@@ -802,6 +806,8 @@ class Verdict:
         The factor, the term, or the pair involved (SymPy objects), or None.
     words
         The verdict in one sentence.
+    latex_words
+        The same sentence as LaTeX (text and math).
     method
         ``"symbolic"`` (the difference simplified to 0) or ``"numeric"``.
     bound
@@ -1028,7 +1034,7 @@ def compare(id: str, expr: Any, *, part: str | None = None,
         An unknown id (with the closest one).
     FormulaError
         Bad LaTeX (with the position), an unknown symbol (with the closest known ones),
-        input longer than :data:`MAX_CHARS`.
+        input longer than ``MAX_CHARS`` (2000) characters.
     ValueError
         An unknown part, or a claim that is not a scalar expression.
 

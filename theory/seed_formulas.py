@@ -21,19 +21,41 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SEED_FORMULAS", "SeedFormula", "for_result"]
+__all__ = ["SEED_FORMULAS", "SeedFormula", "for_result", "symbols_for"]
 
 
 @dataclass(frozen=True)
 class SeedFormula:
-    """One printed formula of a seed and the verdict its Result's notes record."""
+    """One printed formula of a seed and the verdict its Result's notes record.
+
+    Parameters
+    ----------
+    id
+        The Result it is compared with.
+    latex
+        The formula as printed.
+    seed
+        The seed file's number (``"000"`` … ``"004"``).
+    where
+        Where the seed prints it.
+    kind
+        The expected ``kind`` of the :class:`theory.Verdict`.
+    correction
+        SymPy source of the expected factor or term, in the Result's symbols.
+    part
+        The part compared with (``None``: the statement).
+    symbols
+        The ``symbols=`` map (:func:`symbols_for` turns ``("free", ...)`` into a symbol).
+    note
+        A phrase of the Result's notes that records the verdict.
+    """
 
     id: str
     latex: str
     seed: str
     where: str
     kind: str
-    correction: str | None = None   # SymPy source of the expected factor/term, in the Result's symbols
+    correction: str | None = None
     part: str | None = None
     symbols: dict[str, Any] = field(default_factory=dict)
     note: str = ""
