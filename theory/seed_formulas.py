@@ -159,6 +159,12 @@ SEED_FORMULAS: tuple[SeedFormula, ...] = (
         "003", "Adam summary, step 2", "agrees", part="first_moment",
         note="Kingma & Ba, Algorithm 1"),
     SeedFormula(
+        "adaptive.adam_update", r"-\gamma m_k / (\sqrt{v_k} + \epsilon \mathbf{1})",
+        "003", "Adam summary, step 6 (the increment x_{k+1} − x_k), with its steps 4–5",
+        "agrees", part="step",
+        symbols={"m_k": r"\frac{\hat{m}_k}{1 - b_m^k}", "v_k": r"\frac{\hat{v}_k}{1 - b_v^k}"},
+        note="the k-th moments update the iterate they were computed from"),
+    SeedFormula(
         "adaptive.adam_update", r"\sqrt{\frac{\hat{v}_k}{1 - b_v^k}} + \epsilon",
         "003", "Adam's metric H_k, one coordinate", "agrees", part="metric",
         note="ε > 0 keeps H_k positive definite"),
