@@ -741,8 +741,11 @@ def _evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Basic]) -> sp.Number 
 
 
 def _close(a: sp.Basic, b: sp.Basic) -> tuple[bool, sp.Basic]:
+    """Relative difference below RTOL. The values carry DIGITS significant digits (evalf
+    refines its precision until they do), so the test is relative even for tiny values; the
+    floor 10^-40 only absorbs the residue of an exact cancellation to zero."""
     d = abs(sp.N(a - b, DIGITS))
-    scale = max(abs(a), abs(b), sp.Integer(1))
+    scale = max(abs(a), abs(b), sp.Rational(1, 10**40))
     rel = d / scale
     return bool(rel <= RTOL), rel
 

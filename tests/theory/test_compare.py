@@ -285,3 +285,13 @@ def test_sums_are_read_and_done():
     assert parse_formula(r"\sum_{i=1}^{n} a + 1", r) == s["n"] * s["a"] + 1
     with pytest.raises(FormulaError, match=r"needs limits written _\{i=1\}\^\{n\}"):
         parse_formula(r"\sum_{i} a", r)
+
+
+def test_the_decision_is_relative_for_small_values():
+    from theory._compare import _close
+
+    tiny = sp.N(sp.exp(-60), 40)             # ≈ 8.8e-27
+    # twice a tiny value differs by 100 %: an absolute test at 1e-20 would call it equal
+    assert not _close(tiny, 2 * tiny)[0]
+    # a relative 1e-25 is below RTOL = 1e-20: equal
+    assert _close(tiny, tiny * (1 + sp.Rational(1, 10**25)))[0]
