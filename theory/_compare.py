@@ -1074,7 +1074,10 @@ def compare(id: str, expr: Any, *, part: str | None = None,
     if isinstance(expr, str):
         cand_full = _parse(expr, ctx)
     elif isinstance(expr, sp.Basic):
-        cand_full = expr
+        # a REPL's own sp.Symbol("eta") is the Result's eta (names match, assumptions follow
+        # the Result)
+        cand_full = expr.xreplace({x: ctx.by_name[x.name] for x in expr.free_symbols
+                                   if isinstance(x, sp.Symbol) and x.name in ctx.by_name})
     else:
         raise TypeError(f"expr must be a SymPy expression or a LaTeX string; got "
                         f"{type(expr).__name__} {expr!r}")

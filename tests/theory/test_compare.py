@@ -295,3 +295,11 @@ def test_the_decision_is_relative_for_small_values():
     assert not _close(tiny, 2 * tiny)[0]
     # a relative 1e-25 is below RTOL = 1e-20: equal
     assert _close(tiny, tiny * (1 + sp.Rational(1, 10**25)))[0]
+
+
+def test_a_repl_symbol_of_the_same_name_is_the_results():
+    eta, lam = sp.symbols("eta lambda_max")   # no assumptions, not the Result's objects
+    v = theory.compare("stability.gd_threshold", 2 / lam + 0 * eta, part="threshold")
+    assert v.agrees
+    with pytest.raises(FormulaError, match="does not have: q"):
+        theory.compare("stability.gd_threshold", sp.Symbol("q"), part="threshold")
