@@ -50,17 +50,21 @@ from theory._registry import (
 
 if TYPE_CHECKING:
     from theory._result import Result, Step
+    from theory._compare import FormulaError, Verdict, compare
     from theory.models import Model
 
 __all__ = [
     "TOPIC_MODULES",
     "Entry",
+    "FormulaError",
     "Model",
     "RegistrationError",
     "Result",
     "ResultBuildError",
     "Step",
     "UnknownResultError",
+    "Verdict",
+    "compare",
     "entries",
     "entry",
     "get",
@@ -77,6 +81,10 @@ def __getattr__(name: str) -> Any:
         from theory import _result  # noqa: PLC0415 (keeps `import theory` free of SymPy)
 
         return getattr(_result, name)
+    if name in ("compare", "Verdict", "FormulaError"):
+        from theory import _compare  # noqa: PLC0415 (SymPy loads on first use)
+
+        return getattr(_compare, name)
     if name == "Model":
         from theory.models import Model  # noqa: PLC0415 (SymPy loads on first use)
 

@@ -125,6 +125,14 @@ def _backend(text: str) -> str:
     return text
 
 
+def _mapping(text: str) -> tuple[str, str]:
+    """``NAME=SYMBOL`` of ``implreg compare --map``."""
+    name, eq, value = text.partition("=")
+    if not eq or not name.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=SYMBOL (e.g. 'h=\\lambda_j'); got {text!r}")
+    return name.strip(), value.strip()
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, no usage dump
         self.exit(2, f"implreg: error: {message} (see `{self.prog} --help`)\n")
@@ -192,6 +200,18 @@ def build_parser() -> argparse.ArgumentParser:
     from verify.sweeps.cli import add_arguments  # noqa: PLC0415
 
     add_arguments(q)
+
+    q = sub.add_parser("compare", help="check a formula as printed (LaTeX) against a "
+                       "result's derived claim; names the simplest correction")
+    q.add_argument("id", help="result id")
+    q.add_argument("latex", help="the formula as printed, e.g. '\\frac{2}{\\eta}'")
+    q.add_argument("--part", help="a named part instead of the statement")
+    q.add_argument("--map", action="append", default=[], type=_mapping, metavar="NAME=SYMBOL",
+                   help="a symbol (or LaTeX fragment) of the formula and the result's symbol "
+                        "or LaTeX it stands for; repeatable")
+    q.add_argument("--free", action="append", default=[], metavar="NAME",
+                   help="a symbol of the formula's own, not the result's (taken positive)")
+
     from verify.plugins import add_cli_option  # noqa: PLC0415 (--plugin on the registry commands)
 
     add_cli_option(sub)
@@ -494,7 +514,21 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return command(args)
 
 
-_COMMANDS = {"list": _cmd_list, "derive": _cmd_derive, "verify": _cmd_verify,
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import sympy as sp  # noqa: PLC0415
+
+    import theory  # noqa: PLC0415
+
+    symbols: dict[str, Any] = dict(args.map)
+    for name in args.free:
+        symbols[name] = sp.Symbol(name, positive=True)
+    v = theory.compare(args.id, args.latex, part=args.part, symbols=symbols)
+    print(repr(v))
+    print("  LaTeX:     " + v.latex())
+    return 0 if v.agrees else 1
+
+
+_COMMANDS = {"compare": _cmd_compare, "list": _cmd_list, "derive": _cmd_derive, "verify": _cmd_verify,
              "power": _cmd_power, "figure": _cmd_figure,
              "bench": _cmd_bench, "sweep": _cmd_sweep}
 

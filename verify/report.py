@@ -114,6 +114,23 @@ def _versions() -> str:
     return f"Python {platform.python_version()}, NumPy {numpy.__version__}, SymPy {sympy.__version__}"
 
 
+def seed_formula_lines(id: str) -> list[str]:
+    """The seed's printed formulas for ``id`` (``theory.seed_formulas``) with the verdict of
+    :func:`theory.compare` on each, as Markdown lines (none when none was transcribed)."""
+    from theory.seed_formulas import for_result, symbols_for  # noqa: PLC0415
+
+    lines: list[str] = []
+    for f in for_result(id):
+        try:
+            v = theory.compare(id, f.latex, part=f.part, symbols=symbols_for(f))
+            verdict = f"$ {v.latex()} $"
+        except Exception as exc:  # noqa: BLE001 - a verdict must not sink the report
+            verdict = f"not compared ({type(exc).__name__}: {exc})"
+        lines.append(f"- seed {f.seed}, {f.where}{' (part ' + f.part + ')' if f.part else ''}: "
+                     f"$ {f.latex} $ — {verdict}")
+    return ["", "*The seed's printed formulas:*", "", *lines] if lines else []
+
+
 def write_report(reports: list[Any], directory: Path, *, backend: str) -> Path:
     """Write ``report.md`` (and ``figures/*.png``) for a list of :class:`CheckReport`."""
     from numerics.backend import get_namespace  # noqa: PLC0415
@@ -149,6 +166,7 @@ def write_report(reports: list[Any], directory: Path, *, backend: str) -> Path:
             lines += ["", f"under $ {res.conditions_latex()} $"]
         if res.notes:
             lines += ["", f"*Notes.* {res.notes}"]
+        lines += seed_formula_lines(r.id)
         lines += ["", "*Derivation:* " + ("stated; the evidence is the numeric check below." if res.stated
                                             else f"{len(res.derivation)} SymPy steps (`implreg derive {r.id} --steps`).")]
         o = r.outcome

@@ -38,7 +38,7 @@ from verify.tolerance import Tolerance
 
 CORES = os.cpu_count() or 1
 BACKENDS = "numpy, array_api_strict, torch, cupy"
-COMMANDS = "list, derive, verify, power, figure, bench, sweep"
+COMMANDS = "list, derive, verify, power, figure, bench, sweep, compare"
 SECTIONS = "engine, two_layer, sharpness, symbolic, scaling"
 STAB_AXES = "eta, batch, n, p, a, s, steps, replicas, backend, seed"
 GRID_FORMS = "expected KEY=V1,V2,... or KEY=LO:HI:NUM"
