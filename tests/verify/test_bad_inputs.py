@@ -39,7 +39,7 @@ from verify.tolerance import Tolerance
 CORES = os.cpu_count() or 1
 BACKENDS = "numpy, array_api_strict, torch, cupy"
 COMMANDS = "list, derive, verify, power, figure, bench, sweep, compare"
-SECTIONS = "engine, two_layer, sharpness, symbolic, scaling"
+SECTIONS = "engine, two_layer, sharpness, symbolic, scaling, peers, curvature"
 STAB_AXES = "eta, batch, n, p, a, s, steps, replicas, backend, seed"
 GRID_FORMS = "expected KEY=V1,V2,... or KEY=LO:HI:NUM"
 EXAMPLES_CAP = ("at most 1,000,000 examples per check (at 0.01–1 s an example that is "
@@ -220,14 +220,14 @@ CLI_ROWS: list[tuple[str, str]] = [
      "--json and --markdown both name '{T}/same'; give two files"),
     ("bench extra", "unrecognized argument 'extra' for `implreg bench` (see `implreg bench --help`)"),
     # ----------------------------------------------------------------- sweep: names and modes
-    ("sweep", "name a sweep (implreg sweep NAME, one of sgd_stability, two_layer_test_error) "
+    ("sweep", "name a sweep (implreg sweep NAME, one of model_sgd_stability, sgd_stability, two_layer_test_error) "
               "or use --list"),
-    ("sweep nosuch", "unknown sweep 'nosuch' (known: sgd_stability, two_layer_test_error)"),
+    ("sweep nosuch", "unknown sweep 'nosuch' (known: model_sgd_stability, sgd_stability, two_layer_test_error)"),
     ("sweep SGD_STABILITY", "unknown sweep 'SGD_STABILITY'; did you mean 'sgd_stability'? "
-                            "(known: sgd_stability, two_layer_test_error)"),
+                            "(known: model_sgd_stability, sgd_stability, two_layer_test_error)"),
     ("sweep sgd_stabilty", "unknown sweep 'sgd_stabilty'; did you mean 'sgd_stability'? "
-                           "(known: sgd_stability, two_layer_test_error)"),
-    ("sweep --list nosuch", "unknown sweep 'nosuch' (known: sgd_stability, two_layer_test_error)"),
+                           "(known: model_sgd_stability, sgd_stability, two_layer_test_error)"),
+    ("sweep --list nosuch", "unknown sweep 'nosuch' (known: model_sgd_stability, sgd_stability, two_layer_test_error)"),
     ("sweep sgd_stability extra",
      "unrecognized argument 'extra' for `implreg sweep` (see `implreg sweep --help`)"),
     ("sweep --list --grid eta=1",
