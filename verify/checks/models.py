@@ -24,7 +24,9 @@ against what the *other* claims of the model compute through
   Hessians and every batch, :math:`\rho = 1` at η* and on **both** sides
   (:func:`sgd_threshold_outcomes`);
 * ``label_noise_flow`` — the drift against the projector on null(∇²L(θ*)) and central
-  differences of the compiled Hessian's trace (no Jacobian).
+  differences of the compiled Hessian's trace (no Jacobian), and against label-noise SGD on
+  the compiled model: the mean displacement along Γ over a flow time τ, extrapolated to
+  η → 0 (:func:`flow_simulation_outcomes`, :func:`label_noise_flow_outcomes`).
 
 Finite differences, derived. :math:`D_h = (F(\theta + he_k) - F(\theta - he_k))/2h` differs
 from :math:`\partial_kF` by at most :math:`\tfrac{h^2}6\max|\partial_k^3F|` (truncation) plus
