@@ -73,8 +73,8 @@ class CompiledModel:
     -----
     The Jacobian uses only the per-sample gradient: for :math:`\ell = \frac12(f - y)^2`,
     :math:`\nabla\ell = (f - y)\nabla f`, so at the labels :math:`y' = f(\theta) - 1` it is
-    :math:`\nabla f` itself (exact: :math:`f - y'` is 1 up to the rounding of one subtraction,
-    a relative :math:`\varepsilon(1 + |f|)`).
+    :math:`\nabla f` itself (:math:`f - y'` is 1 up to the rounding of f, evaluated once by
+    the ``per_sample_model`` part and once inside the gradient: a few ε·(1 + |f|)).
     """
 
     reduction = "mean"

@@ -629,8 +629,8 @@ def _flow_velocity(m: CompiledModel, x: np.ndarray, delta: float, xp: Any) -> np
     r"""``(R, p)``: the limiting flow's field :math:`-\frac{\delta^2}4P_\Gamma(x)\nabla
     \operatorname{Tr}\nabla^2L(x)` built from the compiled model only — the projector
     :math:`I - J^T(JJ^T)^{-1}J` of its Jacobian and central differences of its Hessian's
-    trace (all rows and coordinates as one batch). Sizes a tolerance and sets the step; it
-    never stands in for the claim."""
+    trace (all rows and coordinates as one batch). It sets τ and η, the second-order term
+    and its remainder; it never stands in for the claim."""
     R, P = x.shape
     h = H_REL * np.maximum(1.0, np.abs(x))                                  # (R, p)
     E = np.eye(P)[None, :, :] * h[:, :, None]                                # (R, p, p)
@@ -722,9 +722,10 @@ def flow_simulation_outcomes(model: Any, p: dict[str, Any], xp: Any, result: Any
     and Π_Γ(θ* + τY'(0)); the tolerance takes :math:`\tau|q^T\Delta|`, six times that (the
     change along the path need not be linear). τ is chosen so that
     :math:`\frac\tau2\|Y''(0)\| = ` ``FLOW_CURVATURE``·‖Y'(0)‖. (iii) η =
-    ``FLOW_RATIO``·λ_min⁺(∇²L(θ*))·τ, so the normal modes relax within
-    :math:`1/(4\cdot\text{FLOW\_RATIO})` e-folds even at 4η and the extrapolation's remainder
-    (estimated from 4η) is a few tenths of the O(η) term; 4ηλ_max ≤ ½ (stable).
+    ``FLOW_RATIO``·λ_min⁺(∇²L(θ*))·τ, so within τ the slowest normal mode relaxes over
+    :math:`1/(4\cdot\text{FLOW\_RATIO}) = 2.5` e-folds even at 4η (K₄ = τ/16η² steps of
+    rate 4ηλ_min⁺) and the O(η) bias is about FLOW_RATIO of the drift; η is capped so that
+    4ηλ_max ≤ ½ (stable). The extrapolation's O(η²) remainder is estimated a posteriori.
 
     Not certified: the flow's velocity away from θ* (only Y'(0) is claimed); the curvature
     remainder evaluates Y'' at the two ends of a path of length τ‖Y'‖ only.
@@ -732,7 +733,7 @@ def flow_simulation_outcomes(model: Any, p: dict[str, Any], xp: Any, result: Any
     References
     ----------
     Z. Li, T. Wang and S. Arora, "What happens after SGD reaches zero loss? A mathematical
-    framework", ICLR 2022 (Theorem 4.6 and Corollary 5.2: the limiting flow in time η²k).
+    framework", ICLR 2022 (the limiting flow of label-noise SGD, in time η²k).
     """
     try:
         sim = _flow_simulation(model, int(p["seed"]), xp, _compiled_ids(model))
