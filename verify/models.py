@@ -33,11 +33,14 @@ import array_api_compat
 __all__ = ["CompiledModel"]
 
 _NEEDED = ("loss", "gradient", "hessian", "per_sample_gradient")
+#: for a model given as f and a target: its ``per_sample_model`` part is f (the residual)
+_MANIFOLD = "gauss_newton"
 
 
 class CompiledModel:
-    r"""A numerics model (``Model``, ``MinibatchModel``, ``PerSampleModel``, ``HVPModel``)
-    compiled from the derived results of a :class:`theory.Model`.
+    r"""A numerics model (``Model``, ``MinibatchModel``, ``PerSampleModel``, ``HVPModel``;
+    with a ``target``, also ``LabelNoiseModel`` and ``ManifoldModel``) compiled from the
+    derived results of a :class:`theory.Model`.
 
     Parameters
     ----------
@@ -52,17 +55,32 @@ class CompiledModel:
         The array namespace; the data are converted to its float64 arrays.
     name
         Shown by ``repr``.
+    target
+        The name of the label's data symbol, for a model given as :math:`f` and a target
+        (``theory.Model(model=f, target=y)``, :math:`\ell = \tfrac12(f - y)^2`). With it,
+        ``batch_grad`` accepts ``target_shift`` (label-noise SGD) and, when ``results``
+        also has ``gauss_newton`` (whose ``per_sample_model`` part is f), ``residual``,
+        ``jacobian`` and ``hessian_trace`` are available (:func:`numerics.project_to_manifold`,
+        :func:`numerics.label_noise.tangent_projector` run on it).
 
     Raises
     ------
     ValueError
-        A missing result or data symbol, data columns of different lengths or not 1-D.
+        A missing result or data symbol, data columns of different lengths or not 1-D, a
+        ``target`` that is not a data column.
+
+    Notes
+    -----
+    The Jacobian uses only the per-sample gradient: for :math:`\ell = \frac12(f - y)^2`,
+    :math:`\nabla\ell = (f - y)\nabla f`, so at the labels :math:`y' = f(\theta) - 1` it is
+    :math:`\nabla f` itself (:math:`f - y'` is 1 up to the rounding of f, evaluated once by
+    the ``per_sample_model`` part and once inside the gradient: a few ε·(1 + |f|)).
     """
 
     reduction = "mean"
 
     def __init__(self, params: list[str], data: Mapping[str, Any], results: Mapping[str, Any],
-                 *, xp: Any, name: str = "model") -> None:
+                 *, xp: Any, name: str = "model", target: str | None = None) -> None:
         missing = [c for c in _NEEDED if c not in results]
         if missing:
             raise ValueError(f"CompiledModel: results must include {list(_NEEDED)}; missing {missing}")
@@ -79,6 +97,12 @@ class CompiledModel:
             raise ValueError(f"CompiledModel {name}: data columns must be 1-D of one length; "
                              f"got shapes {lengths}")
         self.n = next(iter(lengths.values()))[0] if lengths else 1
+        if target is not None and target not in self.data:
+            raise ValueError(f"CompiledModel {name}: target must be one of the data columns "
+                             f"{sorted(self.data)}; got {target!r}")
+        self.target = target
+        if target is not None and _MANIFOLD in results:
+            f["model"] = results[_MANIFOLD].numeric(xp, part="per_sample_model")
         self._f = f
 
     @classmethod
@@ -94,9 +118,14 @@ class CompiledModel:
         known = set(theory.ids())
         res = {c: (theory.get(model.id(c)) if model.id(c) in known else model.result(c))
                for c in _NEEDED}
+        target = getattr(model, "target", None)
+        if target is not None and _MANIFOLD in model.claims:
+            res[_MANIFOLD] = (theory.get(model.id(_MANIFOLD)) if model.id(_MANIFOLD) in known
+                              else model.result(_MANIFOLD))
         res.update(results or {})
         return cls([p.name for p in model.params], data, res, xp=xp,
-                   name=f"{model.topic}.{model.name}")
+                   name=f"{model.topic}.{model.name}",
+                   target=None if target is None else target.name)
 
     # ------------------------------------------------------------------ evaluation
     def _args(self, x: Any, data: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -141,13 +170,55 @@ class CompiledModel:
         data = {k: self.xp.reshape(v, (1, self.n)) for k, v in self.data.items()}
         return self._per_sample(x, data, self.n)
 
-    def batch_grad(self, x: Any, idx: Any) -> Any:
-        """``(R, p), (R, B) int -> (R, p)``: :math:`\\frac1B\\sum_{i\\in\\mathcal B_r}\\nabla\\ell_i`."""
+    def batch_grad(self, x: Any, idx: Any, target_shift: Any = None) -> Any:
+        """``(R, p), (R, B) int -> (R, p)``: :math:`\\frac1B\\sum_{i\\in\\mathcal B_r}\\nabla\\ell_i`;
+        with ``target_shift (R, B)`` (a model with a ``target``) the labels of the batch are
+        :math:`y_i + \\varepsilon_{ri}` (label-noise SGD, :class:`numerics.LabelNoiseSGD`)."""
         xp = self.xp
         R, B = idx.shape
         flat = xp.reshape(idx, (R * B,))
         data = {k: xp.reshape(xp.take(v, flat), (R, B)) for k, v in self.data.items()}
+        if target_shift is not None:
+            if self.target is None:
+                raise ValueError(f"CompiledModel {self.name}: target_shift needs a model with "
+                                 "a target (theory.Model(model=f, target=y)); this one has none")
+            if tuple(target_shift.shape) != (R, B):
+                raise ValueError(f"CompiledModel {self.name}: target_shift must have the batch's "
+                                 f"shape {(R, B)}; got {tuple(target_shift.shape)}")
+            data[self.target] = data[self.target] + target_shift
         return xp.mean(self._per_sample(x, data, B), axis=1)
+
+    # ------------------------------------------------------------------ the manifold Γ
+    def _needs_f(self, what: str) -> None:
+        if "model" not in self._f:
+            raise ValueError(f"CompiledModel {self.name}: {what} needs a model given as f and a "
+                             "target, compiled with its gauss_newton result")
+
+    def _model_values(self, x: Any) -> Any:
+        """``(R, p) -> (R, n)``: :math:`f(\\theta_r; x_i)` (the ``per_sample_model`` part)."""
+        xp = self.xp
+        data = {k: xp.reshape(v, (1, self.n)) for k, v in self.data.items()}
+        out = self._f["model"](**self._pick("model", self._args(x, data)))
+        return xp.broadcast_to(out, (x.shape[0], self.n))
+
+    def residual(self, x: Any) -> Any:
+        """``(R, p) -> (R, n)``: :math:`f_i(\\theta_r) - y_i`, zero on Γ."""
+        self._needs_f("residual")
+        return self._model_values(x) - self.xp.reshape(self.data[self.target], (1, self.n))
+
+    def jacobian(self, x: Any) -> Any:
+        """``(R, p) -> (R, n, p)``: :math:`\\partial f_i/\\partial\\theta`, the per-sample gradient
+        at the labels :math:`f(\\theta) - 1` (class notes)."""
+        self._needs_f("jacobian")
+        xp = self.xp
+        data = {k: xp.broadcast_to(xp.reshape(v, (1, self.n)), (x.shape[0], self.n))
+                for k, v in self.data.items()}
+        data[self.target] = self._model_values(x) - 1.0
+        return self._per_sample(x, data, self.n)
+
+    def hessian_trace(self, x: Any) -> Any:
+        """``(R, p) -> (R,)``: :math:`\\operatorname{Tr}\\nabla^2L(\\theta_r)` (the compiled Hessian)."""
+        return self.xp.linalg.trace(self.hessian(x))
 
     def _pick(self, claim: str, args: dict[str, Any]) -> dict[str, Any]:
         return {a: args[a] for a in self._f[claim].arguments}

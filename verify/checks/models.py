@@ -24,7 +24,9 @@ against what the *other* claims of the model compute through
   Hessians and every batch, :math:`\rho = 1` at η* and on **both** sides
   (:func:`sgd_threshold_outcomes`);
 * ``label_noise_flow`` — the drift against the projector on null(∇²L(θ*)) and central
-  differences of the compiled Hessian's trace (no Jacobian).
+  differences of the compiled Hessian's trace (no Jacobian), and against label-noise SGD on
+  the compiled model: the mean displacement along Γ over a flow time τ, extrapolated to
+  η → 0 (:func:`flow_simulation_outcomes`, :func:`label_noise_flow_outcomes`).
 
 Finite differences, derived. :math:`D_h = (F(\theta + he_k) - F(\theta - he_k))/2h` differs
 from :math:`\partial_kF` by at most :math:`\tfrac{h^2}6\max|\partial_k^3F|` (truncation) plus
@@ -57,7 +59,8 @@ import numpy as np
 import sympy as sp
 from hypothesis import strategies as st
 
-from numerics import GD, run, to_numpy
+from numerics import GD, LabelNoiseSGD, run, to_numpy
+from numerics.label_noise import project_to_manifold, tangent_projector
 from numerics.sharpness import top_eigenvalue
 from verify import tolerance as tol
 from verify.models import CompiledModel
@@ -66,7 +69,7 @@ from verify.registry import check
 from verify.strategies import host_rng, seeds
 
 __all__ = ["register_checks", "threshold_outcomes", "sgd_threshold_outcomes", "pac_bayes_outcomes",
-           "DELTA", "STEPS"]
+           "label_noise_flow_outcomes", "flow_simulation_outcomes", "DELTA", "STEPS"]
 
 EPS = tol.EPS64
 H_REL = EPS ** (1 / 3)
@@ -537,6 +540,17 @@ ho < 1` at :math:`(1-\delta)\eta^*` and :math:`> 1` at :math:`(1+\delta)\eta^*`.
 
 
 def check_label_noise_flow(model: Any, p: dict[str, Any], xp: Any, result: Any) -> Outcome:
+    """The comparisons of :func:`label_noise_flow_outcomes`, all of which must pass."""
+    return Outcome.all_of(label_noise_flow_outcomes(model, p, xp, result))
+
+
+def label_noise_flow_outcomes(model: Any, p: dict[str, Any], xp: Any, result: Any) -> list[Outcome]:
+    """The deterministic comparisons of :func:`_flow_formula_outcomes` and the simulation
+    of :func:`flow_simulation_outcomes` (label-noise SGD on the compiled model)."""
+    return [*_flow_formula_outcomes(model, xp, result), *flow_simulation_outcomes(model, p, xp, result)]
+
+
+def _flow_formula_outcomes(model: Any, xp: Any, result: Any) -> list[Outcome]:
     r"""The drift −(δ²/4)P_Γ∇Tr∇²L(θ*) (the statement, at δ = 0.5 and 1) against the same
     quantity built without the Jacobian: P_Γ = the projector on null(∇²L(θ*)) (= the tangent
     of Γ at an interpolating minimum, where ∇²L = JᵀJ/n) from ``eigh`` of the compiled
@@ -584,7 +598,7 @@ def check_label_noise_flow(model: Any, p: dict[str, Any], xp: Any, result: Any) 
         out.append(Outcome.close(rate_want, float(_value(result, xp, "trace_rate", delta=d)),
                                  tol.Tolerance(t_rate, "the projector's and the gradient's errors, squared norm"),
                                  quantity=f"trace_rate at δ = {d:g} vs −(δ²/4)‖P∇Tr‖² (compiled)"))
-    return Outcome.all_of(out)
+    return out
 
 
 def _trace_third(model: Any, star: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
@@ -596,6 +610,209 @@ def _trace_third(model: Any, star: np.ndarray, data: dict[str, np.ndarray]) -> n
     vals = [np.abs(np.asarray(f(*pt, *[data[q.name][j] for q in model.data]), dtype=float))
             for pt in pts for j in range(n)]
     return np.max(vals, axis=0)
+
+
+# ---------------------------------------------------------------- label-noise SGD along Γ
+#: label-noise magnitude δ of the simulation
+FLOW_DELTA = 0.5
+#: the flow's second-order term (τ/2)·|Y''(0)| as a fraction of |Y'(0)| (this sets τ)
+FLOW_CURVATURE = 0.01
+#: η = FLOW_RATIO·λ_min⁺·τ: the normal modes relax in a time η/λ ≪ τ (the O(η) bias's size)
+FLOW_RATIO = 0.1
+#: replicas of the run at η; the runs at 2η and 4η (a quarter and a sixteenth of the steps)
+#: have 2× and 4× as many, which cuts the extrapolation's error bar by a fifth for a third
+#: more work (the per-replica variance grows like η)
+FLOW_REPLICAS = 4000
+
+
+def _flow_velocity(m: CompiledModel, x: np.ndarray, delta: float, xp: Any) -> np.ndarray:
+    r"""``(R, p)``: the limiting flow's field :math:`-\frac{\delta^2}4P_\Gamma(x)\nabla
+    \operatorname{Tr}\nabla^2L(x)` built from the compiled model only — the projector
+    :math:`I - J^T(JJ^T)^{-1}J` of its Jacobian and central differences of its Hessian's
+    trace (all rows and coordinates as one batch). It sets τ and η, the second-order term
+    and its remainder; it never stands in for the claim."""
+    R, P = x.shape
+    h = H_REL * np.maximum(1.0, np.abs(x))                                  # (R, p)
+    E = np.eye(P)[None, :, :] * h[:, :, None]                                # (R, p, p)
+    pts = np.concatenate([(x[:, None, :] + E).reshape(R * P, P), (x[:, None, :] - E).reshape(R * P, P)])
+    tr = to_numpy(m.hessian_trace(xp.asarray(pts)))
+    g = (tr[: R * P] - tr[R * P:]).reshape(R, P) / (2 * h)
+    Pg = to_numpy(tangent_projector(m, xp.asarray(x))) @ g[:, :, None]
+    return -(delta**2 / 4) * Pg[:, :, 0]
+
+
+def _flow_acceleration(m: CompiledModel, x: np.ndarray, delta: float, xp: Any) -> tuple[np.ndarray, np.ndarray]:
+    r"""``(Y'', Y')`` at ``x`` (one row): :math:`Y'' = Dv\,v`, the central difference of the
+    field along itself over ±s, :math:`s\|v\| = 10^{-3}\max(1, \|x\|)` (truncation
+    :math:`O(s^2)`, a relative 1e-6; rounding of v, ~1e-10, over s)."""
+    v = _flow_velocity(m, x, delta, xp)
+    nv = float(np.linalg.norm(v))
+    if nv == 0.0:
+        return np.zeros_like(v[0]), v[0]
+    s = 1e-3 * max(1.0, float(np.linalg.norm(x))) / nv
+    both = _flow_velocity(m, np.concatenate([x + s * v, x - s * v]), delta, xp)
+    return (both[0] - both[1]) / (2 * s), v[0]
+
+
+def _flow_basis(v0: np.ndarray, N: np.ndarray, U: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Columns: v0/‖v0‖, the rest of the tangent space null(∇²L(θ*)) (orthonormal), then the
+    normal space range(∇²L(θ*)); and their names."""
+    q1 = v0 / np.linalg.norm(v0)
+    rest = N - np.outer(q1, q1 @ N)
+    w, V = np.linalg.eigh(rest @ rest.T)
+    T = V[:, w > 0.5][:, : N.shape[1] - 1]         # the (tangent dim − 1) unit eigenvalues
+    Q = np.column_stack([q1, T, U])
+    names = (["along the compiled flow"] + [f"tangent ⊥ flow {j + 1}" for j in range(T.shape[1])]
+             + [f"normal {j + 1}" for j in range(U.shape[1])])
+    return Q, names
+
+
+def _extrapolate(samples: list[np.ndarray], alpha: float, m: int) -> tuple[np.ndarray, list[tol.Tolerance]]:
+    r"""Per column, the first-order Richardson extrapolation to η → 0 of the replica means at
+    η, 2η, 4η (``samples``: three ``(R_j, k)`` arrays), :math:`A = 2E_\eta - E_{2\eta}`, with
+    the tolerance of :func:`verify.checks.label_noise._richardson`: Student t on A (Welch–
+    Satterthwaite df) plus the O(η²) remainder :math:`(A' - A)/3` of the extrapolation A' from
+    2η and 4η at its one-sided upper confidence limit. A column that does not fluctuate (a
+    coordinate the dynamics leave exactly where it is) has a zero Monte-Carlo term."""
+    Rs = [s.shape[0] for s in samples]
+    E = [s.mean(axis=0) for s in samples]
+    V = [s.var(axis=0, ddof=1) / r for s, r in zip(samples, Rs)]
+    A, A2 = 2 * E[0] - E[1], 2 * E[1] - E[2]
+    out = []
+    for j in range(A.size):
+        def welch(ws: tuple[float, ...], _j: int = j) -> tuple[float, float]:
+            parts = [w * w * V[k][_j] for k, w in enumerate(ws)]
+            s2 = sum(parts)
+            if s2 == 0.0:
+                return 0.0, 0.0
+            df = max(int(s2**2 / sum(q * q / (r - 1) for q, r in zip(parts, Rs))), 1)
+            return math.sqrt(s2), float(df)
+
+        se, df = welch((2.0, 1.0))
+        se_d, df_d = welch((-2.0, 3.0, -1.0))
+        t_a = tol.t_value(int(df), alpha / 2, m) if se > 0 else 0.0
+        t_d = tol.t_value(int(df_d), alpha / 2, m, one_sided=True) if se_d > 0 else 0.0
+        rem = (abs(A2[j] - A[j]) + t_d * se_d) / 3
+        out.append(tol.Tolerance(t_a * se, f"Monte Carlo: Student t_{{{int(df)}}} = {t_a:.2f}·SE of "
+                                 f"2E_η − E_2η (false alarm {alpha / 2:g} over {m})") + tol.Tolerance(
+            rem, "O(η²) remainder of the extrapolation, |A(2η,4η) − A(η,2η)|/3 at its upper "
+                 "confidence limit (a posteriori; the expansion in η is assumed, not certified)"))
+    return A, out
+
+
+def flow_simulation_outcomes(model: Any, p: dict[str, Any], xp: Any, result: Any) -> list[Outcome]:
+    r"""Label-noise SGD (:class:`numerics.LabelNoiseSGD`, batch 1, δ = ``FLOW_DELTA``) on the
+    compiled model from θ*, R replicas at η, 2η, 4η for K = τ/η² steps (one flow time τ),
+    projected onto Γ (:func:`numerics.label_noise.project_to_manifold`): the mean of
+    :math:`(\Pi_\Gamma\theta_K - \theta^*)/\tau`, extrapolated to η → 0, less the flow's
+    second-order term :math:`\frac\tau2Y''(0)`, against the claimed drift Y'(0) at δ (the
+    statement), component by component in an orthonormal basis of the
+    compiled model — the compiled flow's direction, the rest of the tangent space, the normal
+    space (a ×1.1 or δ²/8 drift fails the first, a sign every nonzero one, the normal
+    instead of the tangent projector the first and the normal ones).
+
+    Systematic parts, derived. (i) The O(η) bias (the normal fluctuation's build-up from θ*,
+    ~ηv/λ, and Π_Γ against the flow's limit map, O(ηδ²)) is removed by Richardson
+    extrapolation (:func:`_extrapolate`). (ii) The flow's curvature: by Taylor with
+    integral remainder :math:`Y_\tau - Y_0 - \tau Y'(0) - \frac{\tau^2}2Y''(0) =
+    \int_0^\tau(\tau - s)(Y''(s) - Y''(0))\,ds`. :math:`Y'' = Dv\,v` of the compiled field
+    (:func:`_flow_acceleration`, never the claim) at θ* is subtracted; what is left of each
+    component, divided by τ, is at most :math:`\frac\tau2\max_s|q^T(Y''(s) - Y''(0))|`,
+    whose leading term is :math:`\frac\tau6|q^T\Delta|`, Δ the change of Y'' between θ*
+    and Π_Γ(θ* + τY'(0)); the tolerance takes :math:`\tau|q^T\Delta|`, six times that (the
+    change along the path need not be linear). τ is chosen so that
+    :math:`\frac\tau2\|Y''(0)\| = ` ``FLOW_CURVATURE``·‖Y'(0)‖. (iii) η =
+    ``FLOW_RATIO``·λ_min⁺(∇²L(θ*))·τ, so within τ the slowest normal mode relaxes over
+    :math:`1/(4\cdot\text{FLOW\_RATIO}) = 2.5` e-folds even at 4η (K₄ = τ/16η² steps of
+    rate 4ηλ_min⁺) and the O(η) bias is about FLOW_RATIO of the drift; η is capped so that
+    4ηλ_max ≤ ½ (stable). The extrapolation's O(η²) remainder is estimated a posteriori.
+
+    Not certified: the flow's velocity away from θ* (only Y'(0) is claimed); the curvature
+    remainder evaluates Y'' at the two ends of a path of length τ‖Y'‖ only.
+
+    References
+    ----------
+    Z. Li, T. Wang and S. Arora, "What happens after SGD reaches zero loss? A mathematical
+    framework", ICLR 2022 (the limiting flow of label-noise SGD, in time η²k).
+    """
+    try:
+        sim = _flow_simulation(model, int(p["seed"]), xp, _compiled_ids(model))
+    except FloatingPointError as e:
+        return [Outcome.failure(str(e))]
+    if sim is None:
+        return []  # θ* is already a critical point of Tr ∇²L on Γ: nothing to simulate
+    P = sim["Q"].shape[0]
+    pred = sim["Q"].T @ np.asarray(_value(result, xp, delta=FLOW_DELTA), dtype=float).reshape(P)
+    out = []
+    for j in range(P):
+        c = tol.Tolerance(float(sim["curvature"][j]),
+                          "the flow's curvature after its (τ/2)Y''(0) is removed: τ·|qᵀΔY''| along "
+                          "the path, six times its leading term (Y'' = Dv·v of the compiled field)")
+        out.append(Outcome.close(
+            float(pred[j]), float(sim["A"][j]), sim["statistical"][j] + c + sim["rounding"],
+            quantity=f"label-noise SGD at δ = {FLOW_DELTA:g}: E(Π_Γθ_K − θ*)/τ − (τ/2)Y''(0), "
+                     f"η → 0, {sim['names'][j]}, vs the claimed drift",
+            tau=sim["tau"], eta=sim["eta"], steps=sim["steps"], replicas=sim["replicas"],
+            statistical=float(sim["statistical"][j]), curvature=float(sim["curvature"][j]),
+            means=[float(x) for x in sim["means"][:, j]], second_order=float(sim["second_order"][j]),
+            extrapolated=float(sim["A"][j] + sim["second_order"][j])))
+    return out
+
+
+def _compiled_ids(model: Any) -> tuple[int, ...]:
+    """Identities of the results the compiled model is built from (part of the simulation's
+    cache key: a mutant of one of them, under ``implreg power``, is another model)."""
+    import theory  # noqa: PLC0415
+
+    known = set(theory.ids())
+    return tuple(id(theory.get(model.id(c)) if model.id(c) in known else model.result(c))
+                 for c in (*("loss", "gradient", "hessian", "per_sample_gradient"), "gauss_newton"))
+
+
+@functools.lru_cache(maxsize=16)
+def _flow_simulation(model: Any, seed: int, xp: Any, _results: tuple[int, ...]) -> dict[str, Any] | None:
+    """The runs of :func:`flow_simulation_outcomes` and their extrapolation. They use only
+    the compiled model (never the checked claim), so they are computed once per model, seed
+    and namespace and shared by every mutant of the claim."""
+    data = _explicit_data(model)
+    m = _compiled(model, data, xp)
+    star = _minimum(model)
+    H, _, ops = _hessians_at_minimum(model, xp)
+    U, N, lam_min = _range_basis(H, ops)
+    lam_max = float(np.linalg.eigvalsh(H).max())
+    d = FLOW_DELTA
+    a0, v0 = _flow_acceleration(m, star, d, xp)
+    nv = float(np.linalg.norm(v0))
+    if nv <= 10 * ops * EPS * max(1.0, float(np.abs(H).max())) or N.shape[1] == 0:
+        return None
+    na = float(np.linalg.norm(a0))
+    tau0 = 2 * FLOW_CURVATURE * nv / na if na > 0 else 1.0 / lam_min
+    eta = min(FLOW_RATIO * lam_min * tau0, 0.125 / lam_max)
+    k4 = max(int(round(tau0 / (16 * eta**2))), 1)
+    tau = 16 * eta**2 * k4
+    Q, names = _flow_basis(v0, N, U)
+    a1, _ = _flow_acceleration(m, to_numpy(project_to_manifold(m, xp.asarray(star + tau * v0[None, :]))), d, xp)
+    qa0, qa1 = Q.T @ a0, Q.T @ a1
+    second = tau / 2 * qa0
+    curv = tau * np.abs(qa1 - qa0)
+    samples = []
+    streams = host_rng({"seed": seed}, 7).integers(0, 2**31, size=3)
+    for j, (e, K) in enumerate(((eta, 16 * k4), (2 * eta, 4 * k4), (4 * eta, k4))):
+        x0 = xp.asarray(np.repeat(star, FLOW_REPLICAS * 2**j, axis=0))
+        traj = run(m, LabelNoiseSGD(float(e), d), x0, K, record=(), rng=int(streams[j]))
+        if traj.n_diverged:
+            raise FloatingPointError(f"label-noise SGD diverged at η = {e:.3g} "
+                                     f"({traj.n_diverged} replicas)")
+        proj = to_numpy(project_to_manifold(m, traj.x))
+        samples.append(((proj - star) / tau) @ Q)
+    A, tols = _extrapolate(samples, tol.FALSE_ALARM, star.shape[1])
+    # rounding: each of the 16·k4 steps rounds θ by ~ε·max(1, |θ|); a drift of that over τ
+    fp = tol.Tolerance(10 * 16 * k4 * EPS * max(1.0, float(np.abs(star).max())) / tau,
+                       "rounding of the 16k₄ steps at η: 10·K·ε·max(1, |θ*|)/τ")
+    return {"Q": Q, "names": names, "A": A - second, "second_order": second,
+            "statistical": tols, "curvature": curv,
+            "rounding": fp, "tau": tau, "eta": eta, "steps": 16 * k4,
+            "replicas": FLOW_REPLICAS, "means": np.array([s.mean(axis=0) for s in samples])}
 
 
 _CHECKS = {
