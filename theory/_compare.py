@@ -920,9 +920,12 @@ def _simple_ratio(derived: sp.Basic, cand: sp.Basic) -> sp.Basic | None:
 
 
 def _terms(e: sp.Basic) -> list[sp.Basic]:
+    """The additive terms of ``e`` as written and expanded; a power keeps its exponent
+    (``(1 − u)^{k+1}`` is not split into ``(1 − u)^k − u(1 − u)^k``: an exponent off by one
+    is the simpler correction there)."""
     out = list(sp.Add.make_args(e))
     if len(out) == 1 or sp.count_ops(e) < 60:
-        for x in sp.Add.make_args(sp.expand(e)):
+        for x in sp.Add.make_args(sp.expand(e, power_exp=False)):
             if x not in out:
                 out.append(x)
     return out

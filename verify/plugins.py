@@ -427,7 +427,7 @@ def isolated() -> Iterator[None]:
 
 # ----------------------------------------------------------------------- command line
 #: Commands that read the registries, and so take ``--plugin``.
-CLI_COMMANDS = ("list", "derive", "verify", "figure", "power")
+CLI_COMMANDS = ("list", "derive", "verify", "figure", "power", "compare")
 
 
 def add_cli_option(subparsers: Any) -> None:

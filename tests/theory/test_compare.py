@@ -303,3 +303,12 @@ def test_a_repl_symbol_of_the_same_name_is_the_results():
     assert v.agrees
     with pytest.raises(FormulaError, match="does not have: q"):
         theory.compare("stability.gd_threshold", sp.Symbol("q"), part="threshold")
+
+
+def test_symbolic_exponent_off_by_one_is_not_read_as_an_extra_term() -> None:
+    # (1 − ηλ)^{k+1} − (1 − ηλ)^k is one term only after splitting the power; the one-edit
+    # correction is the exponent
+    v = theory.compare("stability.gd_threshold", r"c_0 (1 - \eta \lambda_j)^{k+1}", part="mode_iterate")
+    assert v.kind == "exponent off by one"
+    assert theory.compare("stability.gd_threshold", r"c_0 (1 - \eta \lambda_j)^{k}",
+                          part="mode_iterate").kind == "agrees"
