@@ -407,10 +407,18 @@ def test_the_tutorial_cells_run_and_show_a_pass_and_a_shrunk_failure(capsys) -> 
     notebook build executes them)."""
     text = (ROOT / "docs" / "tutorials" / "own_theorem.md").read_text()
     cells = re.findall(r"```\{code-cell\} ipython3\n(.*?)```", text, flags=re.S)
-    assert len(cells) == 5
+    assert len(cells) == 7
     ns: dict[str, Any] = {"__name__": "own_theorem_tutorial"}
     for cell in cells:
         exec(compile(cell, "own_theorem.md", "exec"), ns)  # noqa: S102 (our own document)
     assert ns["report"].passed and ns["report"].certifies == ["statement"]
     assert not ns["bad"].passed and set(ns["bad"].counterexample) == {"a", "eta_frac", "x0", "k"}
-    assert "counterexample (shrunk by Hypothesis)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "counterexample (shrunk by Hypothesis)" in out
+    # section 5, the model: its SGD threshold check passes; SGD below η* converges and
+    # above it does not (the loss from θ* + 0.01·noise falls under 1e-10, resp. stays above)
+    assert "mymodels.net.sgd_threshold: passed" in out
+    below, above = [line for line in out.splitlines() if line.startswith("η = ")]
+    assert float(below.split("steps ")[1].split(",")[0]) < 1e-10
+    assert float(above.split("steps ")[1].split(",")[0]) > 1e-6
+    assert "mymodels.net.loss" not in theory.ids()  # registered inside verify.isolated()
