@@ -60,7 +60,7 @@ class CompiledModel:
         (``theory.Model(model=f, target=y)``, :math:`\ell = \tfrac12(f - y)^2`). With it,
         ``batch_grad`` accepts ``target_shift`` (label-noise SGD) and, when ``results``
         also has ``gauss_newton`` (whose ``per_sample_model`` part is f), ``residual``,
-        ``jacobian`` and ``hessian_trace`` are available (:func:`numerics.project_to_manifold`,
+        ``jacobian`` and ``hessian_trace`` are available (:func:`numerics.label_noise.project_to_manifold`,
         :func:`numerics.label_noise.tangent_projector` run on it).
 
     Raises
@@ -74,7 +74,7 @@ class CompiledModel:
     The Jacobian uses only the per-sample gradient: for :math:`\ell = \frac12(f - y)^2`,
     :math:`\nabla\ell = (f - y)\nabla f`, so at the labels :math:`y' = f(\theta) - 1` it is
     :math:`\nabla f` itself (:math:`f - y'` is 1 up to the rounding of f, evaluated once by
-    the ``per_sample_model`` part and once inside the gradient: a few ε·(1 + |f|)).
+    the ``per_sample_model`` part and once inside the gradient: a few ε·(1 + abs f)).
     """
 
     reduction = "mean"

@@ -465,15 +465,13 @@ def sgd_threshold_outcomes(model: Any, p: dict[str, Any], xp: Any, result: Any) 
     r"""The mean-square threshold η* (the statement) by the second-moment map built from the
     compiled per-sample Hessians and an exact enumeration of the batches.
 
-    Near an interpolating minimum SGD is :math:`	heta - 	heta^* \leftarrow (I - \eta H_{\mathcal B})
-    (	heta - 	heta^*)`, so :math:`M = E[(	heta-	heta^*)(	heta-	heta^*)^T]` follows
+    Near an interpolating minimum SGD is :math:`\theta - \theta^* \leftarrow (I - \eta H_{\mathcal B})
+    (\theta - \theta^*)`, so :math:`M = E[(\theta-\theta^*)(\theta-\theta^*)^T]` follows
     :math:`\mathcal T_\eta(M) = E_{\mathcal B}[(I - \eta H_{\mathcal B})M(I - \eta H_{\mathcal B})]`,
-    averaged here over all :math:`inom nB` batches. On an orthonormal basis U of range(H)
+    averaged here over all :math:`\binom nB` batches. On an orthonormal basis U of range(H)
     (null(H), the manifold's tangent, is marginal) :math:`\mathcal T` is a symmetric
-    :math:`r^2	imes r^2` matrix; :math:`
-ho(\mathcal T_{\eta^*}) = 1` within its rounding,
-    :math:`
-ho < 1` at :math:`(1-\delta)\eta^*` and :math:`> 1` at :math:`(1+\delta)\eta^*`.
+    :math:`r^2\times r^2` matrix; :math:`\rho(\mathcal T_{\eta^*}) = 1` within its rounding,
+    :math:`\rho < 1` at :math:`(1-\delta)\eta^*` and :math:`> 1` at :math:`(1+\delta)\eta^*`.
     The parts: ``sharpness`` = λ_max(H), ``non_uniformity`` = √λ_max(Σ),
     Σ = mean H_i² − H²; ``batch_factor`` c by least squares from
     :math:`E[H_{\mathcal B}\otimes H_{\mathcal B}] - H\otimes H = c(\overline{H_i\otimes H_i} - H\otimes H)`;
