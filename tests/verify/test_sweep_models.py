@@ -134,15 +134,7 @@ def test_full_batch_decays_at_most_at_the_gd_rate() -> None:
 
 
 # ----------------------------------------------------------------------------- CLI
-@pytest.fixture
-def no_work(monkeypatch):
-    import verify.sweeps.runner as runner
-
-    def forbidden(*a, **k):
-        raise AssertionError("work started despite bad input")
-
-    monkeypatch.setattr(runner, "execute_cell", forbidden)
-    monkeypatch.setattr(runner, "connect", forbidden)
+# (the fixture `no_work` is in tests/verify/conftest.py)
 
 
 @pytest.mark.parametrize(("items", "match"), [

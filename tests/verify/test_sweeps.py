@@ -357,17 +357,7 @@ def test_api_grid_is_checked_before_any_cell(tmp_path) -> None:
 
 
 # ------------------------------------------------------------------------ CLI before work
-@pytest.fixture
-def no_work(monkeypatch):
-    """Any cell run or cluster start fails the test: bad input must stop before them."""
-    import verify.sweeps.runner as runner
-
-    def forbidden(*a, **k):
-        raise AssertionError("work started despite bad input")
-
-    monkeypatch.setattr(runner, "execute_cell", forbidden)
-    monkeypatch.setattr(runner, "connect", forbidden)
-    monkeypatch.setattr(runner, "_compute", forbidden)
+# (the fixture `no_work` is in tests/verify/conftest.py)
 
 
 def _one_line_exit_2(capsys, argv, match, out) -> str:
