@@ -72,7 +72,9 @@ class Model(Protocol):
     grad(x)
         ``x (R, p) -> (R, p)``: :math:`\nabla L(x_r)`, the gradient of ``loss`` (where
         ``loss`` is differentiable; piecewise models return the gradient of the active
-        piece).
+        piece). A fresh array on every call: on NumPy, :func:`numerics.optim.descend` writes
+        the step into an array that is not a view (a model that keeps and returns a cached
+        array must return a copy).
 
     Notes
     -----
@@ -107,7 +109,7 @@ class MinibatchModel(Model, Protocol):
     -------
     batch_grad(x, idx)
         ``x (R, p)``, ``idx (R, B)`` int64 sample indices (one batch per replica) ->
-        ``(R, p)``.
+        ``(R, p)``, a fresh array (as ``grad``).
     """
 
     n: int
