@@ -6,7 +6,6 @@ Sections: evaluating claims, problem builders, checks, figures.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -132,33 +131,11 @@ def _label_noise_runs(model: Any, start: Any, p: dict[str, Any], xp: Any) -> lis
 
 def _richardson(runs: list[dict[str, Any]], key: str, scale: float = 0.0,
                 alpha: float = tol.FALSE_ALARM, m: int = 1) -> tuple[float, tol.Tolerance]:
-    r"""First-order Richardson extrapolation to η → 0 of the replica mean of ``key``
-    (divided by η^scale) from the runs at η and 2η: :math:`A = 2E_\eta - E_{2\eta}`.
-
-    Tolerance: Student-t on A (variance 4σ²_η/R + σ²_{2η}/R, Welch–Satterthwaite df) plus
-    the O(η²) remainder :math:`2c\eta^2 = (A' - A)/3` estimated a posteriori from the
-    extrapolation A' of the runs at 2η and 4η (bounded by its own upper confidence limit)."""
-    vals = [r[key] / r["eta"] ** scale for r in runs]
-    R = vals[0].size
-    means = [float(np.mean(v)) for v in vals]
-    var = [float(np.var(v, ddof=1)) / R for v in vals]
-    A = 2 * means[0] - means[1]
-    A2 = 2 * means[1] - means[2]
-
-    def welch(ws: list[float], vs: list[float]) -> tuple[float, int]:
-        s2 = sum(w * w * v for w, v in zip(ws, vs))
-        df = s2**2 / sum((w * w * v) ** 2 / (R - 1) for w, v in zip(ws, vs))
-        return math.sqrt(s2), max(int(df), 1)
-
-    se, df = welch([2, 1], var[:2])
-    se_d, df_d = welch([-2, 3, -1], var)  # A' − A = −2E_η + 3E_2η − E_4η
-    t_a = tol.t_value(df, alpha / 2, m)
-    t_d = tol.t_value(df_d, alpha / 2, m, one_sided=True)
-    rem = (abs(A2 - A) + t_d * se_d) / 3
-    return A, tol.Tolerance(t_a * se, f"Monte Carlo: Student t_{{{df}}} = {t_a:.2f}·SE of 2E_η − E_2η "
-                            f"(false alarm {alpha / 2:g} over {m})") + tol.Tolerance(
-        rem, "O(η²) remainder of the extrapolation, |A(2η,4η) − A(η,2η)|/3 at its upper "
-             "confidence limit (a posteriori; the expansion in η is assumed, not certified)")
+    """:func:`verify.tolerance.richardson_limit` of the replica mean of ``key`` (divided by
+    η^scale) over the runs at η, 2η, 4η."""
+    A, (t,) = tol.richardson_limit([(r[key] / r["eta"] ** scale)[:, None] for r in runs],
+                                   alpha=alpha, m=m)
+    return float(A[0]), t
 
 
 # ============================================================== checks

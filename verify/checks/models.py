@@ -665,39 +665,6 @@ def _flow_basis(v0: np.ndarray, N: np.ndarray, U: np.ndarray) -> tuple[np.ndarra
     return Q, names
 
 
-def _extrapolate(samples: list[np.ndarray], alpha: float, m: int) -> tuple[np.ndarray, list[tol.Tolerance]]:
-    r"""Per column, the first-order Richardson extrapolation to η → 0 of the replica means at
-    η, 2η, 4η (``samples``: three ``(R_j, k)`` arrays), :math:`A = 2E_\eta - E_{2\eta}`, with
-    the tolerance of :func:`verify.checks.label_noise._richardson`: Student t on A (Welch–
-    Satterthwaite df) plus the O(η²) remainder :math:`(A' - A)/3` of the extrapolation A' from
-    2η and 4η at its one-sided upper confidence limit. A column that does not fluctuate (a
-    coordinate the dynamics leave exactly where it is) has a zero Monte-Carlo term."""
-    Rs = [s.shape[0] for s in samples]
-    E = [s.mean(axis=0) for s in samples]
-    V = [s.var(axis=0, ddof=1) / r for s, r in zip(samples, Rs)]
-    A, A2 = 2 * E[0] - E[1], 2 * E[1] - E[2]
-    out = []
-    for j in range(A.size):
-        def welch(ws: tuple[float, ...], _j: int = j) -> tuple[float, float]:
-            parts = [w * w * V[k][_j] for k, w in enumerate(ws)]
-            s2 = sum(parts)
-            if s2 == 0.0:
-                return 0.0, 0.0
-            df = max(int(s2**2 / sum(q * q / (r - 1) for q, r in zip(parts, Rs))), 1)
-            return math.sqrt(s2), float(df)
-
-        se, df = welch((2.0, 1.0))
-        se_d, df_d = welch((-2.0, 3.0, -1.0))
-        t_a = tol.t_value(int(df), alpha / 2, m) if se > 0 else 0.0
-        t_d = tol.t_value(int(df_d), alpha / 2, m, one_sided=True) if se_d > 0 else 0.0
-        rem = (abs(A2[j] - A[j]) + t_d * se_d) / 3
-        out.append(tol.Tolerance(t_a * se, f"Monte Carlo: Student t_{{{int(df)}}} = {t_a:.2f}·SE of "
-                                 f"2E_η − E_2η (false alarm {alpha / 2:g} over {m})") + tol.Tolerance(
-            rem, "O(η²) remainder of the extrapolation, |A(2η,4η) − A(η,2η)|/3 at its upper "
-                 "confidence limit (a posteriori; the expansion in η is assumed, not certified)"))
-    return A, out
-
-
 def flow_simulation_outcomes(model: Any, p: dict[str, Any], xp: Any, result: Any) -> list[Outcome]:
     r"""Label-noise SGD (:class:`numerics.LabelNoiseSGD`, batch 1, δ = ``FLOW_DELTA``) on the
     compiled model from θ*, R replicas at η, 2η, 4η for K = τ/η² steps (one flow time τ),
@@ -711,7 +678,7 @@ def flow_simulation_outcomes(model: Any, p: dict[str, Any], xp: Any, result: Any
 
     Systematic parts, derived. (i) The O(η) bias (the normal fluctuation's build-up from θ*,
     ~ηv/λ, and Π_Γ against the flow's limit map, O(ηδ²)) is removed by Richardson
-    extrapolation (:func:`_extrapolate`). (ii) The flow's curvature: by Taylor with
+    extrapolation (:func:`verify.tolerance.richardson_limit`). (ii) The flow's curvature: by Taylor with
     integral remainder :math:`Y_\tau - Y_0 - \tau Y'(0) - \frac{\tau^2}2Y''(0) =
     \int_0^\tau(\tau - s)(Y''(s) - Y''(0))\,ds`. :math:`Y'' = Dv\,v` of the compiled field
     (:func:`_flow_acceleration`, never the claim) at θ* is subtracted; what is left of each
@@ -803,7 +770,7 @@ def _flow_simulation(model: Any, seed: int, xp: Any, _results: tuple[int, ...]) 
                                      f"({traj.n_diverged} replicas)")
         proj = to_numpy(project_to_manifold(m, traj.x))
         samples.append(((proj - star) / tau) @ Q)
-    A, tols = _extrapolate(samples, tol.FALSE_ALARM, star.shape[1])
+    A, tols = tol.richardson_limit(samples, alpha=tol.FALSE_ALARM, m=star.shape[1])
     # rounding: each of the 16·k4 steps rounds θ by ~ε·max(1, |θ|); a drift of that over τ
     fp = tol.Tolerance(10 * 16 * k4 * EPS * max(1.0, float(np.abs(star).max())) / tau,
                        "rounding of the 16k₄ steps at η: 10·K·ε·max(1, |θ*|)/τ")
