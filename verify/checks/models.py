@@ -159,6 +159,21 @@ def _compiled(model: Any, data: dict[str, np.ndarray], xp: Any, **results: Any) 
                                     results=results)
 
 
+def _evaluate(f: Any, model: Any, x: np.ndarray, data: dict[str, np.ndarray], xp: Any, *,
+              per_sample: bool) -> np.ndarray:
+    """A compiled claim ``f`` at the rows of ``x`` (each parameter a column ``(R, 1)``) on
+    ``data``: per sample (data ``(1, n)``, the samples on the last axis) or as a sum over
+    the samples (data ``(n,)`` and ``n``)."""
+    args = {q.name: xp.asarray(x[:, k][:, None]) for k, q in enumerate(model.params)}
+    if per_sample:
+        args.update({k: xp.asarray(v[None, :]) for k, v in data.items()})
+    else:
+        args.update({k: xp.asarray(v) for k, v in data.items()})
+        if data:
+            args["n"] = len(next(iter(data.values())))
+    return to_numpy(f(**{a: args[a] for a in f.arguments}))
+
+
 # ============================================================================ checks
 def check_loss(model: Any, p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     """The statement (1/n)Σℓ_i against the mean of its ``per_sample`` part (rounding:
@@ -168,9 +183,8 @@ def check_loss(model: Any, p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     m = _compiled(model, data, xp, loss=result)
     L = to_numpy(m.loss(xp.asarray(x)))
     f = result.numeric(xp, part="per_sample")
-    args = {q.name: xp.asarray(x[:, k][:, None]) for k, q in enumerate(model.params)}
-    args.update({k: xp.asarray(v[None, :]) for k, v in data.items()})
-    per = np.broadcast_to(to_numpy(f(**{a: args[a] for a in f.arguments})), (R, max(1, p["n"] if model.data else 1)))
+    per = np.broadcast_to(_evaluate(f, model, x, data, xp, per_sample=True),
+                          (R, max(1, p["n"] if model.data else 1)))
     mean = per.mean(axis=1)
     return _close(mean, L, _fp(np.abs(per).max(axis=1), _ops(model, per.shape[1])),
                   "floating point: 10·ops·ε·max(1, max|ℓ_i|)", quantity="L vs mean of ℓ_i")
@@ -254,17 +268,11 @@ def check_gauss_newton(model: Any, p: dict[str, Any], xp: Any, result: Any) -> O
     data = _random_data(model, p)
     x = _random_point(model, p)[:1]
     f = result.numeric(xp, part="per_sample_model")
-    args = {q.name: xp.asarray(x[:, k][:, None]) for k, q in enumerate(model.params)}
-    args.update({k: xp.asarray(v[None, :]) for k, v in data.items()})
-    fy = np.broadcast_to(to_numpy(f(**{a: args[a] for a in f.arguments})), (1, p["n"]))[0]
+    fy = np.broadcast_to(_evaluate(f, model, x, data, xp, per_sample=True), (1, p["n"]))[0]
     data = {**data, model.target.name: np.array(fy, dtype=float)}
     m = _compiled(model, data, xp)
     H = to_numpy(m.hessian(xp.asarray(x)))
-    gn = result.numeric(xp)
-    args = {q.name: xp.asarray(x[:, k][:, None]) for k, q in enumerate(model.params)}
-    args.update({k: xp.asarray(v) for k, v in data.items()})
-    args["n"] = p["n"]
-    G = np.broadcast_to(to_numpy(gn(**{a: args[a] for a in gn.arguments})),
+    G = np.broadcast_to(_evaluate(result.numeric(xp), model, x, data, xp, per_sample=False),
                         (1, 1, len(model.params), len(model.params)))[:, 0]
     return _close(H, G, _fp(np.abs(H).max() + np.abs(G).max(), _ops(model, p["n"])),
                   "floating point: 10·ops·ε·max(|∇²L|, |G|)",
@@ -279,11 +287,8 @@ def check_label_noise_regularizer(model: Any, p: dict[str, Any], xp: Any, result
     m = _compiled(model, data, xp)
     H = to_numpy(m.hessian(xp.asarray(x)))
     quarter = np.trace(H, axis1=1, axis2=2) / 4
-    f = result.numeric(xp)
-    args = {q.name: xp.asarray(x[:, k][:, None]) for k, q in enumerate(model.params)}
-    args.update({k: xp.asarray(v) for k, v in data.items()})
-    args["n"] = p["n"]
-    Rv = np.broadcast_to(to_numpy(f(**{a: args[a] for a in f.arguments})), (R, 1))[:, 0]
+    Rv = np.broadcast_to(_evaluate(result.numeric(xp), model, x, data, xp, per_sample=False),
+                         (R, 1))[:, 0]
     ops = _ops(model, p["n"]) * len(model.params)
     out = [_close(quarter, Rv, _fp(np.abs(H).max(axis=(1, 2)), ops),
                   "floating point: 10·ops·ε·max|∇²L|, ops × p for the trace",
@@ -599,10 +604,16 @@ def _flow_formula_outcomes(model: Any, xp: Any, result: Any) -> list[Outcome]:
     return out
 
 
+@functools.cache
+def _trace_third_fn(model: Any) -> Any:
+    """∂_k³ Tr ∇²ℓ, one entry per parameter k, lambdified once per model."""
+    tr = sp.Add(*[sp.diff(model.ell, q, 2) for q in model.params])
+    return sp.lambdify([*model.params, *model.data], [sp.diff(tr, q, 3) for q in model.params], "numpy")
+
+
 def _trace_third(model: Any, star: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
     """max over the samples and θ* ± 1e-4 (≫ h) of |∂_k³ Tr ∇²ℓ| per coordinate k (SymPy)."""
-    tr = sp.Add(*[sp.diff(model.ell, q, 2) for q in model.params])
-    f = sp.lambdify([*model.params, *model.data], [sp.diff(tr, q, 3) for q in model.params], "numpy")
+    f = _trace_third_fn(model)
     n = len(next(iter(data.values()))) if model.data else 1
     pts = [star[0] + s * 1e-4 * max(1.0, float(np.abs(star).max())) for s in (-1, 0, 1)]
     vals = [np.abs(np.asarray(f(*pt, *[data[q.name][j] for q in model.data]), dtype=float))
