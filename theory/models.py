@@ -622,7 +622,6 @@ class Model:
         from theory._registry import get  # noqa: PLC0415
 
         exact = get("stability.sgd_exact_threshold")
-        suff = get("stability.sgd_threshold")
         syms = {q.name: q for q in exact.symbols}
         m = len(self.samples)
         c = exact.parts["batch_factor"].subs({syms["n"]: m, syms["B"]: self.batch})
@@ -695,9 +694,8 @@ class Model:
                                 for q in self.params])
         rhs = flow.statement.rhs
         named = {str(a): a for a in rhs.free_symbols}
-        d_flow = named["delta"]
-        vel = rhs.xreplace({named["P_Gamma"]: proj, named["grad_tr"]: g, d_flow: delta})
-        vel = sp.ImmutableMatrix(sp.simplify(vel.doit()) if hasattr(vel, "doit") else vel)
+        vel = rhs.xreplace({named["P_Gamma"]: proj, named["grad_tr"]: g, named["delta"]: delta})
+        vel = sp.ImmutableMatrix(sp.simplify(vel.doit()))
         if any(sp.simplify(q) != 0 for q in J * vel):
             raise ArithmeticError("the flow's velocity is not tangent to the manifold")
         rate = sp.simplify((g.T * vel)[0, 0])

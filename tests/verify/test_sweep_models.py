@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from verify.cli import main
-from verify.sweeps.models import MODELS, model_stability_cell, model_with_batch, thresholds
+from verify.sweeps.models import MODELS, model_stability_cell, thresholds
 from verify.tolerance import binomial_critical
 
 BASE = {"model": "diagonal2", "batch": 1, "steps": 36, "replicas": 64, "start": 1e-8,
@@ -33,7 +33,7 @@ def test_full_batch_variant_threshold_is_the_gd_threshold() -> None:
     from theory.models import worked
 
     m = worked("diagonal2")
-    assert model_with_batch(m, 1) is m and model_with_batch(m, 2).batch == 2
+    assert m.with_batch(1) is m and m.with_batch(2).batch == 2
     t = thresholds("diagonal2", 2)
     assert t["batch_factor"] == 0.0
     assert t["eta_star"] == pytest.approx(t["eta_gd"], rel=1e-12)

@@ -17,7 +17,7 @@ growth rate of the second moment of the deviation,
 next to the derived thresholds read from the model's Results through
 :meth:`theory.Result.numeric`: the exact mean-square threshold :math:`\eta^*(B)` of
 ``models.NAME.sgd_threshold`` (with its parts: sharpness, non-uniformity, batch factor and
-the sufficient threshold) for a model of batch ``B`` (:func:`model_with_batch`), and the GD
+the sufficient threshold) for a model of batch ``B`` (:meth:`theory.Model.with_batch`), and the GD
 threshold :math:`2/\lambda_{\max}` of ``models.NAME.gd_threshold``.
 
 The deviation is measured on the range of :math:`H = \nabla^2L(\theta^*)`, with :math:`P`
@@ -79,35 +79,13 @@ from typing import Any
 from numerics.backend import BACKENDS
 from verify.sweeps.core import Axis, Sweep, register
 
-__all__ = ["MODELS", "SWEEP", "feasible", "model_stability_cell", "model_with_batch",
-           "plot_model_stability", "thresholds"]
+__all__ = ["MODELS", "SWEEP", "feasible", "model_stability_cell", "plot_model_stability", "thresholds"]
 
 #: The worked models (:func:`theory.models.worked`) with an interpolating minimum.
 MODELS = ("diagonal2", "diagonal3", "linear2")
 
 #: Unit roundoff of float64.
 _U = 2.0**-53
-
-
-def model_with_batch(model: Any, batch: int) -> Any:
-    r"""``model`` (a :class:`theory.Model`) with ``sgd_threshold`` for batch ``batch``.
-
-    :meth:`theory.Model.with_batch`: the same per-sample loss (or model and target),
-    parameters, data, minimum and data set; ``model`` itself when its batch is already
-    ``batch``. Only ``sgd_threshold`` depends on the batch.
-
-    Raises
-    ------
-    ValueError
-        ``batch`` not in ``[1, n]`` (from :class:`theory.Model`).
-
-    Examples
-    --------
-    >>> from theory.models import worked
-    >>> model_with_batch(worked("diagonal2"), 2).batch
-    2
-    """
-    return model.with_batch(batch)
 
 
 @cache
@@ -139,13 +117,13 @@ def feasible(params: dict[str, Any], seed: int) -> None:
 def _sgd_result(name: str, batch: int) -> Any:
     """``sgd_threshold`` of the model at this batch: the registered Result at the worked
     model's own batch (so a mutant under ``implreg power`` is what is read), else the
-    Result of :func:`model_with_batch`."""
+    Result of :meth:`theory.Model.with_batch`."""
     import theory  # noqa: PLC0415
 
     m = _worked(name)
     if batch == m.batch and m.id("sgd_threshold") in set(theory.ids()):
         return theory.get(m.id("sgd_threshold"))
-    return model_with_batch(m, batch).result("sgd_threshold")
+    return m.with_batch(batch).result("sgd_threshold")
 
 
 @cache
