@@ -23,6 +23,7 @@ import importlib
 from typing import Any
 
 import array_api_compat
+import numpy as _np  # NumPy is a core dependency; is_host_array reads its array type
 
 __all__ = [
     "BACKENDS",
@@ -32,6 +33,7 @@ __all__ = [
     "available_backends",
     "default_namespace",
     "get_namespace",
+    "is_host_array",
     "is_host_numpy",
     "namespace_name",
     "native_generator",
@@ -171,6 +173,19 @@ def is_host_numpy(xp: Any) -> bool:
     return bool(array_api_compat.is_numpy_namespace(xp))
 
 
+def is_host_array(a: Any) -> bool:
+    """Whether ``a`` is a NumPy array (exactly ``numpy.ndarray``): :func:`is_host_numpy`
+    for one array, without resolving its namespace (for per-step fast paths).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_host_array(np.zeros(2)), is_host_array(get_namespace("array_api_strict").zeros(2))
+    (True, False)
+    """
+    return type(a) is _np.ndarray
+
+
 def to_numpy(x: Any) -> Any:
     """Copy an array of any supported backend to a NumPy array on the host.
 
@@ -272,6 +287,10 @@ class NativeGenerator:
 
 class _NumpyGenerator(NativeGenerator):
     kind = "numpy"
+
+    def integers(self, low: int, high: int, shape: tuple[int, ...]) -> Any:
+        # NumPy's draws are int64 NumPy arrays already: no conversion call per draw.
+        return self._gen.integers(low, high, size=shape)
 
     def staircase(self, n: int, k: int, shape: tuple[int, ...]) -> Any:
         import numpy as np  # noqa: PLC0415

@@ -34,6 +34,10 @@ _BUILTIN_RECORDS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+#: On NumPy, iterates of at least this many numbers are tested for divergence every step.
+_EVERY_STEP_SIZE = 2**16
+
+
 def _within_bound(x: Any, bound: float, xp: Any) -> Any:
     """``(R,)``: the row is finite and its norm is at most ``bound``, in one pass over ``x``.
 
@@ -146,8 +150,11 @@ def run(
         A replica whose iterate has norm above ``bound`` (or is not finite) is flagged as
         diverged and frozen at the last iterate that passed the test.
     check_every
-        Test for divergence every this many steps (and at every record); ``diverged_at``
-        is the step of the test that caught it.
+        Test for divergence at least every this many steps (and at every record);
+        ``diverged_at`` is the step of the test that caught it. On NumPy, an iterate of at
+        least ``2**16`` numbers is tested after every step: the test is one pass over
+        ``x`` (a few per cent of such a step), and the rollback then needs no snapshot older
+        than the previous iterate, so the engine holds two iterates, not three.
     callback
         Called with the step number after each step (progress display).
 
@@ -208,6 +215,8 @@ def run(
     snapshot = x
     last_check = 0
     host = is_host_numpy(xp)
+    if host and x.shape[0] * x.shape[1] >= _EVERY_STEP_SIZE:
+        check_every = 1
     for k in range(1, steps + 1):
         x, state = rule.step(model, x, state, gen)
         recording = k % record_every == 0 or k == steps

@@ -19,9 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from numerics.backend import argsort_smallest, default_namespace, namespace_name, native_generator
+from numerics.backend import (
+    argsort_smallest,
+    default_namespace,
+    is_host_numpy,
+    namespace_name,
+    native_generator,
+)
 
-__all__ = ["Generator", "default_rng"]
+__all__ = ["Generator", "default_rng", "fisher_yates_prefix", "has_repeat"]
 
 SeedLike = "int | np.random.SeedSequence | np.random.Generator | Generator | None"
 
@@ -126,19 +132,33 @@ class Generator:
 
         Notes
         -----
-        Two exact schemes, chosen by cost. For :math:`k^2 \le n` (minibatches, ``B ≪ n``) a
-        *sparse partial Fisher–Yates shuffle*: step :math:`i = 0, \dots, k-1` draws
-        :math:`j_i` uniform in :math:`[i, n)` and swaps positions :math:`i` and :math:`j_i`
-        of a virtual identity array, of which only the :math:`\le k` displaced entries are
-        stored, per replica. It costs :math:`O(k^2)` per leading index and ``k`` array steps
-        over all of them, against :math:`O(n\log n)` for sorting ``n`` random keys.
+        Three exact schemes, chosen by cost. For :math:`k^2 \le n` (minibatches, ``B ≪ n``):
+
+        * on NumPy, *rejection of repeats*: each row is ``k`` i.i.d. uniform indices, and
+          the rows holding a repeated index are drawn again (only those) until none does.
+          Conditioned on having no repeat, ``k`` i.i.d. uniform draws are uniform over the
+          :math:`n!/(n-k)!` ordered tuples of distinct indices, and a row's accepted draw is
+          independent of the other rows'. A row is accepted with probability
+          :math:`\prod_{i<k}(1 - i/n) \ge 1 - k(k-1)/(2n) > 1/2`, so the expected number of
+          rounds is below 2 per row and :math:`O(\log R)` for all rows; each round is a
+          handful of array calls on the rows still open (the loop's test is a host boolean,
+          free on NumPy, a device sync elsewhere);
+        * on other namespaces, a *sparse partial Fisher–Yates shuffle*: step
+          :math:`i = 0, \dots, k-1` draws :math:`j_i` uniform in :math:`[i, n)` and swaps
+          positions :math:`i` and :math:`j_i` of a virtual identity array, of which only the
+          :math:`\le k` displaced entries are stored, per replica. It costs :math:`O(k^2)`
+          per leading index and ``k`` array steps over all of them, with no data-dependent
+          control flow.
+
         Otherwise the ``k`` smallest of ``n`` i.i.d. uniform keys in key order (the argsort of
-        the keys, truncated; a linear-time partial selection on NumPy).
+        the keys, truncated; a linear-time partial selection on NumPy), :math:`O(n\log n)`.
 
         References
         ----------
         D. E. Knuth, *The Art of Computer Programming* vol. 2, §3.4.2, Algorithm P
-        (Fisher–Yates), stopped after ``k`` steps.
+        (Fisher–Yates), stopped after ``k`` steps; L. Devroye, *Non-Uniform Random Variate
+        Generation*, Springer (1986), §II.3 (the rejection method: a uniform draw on a set,
+        conditioned on a subset, is uniform on the subset).
         """
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n must be a positive integer; got {n!r}")
@@ -146,6 +166,8 @@ class Generator:
             raise ValueError(f"k must be in [1, n={n}]; got {k}")
         n, k, shape = int(n), int(k), tuple(shape)
         count = math.prod(shape)
+        if k * k <= n and is_host_numpy(self.xp):
+            return self._reject_repeats(n, k, shape)
         # Sparse Fisher–Yates does O(count·k²) work in k array steps; sorting keys does
         # O(count·n·log n) in one. The second wins for a handful of short rows.
         if k * k <= n and count * n >= 1000 * k:
@@ -153,40 +175,97 @@ class Generator:
         # The k smallest keys in key order (a linear-time partial selection on NumPy).
         return argsort_smallest(self.uniform((*shape, n)), k)
 
-    def _sparse_fisher_yates(self, n: int, k: int, shape: tuple[int, ...]) -> Any:
-        """The first ``k`` steps of Fisher–Yates on ``range(n)``, one shuffle per leading index.
+    def _reject_repeats(self, n: int, k: int, shape: tuple[int, ...]) -> Any:
+        """``k`` i.i.d. uniform indices per row, the rows with a repeat drawn again (NumPy).
 
-        ``pos[t]`` and ``val1[t]`` (``t < i``) hold the displaced entries of the virtual array
-        (position -> value + 1; 0 marks no entry). A position overwritten later is invalidated
-        (set to -1), so each position has at most one live entry and a masked sum reads it.
-        The entry axis comes first so that the reductions run over contiguous rows.
+        Round ``j`` draws a ``(m_j, k)`` block for the ``m_j`` rows still open, in increasing
+        row order; a row closes at its first draw without a repeat (:func:`has_repeat`).
         """
-        xp = self.xp
-        kw = {} if self.device is None else {"device": self.device}
-        pos = xp.full((k, *shape), -1, dtype=xp.int64, **kw)
-        val1 = xp.zeros((k, *shape), dtype=xp.int64, **kw)
-        zero = xp.zeros((), dtype=xp.int64, **kw)
-        minus_one = xp.asarray(-1, dtype=xp.int64, **kw)
-        out = xp.empty((*shape, k), dtype=xp.int64, **kw)  # filled column by column
-        J = self._native.staircase(n, k, shape)  # column i uniform on [i, n)
-        for i in range(k):
-            j = J[..., i]
-            if i == 0:
-                vj, vi1, hit_j = j, xp.full(shape, 1, dtype=xp.int64, **kw), None
-            else:
-                p, v1 = pos[:i, ...], val1[:i, ...]
-                hit_j = p == j
-                sj = xp.sum(xp.where(hit_j, v1, zero), axis=0)
-                vj = xp.where(sj > 0, sj - 1, j)
-                si = xp.sum(xp.where(p == i, v1, zero), axis=0)
-                vi1 = xp.where(si > 0, si, xp.full(shape, i + 1, dtype=xp.int64, **kw))
-            out[..., i] = vj  # position i takes the value at j ...
-            if i + 1 < k:  # ... and position j the value at i (later steps read only j >= i+1)
-                if hit_j is not None:
-                    pos[:i, ...] = xp.where(hit_j, minus_one, p)
-                pos[i, ...] = j
-                val1[i, ...] = vi1
-        return out
+        count = math.prod(shape)
+        out = self._native.integers(0, n, (count, k))
+        todo = np.flatnonzero(has_repeat(out))
+        while todo.size:
+            redraw = self._native.integers(0, n, (todo.size, k))
+            out[todo] = redraw
+            todo = todo[has_repeat(redraw)]
+        return out.reshape(*shape, k)
+
+    def _sparse_fisher_yates(self, n: int, k: int, shape: tuple[int, ...]) -> Any:
+        """The first ``k`` steps of Fisher–Yates on ``range(n)``, one shuffle per leading index
+        (:func:`fisher_yates_prefix` of a staircase draw)."""
+        return fisher_yates_prefix(self._native.staircase(n, k, shape), self.xp, self.device)
+
+
+def has_repeat(rows: Any) -> Any:
+    """``(m,)`` booleans: row ``i`` of the ``(m, k)`` NumPy integer array repeats an entry.
+
+    Examples
+    --------
+    >>> has_repeat(np.array([[0, 1, 2], [3, 1, 3]]))
+    array([False,  True])
+    """
+    if rows.shape[-1] < 2:
+        return np.zeros(rows.shape[:-1], dtype=bool)
+    s = np.sort(rows, axis=-1)
+    return (s[..., 1:] == s[..., :-1]).any(axis=-1)
+
+
+def fisher_yates_prefix(J: Any, xp: Any, device: Any = None) -> Any:
+    r"""The first ``k`` positions of Fisher–Yates shuffles of ``range(n)`` driven by ``J``.
+
+    Parameters
+    ----------
+    J
+        ``shape + (k,)`` integers, column ``i`` in :math:`[i, n)`: step ``i`` swaps positions
+        ``i`` and ``J[..., i]`` of the identity array.
+    xp, device
+        Namespace and device of ``J`` and of the result.
+
+    Returns
+    -------
+    array
+        ``shape + (k,)`` int64: the values at positions ``0, ..., k-1`` after the ``k``
+        swaps. The map from staircases (:math:`\prod_{i<k}(n - i)` of them) to ordered
+        tuples of distinct indices is a bijection, so a uniform staircase gives a uniform
+        tuple.
+
+    Notes
+    -----
+    ``pos[t]`` and ``val1[t]`` (``t < i``) hold the displaced entries of the virtual array
+    (position -> value + 1; 0 marks no entry). A position overwritten later is invalidated
+    (set to -1), so each position has at most one live entry and a masked sum reads it.
+    The entry axis comes first so that the reductions run over contiguous rows.
+
+    Examples
+    --------
+    >>> fisher_yates_prefix(np.array([[2, 2]]), np)   # swap 0↔2, then 1↔2
+    array([[2, 0]])
+    """
+    shape, k = tuple(J.shape[:-1]), int(J.shape[-1])
+    kw = {} if device is None else {"device": device}
+    pos = xp.full((k, *shape), -1, dtype=xp.int64, **kw)
+    val1 = xp.zeros((k, *shape), dtype=xp.int64, **kw)
+    zero = xp.zeros((), dtype=xp.int64, **kw)
+    minus_one = xp.asarray(-1, dtype=xp.int64, **kw)
+    out = xp.empty((*shape, k), dtype=xp.int64, **kw)  # filled column by column
+    for i in range(k):
+        j = J[..., i]
+        if i == 0:
+            vj, vi1, hit_j = j, xp.full(shape, 1, dtype=xp.int64, **kw), None
+        else:
+            p, v1 = pos[:i, ...], val1[:i, ...]
+            hit_j = p == j
+            sj = xp.sum(xp.where(hit_j, v1, zero), axis=0)
+            vj = xp.where(sj > 0, sj - 1, j)
+            si = xp.sum(xp.where(p == i, v1, zero), axis=0)
+            vi1 = xp.where(si > 0, si, xp.full(shape, i + 1, dtype=xp.int64, **kw))
+        out[..., i] = vj  # position i takes the value at j ...
+        if i + 1 < k:  # ... and position j the value at i (later steps read only j >= i+1)
+            if hit_j is not None:
+                pos[:i, ...] = xp.where(hit_j, minus_one, p)
+            pos[i, ...] = j
+            val1[i, ...] = vi1
+    return out
 
 
 def default_rng(seed: Any = None, xp: Any = None, device: Any = None) -> Generator:

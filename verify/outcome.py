@@ -106,6 +106,11 @@ class Outcome:
         from verify.tolerance import sign_critical  # noqa: PLC0415
 
         k = sign_critical(trials, alpha)
+        if k > trials:  # not even every seed would reject "no trend": no evidence either way
+            return cls.failure(
+                f"{quantity or 'sign test'}: {trials} paired seeds cannot reach level α = "
+                f"{alpha:g} (all {trials} showing the trend has probability {0.5 ** trials:.3g} "
+                f"under 'no trend'); run more seeds", **details)
         reason = (f"sign test over {trials} paired seeds: under 'no trend' each seed shows it with "
                   f"probability ½; ≥ {k} of {trials} rejects that at level α = {alpha:g}")
         return cls.at_least(successes, k, Tolerance(0.0, reason), quantity=quantity, **details)

@@ -175,3 +175,68 @@ def test_the_in_place_step_leaves_shared_gradients_alone() -> None:
     np.testing.assert_array_equal(model.kept, np.arange(12.0).reshape(2, 6))
     np.testing.assert_array_equal(out, 1.0 - 0.5 * np.arange(12.0).reshape(2, 6))
     np.testing.assert_array_equal(x0, np.ones((2, 6)))
+
+
+def test_large_iterates_are_tested_every_step_with_the_same_bits(xp) -> None:
+    # R·d >= 2**16: on NumPy the divergence test runs after every step (no older snapshot
+    # kept); the iterates are those of the written-out update, bit for bit, on every backend.
+    from numerics.engine import _EVERY_STEP_SIZE
+    from numerics.optim import sample_batches
+    from numerics.random import default_rng
+
+    R, d, n, B = 660, 100, 40, 3
+    assert R * d >= _EVERY_STEP_SIZE
+    rng = np.random.default_rng(5)
+    m = LeastSquares(xp.asarray(rng.standard_normal((n, d))), xp.asarray(rng.standard_normal(n)))
+    x0 = xp.asarray(rng.standard_normal((R, d)))
+    got = run(m, SGD(0.002, batch=B), x0, 6, rng=3, record=(), record_every=100,
+              check_every=4).x
+    gen, x = default_rng(3, xp=xp), x0
+    for _ in range(6):
+        x = x - 0.002 * m.batch_grad(x, sample_batches(gen, n, B, R))
+    np.testing.assert_array_equal(to_numpy(got), to_numpy(x))
+
+
+def test_large_diverging_replicas_stop_at_their_last_finite_step() -> None:
+    # GD on L = ‖x‖²/2·c with η = 3/c: x_k = (−2)^k x_0 exactly (powers of two), so the
+    # replica with ‖x_0‖ = 1 crosses the bound 2^10 at step 11; tested every step, it is
+    # frozen at x_10 = 2^10 x_0 and flagged at 11 (with check_every = 10 a replica is
+    # frozen at the last tested iterate instead, up to 10 steps earlier).
+    R, d = 1024, 64
+    x0 = np.zeros((R, d))
+    x0[:, 0] = 1.0
+    x0[1:, 0] = 2.0**-40  # the others stay far below the bound
+    m = LeastSquares(np.eye(d), np.zeros(d), reduction="sum")
+    t = run(m, GD(3.0), x0, 15, record=(), record_every=100, bound=2.0**10 * 1.5,
+            check_every=10)
+    assert t.n_diverged == 1 and int(t.diverged_at[0]) == 11
+    np.testing.assert_array_equal(t.x[0], (-2.0) ** 10 * x0[0])
+    np.testing.assert_array_equal(t.x[1:], (-2.0) ** 15 * x0[1:])
+    small = run(LeastSquares(np.eye(4), np.zeros(4), reduction="sum"), GD(3.0), x0[:3, :4], 15,
+                record=(), record_every=100, bound=2.0**10 * 1.5, check_every=10)
+    assert int(small.diverged_at[0]) == 15  # tested at steps 10 and 15 (the last)
+    np.testing.assert_array_equal(small.x[0], (-2.0) ** 10 * x0[0, :4])
+
+
+def test_engine_holds_two_iterates_at_large_R() -> None:
+    # Peak memory of SGD on least squares above x0 (tracemalloc): the iterate, the next one
+    # (the gradient array the step is written into), the batch indices (B/d of an iterate)
+    # and one cache-sized block of gathered rows (2**19 bytes, 1/16 of this iterate) with
+    # the block's products: at most 2 + 0.1 + 3/16 iterates. Keeping a rollback snapshot
+    # older than the previous iterate would make it 3.
+    import tracemalloc
+
+    R, d, n, B = 10_000, 100, 200, 10
+    rng = np.random.default_rng(0)
+    m = LeastSquares(rng.standard_normal((n, d)), rng.standard_normal(n))
+    x0 = np.zeros((R, d))
+    run(m, SGD(0.01, batch=B), x0, 2, rng=0, record=())  # warm caches and imports
+    # record_every > steps: no record forces a test, so only the size rule does.
+    tracemalloc.start()
+    try:
+        base, _ = tracemalloc.get_traced_memory()
+        run(m, SGD(0.01, batch=B), x0, 5, rng=0, record=(), record_every=100)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (peak - base) / x0.nbytes <= 2 + B / d + 3 / 16

@@ -97,3 +97,112 @@ def test_within_bound_catches_nan_inf_and_norm(xp) -> None:
     # bound² overflows: the explicit finiteness test takes over.
     np.testing.assert_array_equal(to_numpy(_within_bound(x, 1e300, xp)), [True, False, False, True])
     assert math.isinf(1e300 * 1e300)
+
+
+# -- exactness by enumeration ---------------------------------------------------------
+# The samplers without replacement are exact by construction; these tests enumerate every
+# random input they can consume and count what comes out, so they have no false-alarm rate.
+
+
+@pytest.mark.parametrize(("n", "k"), [(4, 2), (9, 3), (16, 4), (5, 1)])
+def test_rejection_accepts_each_distinct_tuple_exactly_once(n, k) -> None:
+    # All n^k equally likely rounds of k i.i.d. draws: the accepted ones (no repeat) are
+    # exactly the n!/(n-k)! ordered tuples of distinct indices, once each, so a row's first
+    # accepted round is uniform over them.
+    from numerics.random import has_repeat
+
+    rounds = np.array(list(itertools.product(range(n), repeat=k)), dtype=np.int64)
+    accepted = rounds[~has_repeat(rounds)]
+    want = sorted(itertools.permutations(range(n), k))
+    assert sorted(map(tuple, accepted.tolist())) == want
+    assert len(accepted) == math.perm(n, k)
+
+
+class _ScriptedIntegers:
+    """A native generator whose integer draws come from a script (and are logged)."""
+
+    def __init__(self, script: list[np.ndarray]) -> None:
+        self.script, self.log = list(script), []
+
+    def integers(self, low: int, high: int, shape: tuple[int, ...]) -> np.ndarray:
+        block = self.script.pop(0)
+        assert block.shape == shape and low == 0
+        self.log.append(block)
+        return block.copy()
+
+
+def test_rejection_gives_each_row_its_first_draw_without_a_repeat() -> None:
+    # The bookkeeping of the redraw rounds against a plain per-row replay of the same
+    # stream: round j's block goes, row by row, to the rows still open in increasing order.
+    from numerics.random import has_repeat
+
+    n, k, R = 9, 3, 40
+    rng = np.random.default_rng(4)
+    script = [rng.integers(0, n, (R, k))]
+    while True:  # enough rounds to close every row, drawn the way the sampler asks
+        open_rows = [r for r in range(R) if all(has_repeat(b[None])[0] for b in
+                                                 _row_history(script, r, R))]
+        if not open_rows:
+            break
+        script.append(rng.integers(0, n, (len(open_rows), k)))
+    g = Generator(0)
+    g._native = _ScriptedIntegers(script)
+    got = g.choice_without_replacement(n, k, (R,))
+    for r in range(R):
+        first = next(b for b in _row_history(script, r, R) if not has_repeat(b[None])[0])
+        np.testing.assert_array_equal(got[r], first)
+    assert not g._native.script  # every scripted round consumed, no more
+
+
+def _row_history(script: list[np.ndarray], r: int, R: int) -> list[np.ndarray]:
+    """Row r's successive draws: round 0 row r, then in each later round the position of r
+    among the rows that were still open (all its earlier draws had a repeat)."""
+    from numerics.random import has_repeat
+
+    open_rows = list(range(R))
+    hist = []
+    for block in script:
+        if r not in open_rows:
+            break
+        row = block[open_rows.index(r)]
+        hist.append(row)
+        open_rows = [q for q, b in zip(open_rows, block) if has_repeat(b[None])[0]]
+    return hist
+
+
+@pytest.mark.parametrize(("n", "k"), [(9, 3), (16, 4), (7, 2)])
+def test_fisher_yates_prefix_is_a_bijection_onto_distinct_tuples(xp, n, k) -> None:
+    # Every staircase (column i in [i, n)), n!/(n-k)! of them and equally likely, maps to a
+    # different ordered tuple of distinct indices: the output is uniform.
+    from numerics.random import fisher_yates_prefix
+
+    J = np.array(list(itertools.product(*[range(i, n) for i in range(k)])), dtype=np.int64)
+    out = to_numpy(fisher_yates_prefix(xp.asarray(J), xp))
+    assert sorted(map(tuple, out.tolist())) == sorted(itertools.permutations(range(n), k))
+
+
+def test_the_enumeration_tests_have_teeth() -> None:
+    from numerics.random import fisher_yates_prefix
+
+    # A repeat detector that compares neighbours without sorting first misses (1, 2, 1):
+    # the accepted rounds are then not the distinct tuples.
+    rounds = np.array(list(itertools.product(range(9), repeat=3)))
+    unsorted = (rounds[:, 1:] == rounds[:, :-1]).any(axis=1)
+    assert sorted(map(tuple, rounds[~unsorted].tolist())) != sorted(itertools.permutations(range(9), 3))
+    # Fisher–Yates with step 1's swap left out (J's column 1 read as the value) is not a
+    # bijection onto the distinct tuples.
+    J = np.array(list(itertools.product(range(0, 5), range(1, 5))))
+    broken = np.stack([fisher_yates_prefix(J[:, :1], np)[:, 0], J[:, 1]], axis=1)
+    assert sorted(map(tuple, broken.tolist())) != sorted(itertools.permutations(range(5), 2))
+
+
+def test_host_fast_path_is_the_general_path_bit_for_bit() -> None:
+    # Shared A and y on NumPy take the fancy-indexed blocked path; the general (array-API)
+    # path makes the same products and sums, so the bits agree.
+    rng = np.random.default_rng(3)
+    R, n, d, B = 301, 50, 7, 4
+    m = LeastSquares(rng.standard_normal((n, d)), rng.standard_normal(n))
+    m._BLOCK_BYTES = 8 * B * d * 16  # 16 replicas a block, the last block short
+    x = rng.standard_normal((R, d))
+    idx = Generator(2).choice_without_replacement(n, B, (R,))
+    np.testing.assert_array_equal(m.batch_grad(x, idx), (m.c * n / B) * m._batch_grad_block(x, idx, 0))

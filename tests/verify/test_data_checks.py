@@ -93,7 +93,7 @@ def test_sharpness_threshold_constant_is_pinned_on_both_sides(c):
 
 
 # ------------------------------------------------------------- escape, batch_size
-ESC = {**TINY, "seeds": 5, "eta": 0.2, "batch": 4, "gd_steps": 300, "sgd_steps": 300,
+ESC = {**TINY, "seeds": 10, "eta": 0.2, "batch": 4, "gd_steps": 300, "sgd_steps": 300,
        "jump": 5.0, "alpha": 0.05, "batches": (4, 16)}
 
 

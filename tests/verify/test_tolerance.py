@@ -49,3 +49,16 @@ def test_outcome_relations() -> None:
     both = Outcome.all_of([Outcome.close(1.0, 1.05, t), Outcome.close(0.0, 0.5, t)])
     assert not both.passed and both.observed == 0.5 and both.details["failed"] == 1
     assert Outcome.close(1.0, 1.05, t).used == pytest.approx(0.5)
+
+
+def test_sign_test_with_too_few_seeds_says_so() -> None:
+    # 3 seeds: all three showing the trend has probability 1/8 > 0.05 under "no trend", so
+    # no count can pass; the outcome says the test is impossible instead of "4 of 3".
+    from verify.outcome import Outcome
+
+    out = Outcome.sign_test(3, 3, alpha=0.05, quantity="seeds with s smaller")
+    assert not out.passed and "3 paired seeds cannot reach level α = 0.05" in out.reason
+    assert "0.125" in out.reason
+    # 5 seeds: 5 of 5 (probability 1/32) passes at 0.05, 4 of 5 does not.
+    assert Outcome.sign_test(5, 5, alpha=0.05).passed
+    assert not Outcome.sign_test(4, 5, alpha=0.05).passed

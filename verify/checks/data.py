@@ -438,7 +438,7 @@ def check_sharpness_vs_lr(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     return res
 
 
-@check("data.escape", example={**_BASE, "seeds": 6, "eta": 0.2, "batch": 8, "gd_steps": 800,
+@check("data.escape", example={**_BASE, "seeds": 12, "eta": 0.2, "batch": 8, "gd_steps": 800,
                                 "sgd_steps": 600, "jump": 5.0, "alpha": 0.05})
 def check_escape(p: dict[str, Any], xp: Any, result: Any) -> Outcome:
     """GD minimum → SGD at the same η on the digits: the stability factor exceeds 1 at every
