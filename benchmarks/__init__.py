@@ -27,8 +27,25 @@ same on a laptop and on a loaded shared server:
    implreg, curvlinops and hessian-eigenthings (HVPs, wall time, agreement;
    :mod:`benchmarks.curvature`).
 
+Backends (``--backend NAME``, repeatable; NumPy by default): sections 1 and 2 and the
+scaling rows of section 5 run on each named array namespace
+(:func:`numerics.backend.get_namespace`): ``numpy``, ``array_api_strict``, ``torch`` (the
+CPU), ``torch:cuda`` / ``torch:cuda:N``, ``cupy``. Every backend solves the same problem (drawn
+on the host with NumPy, moved with ``xp.asarray``), its clock is read only after the device
+has synchronized, and its rows carry its label (``[torch cuda:0] least squares R=100: …``),
+so rows of several backends sit in one table. A non-NumPy backend gets its own matmul rate
+in section 0 (and, on a GPU, its device's copy bandwidth) as the reference of its ratios, and
+its per-replica loop is written in its own namespace. Peak memory is measured the backend's
+way (``tracemalloc`` for NumPy and ``array_api_strict``, ``torch.cuda.max_memory_allocated``,
+a CuPy memory-pool hook); where there is none (PyTorch on the CPU), and for host page faults
+on a GPU, the row says "not measured on …" instead of a number. Section 0 says in one line
+which GPUs exist (``GPU: none (CuPy not installed; torch has no CUDA device)``); a backend
+that cannot run here (library absent, no GPU) is refused in one line, exit 2, before any
+work. Sections 3, 4, 6 and 7 run on NumPy (6 and 7 have their own PyTorch and JAX peers).
+
 Benchmarks are never timed assertions in the test suite; ``tests/benchmarks`` runs the
-``tiny`` configuration once to keep the code working.
+``tiny`` configuration once to keep the code working (and on ``array_api_strict``, which
+refuses the NumPy-only operations that would break on a GPU).
 """
 
 from __future__ import annotations
@@ -43,7 +60,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CONFIGS", "run_suite", "render", "main", "build_parser"]
+__all__ = ["CONFIGS", "run_suite", "resolve_backends", "render", "main", "build_parser"]
 
 
 def _configs() -> dict[str, dict[str, Any]]:
