@@ -113,6 +113,14 @@ def _torch_rate(A: np.ndarray, y: np.ndarray, R: int, B: int, eta: float, steps:
         return R * steps / best_time(go, repeat=3, sync=sync)
 
 
+def _torch_has_cuda() -> bool:
+    try:
+        import torch  # noqa: PLC0415
+    except ImportError:
+        return True  # the row then says torch is not installed
+    return bool(torch.cuda.is_available())
+
+
 def _engine_rate(model: Any, R: int, d: int, B: int, eta: float, steps: int,
                  be: Backend) -> float:
     from numerics import SGD, run  # noqa: PLC0415
@@ -206,11 +214,16 @@ def bench_engine(cfg: EngineConfig, bandwidth: float, be: Backend | None = None)
                                 detail=f"peak {peak / 2**20:.1f} MiB above x0, iterate "
                                        f"{state / 2**20:.1f} MiB ({how})",
                                 raw={"peak": peak, "state": state}))
-        t = _torch_rate(A, y, R, B, cfg.eta, steps, torch_device) if cfg.torch else None
         name = be.tag(f"least squares R={R}: {peer}")
         if not cfg.torch:
             rows.append(Row(SECTION, name, None, detail="skipped in this configuration"))
-        elif t is None:
+            continue
+        if be.name == "cupy" and not _torch_has_cuda():
+            rows.append(Row(SECTION, name, None,
+                            detail=be.not_measured("torch has no CUDA device to run the peer on")))
+            continue
+        t = _torch_rate(A, y, R, B, cfg.eta, steps, torch_device)
+        if t is None:
             rows.append(Row(SECTION, name, None,
                             detail="skipped: torch is not installed (pip install 'implreg[torch]')"))
         else:

@@ -172,3 +172,40 @@ def test_help_names_the_backends() -> None:
     assert "--backend NAME" in text
     for name in ("numpy (default)", "array_api_strict", "torch (CPU)", "torch:cuda[:N]", "cupy"):
         assert name in text, name
+
+
+def test_a_device_backend_synchronizes_every_timing_and_skips_host_page_faults(monkeypatch) -> None:
+    """No GPU here: a stand-in that says it is one (array_api_strict arrays, a counting
+    sync) checks that every timing of sections 1 and 2 waits for the device and that the
+    host page-fault rows are said not to be measured rather than counted."""
+    from benchmarks import _configs, _util, engine, models  # noqa: PLC0415
+    from benchmarks._util import Backend, resolve_backend  # noqa: PLC0415
+
+    class Device(Backend):
+        @property
+        def on_gpu(self) -> bool:
+            return True
+
+        def sync(self) -> None:
+            synced.append(1)
+
+    synced: list[int] = []
+    be = Device("array_api_strict", None, resolve_backend("array_api_strict").xp, "device")
+    timed: list[object] = []
+    real = _util.best_time
+
+    def counting(fn, **kw):
+        timed.append(kw.get("sync"))
+        return real(fn, **kw)
+
+    monkeypatch.setattr(_util, "MAX_REPEAT", 1)
+    for mod in (engine, models):
+        monkeypatch.setattr(mod, "best_time", counting)
+    cfg = _configs()["tiny"]
+    rows = engine.bench_engine(cfg["engine"], 1e10, be) + models.bench_two_layer(cfg["models"], 1e9, be)
+    assert timed and all(s == be.sync for s in timed)
+    assert len(synced) == 2 * len(timed)  # before the clock starts and before it is read
+    faults = [r for r in rows if "page faults" in r.name]
+    assert len(faults) == 2 and all(
+        r.value is None and r.detail == "not measured on device: host page faults do not count "
+                                        "device memory" for r in faults)
