@@ -343,9 +343,9 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--backend", type=_backend, action="append", default=[], metavar="NAME",
                    help="run the engine and two-layer sections (and their scaling rows) on this "
                         "array backend: numpy (default), array_api_strict, torch (CPU), "
-                        "torch:cuda[:N], cupy; repeatable, each row tagged with its backend; "
-                        "a backend missing here (no GPU, library not installed) is refused "
-                        "before the suite starts")
+                        "torch:cuda[:N], cupy; repeatable (each backend runs those sections "
+                        "once more), each row tagged with its backend; a backend missing here "
+                        "(no GPU, library not installed) is refused before the suite starts")
     p.set_defaults(config="full")
     return p
 
