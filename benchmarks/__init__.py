@@ -27,8 +27,25 @@ same on a laptop and on a loaded shared server:
    implreg, curvlinops and hessian-eigenthings (HVPs, wall time, agreement;
    :mod:`benchmarks.curvature`).
 
+Backends (``--backend NAME``, repeatable; NumPy by default): sections 1 and 2 and the
+scaling rows of section 5 run on each named array namespace
+(:func:`numerics.backend.get_namespace`): ``numpy``, ``array_api_strict``, ``torch`` (the
+CPU), ``torch:cuda`` / ``torch:cuda:N``, ``cupy``. Every backend solves the same problem (drawn
+on the host with NumPy, moved with ``xp.asarray``), its clock is read only after the device
+has synchronized, and its rows carry its label (``[torch cuda:0] least squares R=100: …``),
+so rows of several backends sit in one table. A non-NumPy backend gets its own matmul rate
+in section 0 (and, on a GPU, its device's copy bandwidth) as the reference of its ratios, and
+its per-replica loop is written in its own namespace. Peak memory is measured the backend's
+way (``tracemalloc`` for NumPy and ``array_api_strict``, ``torch.cuda.max_memory_allocated``,
+a CuPy memory-pool hook); where there is none (PyTorch on the CPU), and for host page faults
+on a GPU, the row says "not measured on …" instead of a number. Section 0 says in one line
+which GPUs exist (``GPU: none (CuPy not installed; torch has no CUDA device)``); a backend
+that cannot run here (library absent, no GPU) is refused in one line, exit 2, before any
+work. Sections 3, 4, 6 and 7 run on NumPy (6 and 7 have their own PyTorch and JAX peers).
+
 Benchmarks are never timed assertions in the test suite; ``tests/benchmarks`` runs the
-``tiny`` configuration once to keep the code working.
+``tiny`` configuration once to keep the code working (and on ``array_api_strict``, which
+refuses the NumPy-only operations that would break on a GPU).
 """
 
 from __future__ import annotations
@@ -43,7 +60,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CONFIGS", "run_suite", "render", "main", "build_parser"]
+__all__ = ["CONFIGS", "run_suite", "resolve_backends", "render", "main", "build_parser"]
 
 
 def _configs() -> dict[str, dict[str, Any]]:
@@ -82,20 +99,54 @@ QUICK_DURATION = ("12 minutes measured on a busy 2-core machine, 3.3 of them CPU
 
 
 def _gpu_row() -> Any:
-    from benchmarks._util import Row  # noqa: PLC0415
-    from numerics.backend import BackendUnavailableError, get_namespace  # noqa: PLC0415
+    from benchmarks._util import Row, gpu_summary  # noqa: PLC0415
 
-    try:
-        get_namespace("cupy")
-    except BackendUnavailableError as exc:
-        return Row("0 machine", "CuPy (GPU)", None, detail=f"absent: {str(exc).split(';')[0]}")
-    return Row("0 machine", "CuPy (GPU)", None,
-               detail="present (the sections above time NumPy on the CPU)")
+    line = gpu_summary()  # "GPU: none (CuPy not installed; torch has no CUDA device)"
+    return Row("0 machine", "GPU", None, detail=line.removeprefix("GPU: "))
+
+
+def resolve_backends(specs: Sequence[str]) -> list[Any]:
+    """The :class:`~benchmarks._util.Backend` of each ``--backend`` value (NumPy when none
+    is given), checked on this machine before any work: a misspelt name raises
+    ``ValueError`` (the closest suggested), a missing library or GPU
+    :class:`numerics.backend.BackendUnavailableError`."""
+    from benchmarks._util import resolve_backend  # noqa: PLC0415
+
+    out: list[Any] = []
+    for spec in specs or ("numpy",):
+        be = resolve_backend(spec)
+        if be not in out:  # `--backend torch --backend torch:cpu` runs once
+            out.append(be)
+    return out
+
+
+def _backend_references(be: Any, cfg: dict[str, Any], host_bw: float,
+                        host_flops: float) -> tuple[float, float, list[Any]]:
+    """Copy bandwidth and matmul rate of backend ``be``'s memory and BLAS, and their rows.
+
+    Host backends share the host's memory (its NumPy copy bandwidth); a GPU's bandwidth is
+    measured on the device. The matmul rate is each backend's own (NumPy's is the
+    reference already measured).
+    """
+    from benchmarks._util import Row  # noqa: PLC0415
+
+    if be.name == "numpy":
+        return host_bw, host_flops, []
+    rows = []
+    bw = host_bw
+    if be.on_gpu:
+        bw = be.copy_bandwidth(cfg["bandwidth_bytes"])
+        rows.append(Row("0 machine", be.tag("copy bandwidth (reference)"), bw / 1e9, unit="GB/s",
+                        detail=f"device copy of {cfg['bandwidth_bytes'] // 2**20} MiB, read + write"))
+    flops = be.matmul_rate(cfg["matmul"])
+    rows.append(Row("0 machine", be.tag("matmul rate (reference)"), flops / 1e9, unit="GFLOP/s",
+                    detail=f"float64 {cfg['matmul']}² matmul through the array API"))
+    return bw, flops, rows
 
 
 def run_suite(config: str = "full", *, skip_verify: bool = False, sections: Sequence[str] = (),
-              progress: Any = None) -> dict[str, Any]:
-    """Run the suite and return ``{"machine", "config", "rows", "seconds"}``.
+              backends: Sequence[str] = ("numpy",), progress: Any = None) -> dict[str, Any]:
+    """Run the suite and return ``{"machine", "config", "backends", "rows", "seconds"}``.
 
     Parameters
     ----------
@@ -107,6 +158,11 @@ def run_suite(config: str = "full", *, skip_verify: bool = False, sections: Sequ
     sections
         Run only these sections (``engine``, ``two_layer``, ``sharpness``, ``symbolic``,
         ``scaling``, ``curvature``, ``peers``); all by default.
+    backends
+        The array backends (``--backend`` values: ``numpy``, ``array_api_strict``,
+        ``torch``, ``torch:cuda[:N]``, ``cupy``) the engine and two-layer sections and their
+        scaling rows run on, one after another; every row of theirs starts with the
+        backend's label (``[numpy] …``). The other sections run on NumPy.
     progress
         Called with a short description before each section.
     """
@@ -123,6 +179,7 @@ def run_suite(config: str = "full", *, skip_verify: bool = False, sections: Sequ
     if bad:
         raise ValueError(f"unknown section {bad[0]!r}; sections are {', '.join(known)}")
     want = set(sections or known)
+    bes = resolve_backends(backends)
     cfg = cfgs[config]
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
@@ -139,12 +196,21 @@ def run_suite(config: str = "full", *, skip_verify: bool = False, sections: Sequ
             Row("0 machine", "matmul rate (reference)", flops / 1e9, unit="GFLOP/s",
                 detail=f"float64 {cfg['matmul']}² matmul"),
             _gpu_row()]
+    refs = {be.label: (bw, flops) for be in bes}
+    for be in bes if want & {"engine", "two_layer", "scaling"} else ():
+        if be.name != "numpy":
+            say(f"measuring {'copy bandwidth and ' if be.on_gpu else ''}matmul rate on {be.label}")
+        be_bw, be_flops, more = _backend_references(be, cfg, bw, flops)
+        refs[be.label] = (be_bw, be_flops)
+        rows += more
     if "engine" in want:
-        say("replica engine")
-        rows += bench_engine(cfg["engine"], bw)
+        for be in bes:
+            say(f"replica engine on {be.label}")
+            rows += bench_engine(cfg["engine"], refs[be.label][0], be)
     if "two_layer" in want:
-        say("two-layer networks")
-        rows += bench_two_layer(cfg["models"], flops)
+        for be in bes:
+            say(f"two-layer networks on {be.label}")
+            rows += bench_two_layer(cfg["models"], refs[be.label][1], be)
     if "sharpness" in want:
         say("sharpness")
         rows += bench_sharpness(cfg["models"])
@@ -154,9 +220,10 @@ def run_suite(config: str = "full", *, skip_verify: bool = False, sections: Sequ
                                repeat=1 if config == "tiny" else 3,
                                build_all=config != "tiny")
     if "scaling" in want:
-        say("scaling")
-        rows += bench_engine_scaling(cfg["engine"], cfg["scale_R"])
-        rows += bench_two_layer_scaling(cfg["models"])
+        for be in bes:
+            say(f"scaling on {be.label}")
+            rows += bench_engine_scaling(cfg["engine"], cfg["scale_R"], be=be)
+            rows += bench_two_layer_scaling(cfg["models"], be=be)
     if "peers" in want:
         from benchmarks.peers import bench_peers  # noqa: PLC0415
 
@@ -167,8 +234,8 @@ def run_suite(config: str = "full", *, skip_verify: bool = False, sections: Sequ
         from benchmarks.curvature import bench_curvature  # noqa: PLC0415
 
         rows += bench_curvature(tiny=config == "tiny")
-    return {"machine": machine_info(), "config": config, "rows": [r.to_dict() for r in rows],
-            "seconds": time.perf_counter() - t0}
+    return {"machine": machine_info(), "config": config, "backends": [be.label for be in bes],
+            "rows": [r.to_dict() for r in rows], "seconds": time.perf_counter() - t0}
 
 
 def _fmt(v: Any, unit: str) -> str:
@@ -188,8 +255,9 @@ def render(report: dict[str, Any], console: Any = None) -> None:
     m = report["machine"]
     # Text from the measurements is escaped: rich reads "[torch]" in an install hint
     # ("pip install 'implreg[torch]'") as a markup tag and drops it.
-    table = Table(title=escape(f"implreg benchmarks ({report['config']}) — {m['nproc']} × "
-                               f"{m['cpu']}, NumPy {m['numpy']}, BLAS {m['blas']}"))
+    on = ", ".join(report.get("backends") or ["numpy"])
+    table = Table(title=escape(f"implreg benchmarks ({report['config']}) on {on} — "
+                               f"{m['nproc']} × {m['cpu']}, NumPy {m['numpy']}, BLAS {m['blas']}"))
     for col in ("section", "benchmark", "value", "target", "status"):
         table.add_column(col, no_wrap=col != "benchmark",
                          justify="right" if col == "value" else "left")
@@ -206,7 +274,8 @@ def to_markdown(report: dict[str, Any]) -> str:
     """The report as a Markdown table (what README's Performance section shows)."""
     m = report["machine"]
     lines = [f"{m['nproc']} cores of an {m['cpu']}, Python {m['python']}, NumPy {m['numpy']}, "
-             f"BLAS {m['blas']}; suite ({report['config']}) ran in {report['seconds']:.0f} s.", "",
+             f"BLAS {m['blas']}; suite ({report['config']}; backends "
+             f"{', '.join(report.get('backends') or ['numpy'])}) ran in {report['seconds']:.0f} s.", "",
              "| section | benchmark | value | target | status |", "|---|---|---|---|---|"]
     for r in report["rows"]:
         status = {True: "meets", False: "short", None: ""}[r["ok"]]
@@ -231,6 +300,18 @@ def _section(text: str) -> str:
         text, SECTIONS, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     raise argparse.ArgumentTypeError(f"expected one of {', '.join(SECTIONS)}; got {text!r}{hint}")
+
+
+def _backend(text: str) -> str:
+    """``--backend``: a spelling :func:`benchmarks._util.parse_backend` accepts (whether it
+    runs on this machine is checked before the suite starts)."""
+    from benchmarks._util import parse_backend  # noqa: PLC0415
+
+    try:
+        parse_backend(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def _path(text: str) -> str:
@@ -259,6 +340,12 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                    help="also write the table as Markdown (README's Performance section)")
     p.add_argument("--section", type=_section, action="append", default=[], metavar="NAME",
                    help=f"run only this section ({', '.join(SECTIONS)}); repeatable")
+    p.add_argument("--backend", type=_backend, action="append", default=[], metavar="NAME",
+                   help="run the engine and two-layer sections (and their scaling rows) on this "
+                        "array backend: numpy (default), array_api_strict, torch (CPU), "
+                        "torch:cuda[:N], cupy; repeatable (each backend runs those sections "
+                        "once more), each row tagged with its backend; a backend missing here "
+                        "(no GPU, library not installed) is refused before the suite starts")
     p.set_defaults(config="full")
     return p
 
@@ -289,16 +376,18 @@ def _check_output(path: str, flag: str) -> Path:
 def run_from_args(args: argparse.Namespace) -> int:
     """Run the suite as parsed by :func:`build_parser`; print the table, write the JSON.
 
-    Output paths are checked before the suite runs, so a typo costs seconds, not the run.
+    Output paths and backends are checked before the suite runs, so a typo (or a GPU that
+    is not there) costs seconds, not the run.
     """
     paths = {opt: _check_output(getattr(args, opt), f"--{opt}")
              for opt in ("json", "markdown") if getattr(args, opt, None) is not None}
     if len(paths) == 2 and os.path.abspath(paths["json"]) == os.path.abspath(paths["markdown"]):
         raise ValueError(f"--json and --markdown both name {args.json!r}; give two files")
+    backends = [be.spec for be in resolve_backends(getattr(args, "backend", None) or ())]
     if args.config == "quick":
         print(f"benchmarks: the quick suite takes {QUICK_DURATION}", file=sys.stderr)
     report = run_suite(args.config, skip_verify=args.skip_verify, sections=args.section,
-                       progress=lambda msg: print(f"benchmarks: {msg} ...", file=sys.stderr))
+                       backends=backends, progress=lambda msg: print(f"benchmarks: {msg} ...", file=sys.stderr))
     render(report)
     if "json" in paths:
         paths["json"].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
@@ -312,9 +401,11 @@ def run_from_args(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m benchmarks``."""
+    from numerics.backend import BackendUnavailableError  # noqa: PLC0415
+
     args = build_parser().parse_args(argv)
     try:
         return run_from_args(args)
-    except ValueError as exc:
+    except (ValueError, BackendUnavailableError) as exc:
         print(f"benchmarks: error: {exc}", file=sys.stderr)
         return 2

@@ -1,9 +1,17 @@
-"""Timing, memory and machine helpers shared by the benchmark sections.
+"""Timing, memory, machine and backend helpers shared by the benchmark sections.
 
 Every figure the suite reports is a ratio of two quantities measured in the same run (a rate
 against the machine's own copy bandwidth or matmul rate, a vectorised program against a
 loop), because absolute times on shared machines drift. Timings are the best of several
 repeats (the least disturbed one).
+
+:class:`Backend` is the one place of the suite that knows how each array library times and
+counts memory: a GPU runs kernels asynchronously, so :meth:`Backend.sync` waits for them
+before the clock is read (``torch.cuda.synchronize``, CuPy's stream ``synchronize``), and
+:meth:`Backend.peak_bytes` measures peak memory the library's own way (``tracemalloc`` for
+NumPy-backed arrays, ``torch.cuda.max_memory_allocated``, a CuPy memory-pool hook) or says
+it cannot. (``benchmarks/`` may name backends; in :mod:`numerics` only
+``numerics/backend.py`` does.)
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Row", "best_time", "copy_bandwidth", "matmul_rate", "peak_bytes", "minor_faults",
+__all__ = ["Row", "Backend", "parse_backend", "resolve_backend", "gpu_summary", "best_time", "copy_bandwidth", "matmul_rate", "peak_bytes", "minor_faults",
            "fresh_process", "fit_exponent", "machine_info"]
 
 
@@ -62,23 +70,36 @@ def _plain(obj: Any) -> Any:
 
 
 # Upper bound on ``repeat`` (the tiny smoke configuration sets it to 1: it checks that the
-# code runs, not how fast).
+# code runs, not how fast, and so also skips the garbage collection before each timing and
+# memory measurement, which takes 0.1–0.2 s once SymPy and PyTorch are loaded).
 MAX_REPEAT = 100
 
 
+def _collect() -> None:
+    if MAX_REPEAT > 1:
+        gc.collect()
+
+
 def best_time(fn: Callable[[], Any], *, repeat: int = 3, number: int = 1,
-              warmup: bool = True) -> float:
-    """Seconds per call of ``fn``: the best over ``repeat`` rounds of ``number`` calls."""
+              warmup: bool = True, sync: Callable[[], Any] | None = None) -> float:
+    """Seconds per call of ``fn``: the best over ``repeat`` rounds of ``number`` calls.
+
+    ``sync`` (e.g. :meth:`Backend.sync`) is called before the clock starts and before it is
+    read, so that work a device queued asynchronously is inside the timed interval.
+    """
     repeat = max(1, min(repeat, MAX_REPEAT))
     warmup = warmup and MAX_REPEAT > 1
+    wait = sync or (lambda: None)
     if warmup:
         fn()
     best = math.inf
     for _ in range(repeat):
-        gc.collect()
+        _collect()
+        wait()
         t = time.perf_counter()
         for _ in range(number):
             fn()
+        wait()
         best = min(best, (time.perf_counter() - t) / number)
     return best
 
@@ -107,7 +128,7 @@ def matmul_rate(size: int = 1024, repeat: int = 5) -> float:
 def peak_bytes(fn: Callable[[], Any]) -> int:
     """Peak bytes allocated (through Python's allocator hooks, which NumPy reports to)
     while ``fn`` runs, above what was allocated when it started."""
-    gc.collect()
+    _collect()
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
@@ -196,3 +217,277 @@ def machine_info() -> dict[str, Any]:
     except ImportError:
         info["torch"] = None
     return info
+
+
+# --------------------------------------------------------------------------- backends
+#: What ``--backend`` accepts: a name of :data:`numerics.backend.BACKENDS`, or ``torch:DEVICE``
+#: for PyTorch on a device (``torch:cuda``, ``torch:cuda:1``; ``torch`` alone is the CPU).
+BACKEND_FORMS = ("numpy", "array_api_strict", "torch", "torch:cuda[:N]", "cupy")
+
+
+def parse_backend(text: str) -> tuple[str, str | None]:
+    """``(name, device)`` of a ``--backend`` value, checking only its spelling.
+
+    Parameters
+    ----------
+    text
+        ``numpy``, ``array_api_strict``, ``torch`` (CPU), ``torch:cuda`` or ``torch:cuda:N``
+        (a CUDA device), ``torch:cpu``, or ``cupy`` (its current CUDA device).
+
+    Returns
+    -------
+    tuple
+        The backend name and the device (``None``: the backend's default device).
+
+    Raises
+    ------
+    ValueError
+        One line naming the accepted forms and, for a near miss, the closest.
+    """
+    from numerics.backend import BACKENDS  # noqa: PLC0415
+
+    name, _, device = str(text).partition(":")
+    forms = ", ".join(BACKEND_FORMS)
+    if name not in BACKENDS:
+        import difflib  # noqa: PLC0415
+
+        close = ([b for b in BACKENDS if b.lower() == name.lower()]
+                 or difflib.get_close_matches(name, BACKENDS, n=1))
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"expected one of {forms}; got {text!r}{hint}")
+    if not device:
+        if text.endswith(":"):
+            raise ValueError(f"expected one of {forms}; got {text!r} (a device after ':')")
+        return name, None
+    if name != "torch":
+        raise ValueError(f"only torch takes a device (torch:cuda, torch:cuda:N); got {text!r}")
+    kind, _, index = device.partition(":")
+    if kind == "cpu" and not index:
+        return name, None
+    if kind != "cuda" or (index and not index.isdigit()):
+        raise ValueError(f"expected torch, torch:cpu, torch:cuda or torch:cuda:N; got {text!r}")
+    return name, device
+
+
+@dataclass(frozen=True)
+class Backend:
+    """An array backend the engine and two-layer sections run on, resolved on this machine.
+
+    Made by :func:`resolve_backend`. Problem data is drawn on the host with NumPy and moved
+    with :meth:`asarray`, so every backend solves the same problem.
+
+    Attributes
+    ----------
+    name
+        ``"numpy"``, ``"array_api_strict"``, ``"torch"`` or ``"cupy"``.
+    device
+        ``None`` (the backend's default: the host, or CuPy's current device), or a torch
+        CUDA device such as ``"cuda:0"``.
+    xp
+        The namespace, from :func:`numerics.backend.get_namespace`.
+    label
+        What the rows of this backend are tagged with: ``numpy``, ``array_api_strict``,
+        ``torch CPU``, ``torch cuda:0``, ``cupy cuda:0``.
+    """
+
+    name: str
+    device: str | None
+    xp: Any = field(repr=False, compare=False)
+    label: str = ""
+
+    @property
+    def spec(self) -> str:
+        """The ``--backend`` value that resolves to this backend (``torch:cuda:0``)."""
+        return self.name if self.device is None else f"{self.name}:{self.device}"
+
+    @property
+    def on_gpu(self) -> bool:
+        """Whether the arrays live on a GPU (timed with a sync, host memory rows not measured)."""
+        return self.name == "cupy" or self.device is not None
+
+    @property
+    def host_numpy_memory(self) -> bool:
+        """Whether the arrays' memory is NumPy's (``tracemalloc`` sees it): NumPy, and
+        ``array_api_strict``, which wraps NumPy arrays."""
+        return self.name in ("numpy", "array_api_strict")
+
+    def tag(self, text: str) -> str:
+        """``text`` with the backend in front, so rows of two backends share one table."""
+        return f"[{self.label}] {text}"
+
+    def not_measured(self, why: str) -> str:
+        """The detail of a row this backend cannot measure (never a silently wrong number)."""
+        return f"not measured on {self.label}: {why}"
+
+    def asarray(self, a: Any) -> Any:
+        """``a`` (a NumPy array drawn on the host) as an array of this backend and device."""
+        kw = {} if self.device is None else {"device": self.device}
+        return self.xp.asarray(a, **kw)
+
+    def zeros(self, shape: tuple[int, ...]) -> Any:
+        """float64 zeros of this backend and device."""
+        kw = {} if self.device is None else {"device": self.device}
+        return self.xp.zeros(shape, dtype=self.xp.float64, **kw)
+
+    def sync(self) -> None:
+        """Wait until the device has finished the work queued so far (no-op on the host)."""
+        if self.name == "torch" and self.device is not None:
+            import torch  # noqa: PLC0415
+
+            torch.cuda.synchronize(self.device)
+        elif self.name == "cupy":
+            import cupy  # noqa: PLC0415
+
+            cupy.cuda.get_current_stream().synchronize()
+
+    def peak_bytes(self, fn: Callable[[], Any]) -> tuple[int | None, str]:
+        """Peak bytes allocated while ``fn`` runs, above those allocated when it started,
+        and how they were counted; ``(None, reason)`` where this backend cannot say.
+
+        NumPy and ``array_api_strict``: :func:`peak_bytes` (``tracemalloc``, which NumPy
+        reports its buffers to). PyTorch on CUDA: ``torch.cuda.max_memory_allocated`` after
+        ``reset_peak_memory_stats``. CuPy: a memory hook on its pool adding the bytes handed
+        out and subtracting those returned. PyTorch on the CPU allocates outside Python's
+        allocator hooks and keeps no peak statistic: not measured.
+        """
+        if self.host_numpy_memory:
+            return peak_bytes(fn), "tracemalloc"
+        if self.name == "torch" and self.device is not None:
+            import torch  # noqa: PLC0415
+
+            self.sync()
+            torch.cuda.reset_peak_memory_stats(self.device)
+            base = torch.cuda.memory_allocated(self.device)
+            fn()
+            self.sync()
+            return (torch.cuda.max_memory_allocated(self.device) - base,
+                    "torch.cuda.max_memory_allocated")
+        if self.name == "cupy":
+            return _cupy_peak(fn, self.sync), "CuPy memory-pool hook"
+        return None, self.not_measured("its CPU allocator keeps no peak and tracemalloc "
+                                       "does not see it")
+
+    def copy_bandwidth(self, nbytes: int) -> float:
+        """Bytes per second of a large copy on the device (read + write), the backend's own
+        way (``Tensor.copy_``, ``cupy.copyto``); only for :attr:`on_gpu` backends."""
+        n = nbytes // 8
+        a, b = self.zeros((n,)) + 1.0, self.zeros((n,))
+        if self.name == "torch":
+            go = lambda: b.copy_(a)  # noqa: E731
+        else:
+            import cupy  # noqa: PLC0415
+
+            go = lambda: cupy.copyto(b, a)  # noqa: E731
+        return 2.0 * 8 * n / best_time(go, repeat=5, sync=self.sync)
+
+    def matmul_rate(self, size: int) -> float:
+        """float64 FLOP/s of a ``size × size`` matmul through this backend's namespace."""
+        rng = np.random.default_rng(0)
+        a = self.asarray(rng.standard_normal((size, size)))
+        b = self.asarray(rng.standard_normal((size, size)))
+        t = best_time(lambda: self.xp.matmul(a, b), repeat=5, sync=self.sync)
+        return 2.0 * size**3 / t
+
+
+def _cupy_peak(fn: Callable[[], Any], sync: Callable[[], None]) -> int:
+    """Peak bytes CuPy's memory pool handed out while ``fn`` ran, above its start."""
+    import cupy  # noqa: PLC0415
+
+    class Peak(cupy.cuda.MemoryHook):
+        name = "implreg_benchmarks_peak"
+
+        def __init__(self) -> None:
+            self.now = self.peak = 0
+
+        def malloc_postprocess(self, **kw: Any) -> None:
+            self.now += int(kw["mem_size"])
+            self.peak = max(self.peak, self.now)
+
+        def free_postprocess(self, **kw: Any) -> None:
+            self.now -= int(kw["mem_size"])
+
+    hook = Peak()
+    sync()
+    with hook:
+        fn()
+        sync()
+    return hook.peak
+
+
+def resolve_backend(text: str) -> Backend:
+    """The :class:`Backend` of a ``--backend`` value, checked on this machine.
+
+    Raises
+    ------
+    ValueError
+        A misspelt value (:func:`parse_backend`).
+    numerics.backend.BackendUnavailableError
+        The library is not installed (with its install command), CuPy finds no GPU, or
+        PyTorch has no such CUDA device.
+    """
+    from numerics.backend import BackendUnavailableError, get_namespace  # noqa: PLC0415
+
+    name, device = parse_backend(text)
+    xp = get_namespace(name)
+    label = name
+    if name == "torch":
+        import torch  # noqa: PLC0415
+
+        if device is None:
+            label = "torch CPU"
+        else:
+            count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            if count == 0:
+                raise BackendUnavailableError(
+                    f"--backend {text}: torch {torch.__version__} has no CUDA device here; "
+                    "use --backend torch for the CPU")
+            index = int(device.partition(":")[2] or torch.cuda.current_device())
+            if index >= count:
+                raise BackendUnavailableError(
+                    f"--backend {text}: torch sees {count} CUDA device(s), cuda:0 to "
+                    f"cuda:{count - 1}")
+            device = f"cuda:{index}"
+            label = f"torch {device}"
+    elif name == "cupy":
+        import cupy  # noqa: PLC0415
+
+        label = f"cupy cuda:{cupy.cuda.Device().id}"
+    return Backend(name, device, xp, label)
+
+
+def gpu_summary() -> str:
+    """One line saying which GPUs the suite could run on, e.g. ``GPU: none (CuPy not
+    installed; torch has no CUDA device)`` or ``GPU: cupy cuda:0 (NVIDIA A100); torch
+    cuda:0 (NVIDIA A100)``."""
+    import importlib.util  # noqa: PLC0415
+
+    found: list[str] = []
+    absent: list[str] = []
+    if importlib.util.find_spec("cupy") is None:
+        absent.append("CuPy not installed")
+    else:
+        from numerics.backend import BackendUnavailableError, get_namespace  # noqa: PLC0415
+
+        try:
+            get_namespace("cupy")
+            import cupy  # noqa: PLC0415
+
+            for i in range(cupy.cuda.runtime.getDeviceCount()):
+                props = cupy.cuda.runtime.getDeviceProperties(i)
+                gpu = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
+                found.append(f"cupy cuda:{i} ({gpu})")
+        except BackendUnavailableError:
+            absent.append("CuPy finds no CUDA device")
+    if importlib.util.find_spec("torch") is None:
+        absent.append("torch not installed")
+    else:
+        import torch  # noqa: PLC0415
+
+        if torch.cuda.is_available() and torch.cuda.device_count() > 0:
+            found += [f"torch cuda:{i} ({torch.cuda.get_device_name(i)})"
+                      for i in range(torch.cuda.device_count())]
+        else:
+            absent.append("torch has no CUDA device")
+    if not found:
+        return f"GPU: none ({'; '.join(absent)})"
+    return "GPU: " + "; ".join(found)

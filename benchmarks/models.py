@@ -4,6 +4,10 @@ FLOPs of one full-batch GD step on :class:`numerics.two_layer.TwoLayerReLU` with
 replicas, ``n`` samples, width ``m``, input dimension ``d``: the pre-activations
 ``X Bᵀ`` (``2Rnmd``) and the input-weight gradient ``(D∘r)ᵀX`` (``2Rnmd``) dominate; the
 output layer adds ``O(Rnm)``. We count ``4Rnmd + 6Rnm``.
+
+The two-layer rows run on a :class:`~benchmarks._util.Backend` (NumPy by default; data drawn
+on the host and moved with ``xp.asarray``, the clock read after the device synchronizes,
+each row's name starting with the backend's label); the sharpness rows run on NumPy.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchmarks._util import Row, best_time, fit_exponent, fresh_process, minor_faults, peak_bytes
+from benchmarks._util import Backend, Row, best_time, fit_exponent, fresh_process, minor_faults, resolve_backend
+
+SECTION = "2 two-layer"
 
 
 @dataclass(frozen=True)
@@ -25,63 +31,81 @@ class ModelConfig:
     scaling_base: tuple[int, int, int, int] = (2, 500, 50, 64)
 
 
-def _two_layer(R: int, n: int, d: int, m: int):
+def _two_layer(R: int, n: int, d: int, m: int, be: Backend | None = None):
+    """The net and ``R`` initial parameter vectors, drawn on the host and moved to ``be``."""
     from numerics.two_layer import TwoLayerReLU  # noqa: PLC0415
 
+    be = be or resolve_backend("numpy")
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, d)) / np.sqrt(d)
     y = np.tanh(X[:, 0])
-    net = TwoLayerReLU(X, y, m)
+    net = TwoLayerReLU(be.asarray(X), be.asarray(y), m)
     theta = rng.standard_normal((R, net.p)) / np.sqrt(m)
-    return net, theta
+    return net, be.asarray(theta)
 
 
-def faults_per_step(R: int, n: int, d: int, m: int, steps: int = 3) -> float:
-    """Minor page faults per full-batch GD step on the two-layer net, in a run after a first."""
+def faults_per_step(R: int, n: int, d: int, m: int, steps: int = 3,
+                    backend: str = "numpy") -> float:
+    """Minor page faults per full-batch GD step on the two-layer net on ``backend`` (a
+    ``--backend`` value), in a run after a first."""
     from numerics import GD, run  # noqa: PLC0415
 
-    net, theta = _two_layer(R, n, d, m)
+    net, theta = _two_layer(R, n, d, m, resolve_backend(backend))
     go = lambda: run(net, GD(0.01), theta, steps, record=())  # noqa: E731
     go()
     return minor_faults(go) / steps
 
 
-def bench_two_layer(cfg: ModelConfig, flops: float) -> list[Row]:
+def bench_two_layer(cfg: ModelConfig, flops: float, be: Backend | None = None) -> list[Row]:
+    """Section 2 on backend ``be`` (NumPy if omitted); ``flops`` is the matmul rate of the
+    same backend and device."""
+    be = be or resolve_backend("numpy")
     try:
         import numerics.two_layer  # noqa: F401, PLC0415
     except ImportError:
-        return [Row("2 two-layer", "two-layer networks", None,
+        return [Row(SECTION, be.tag("two-layer networks"), None,
                     detail="skipped: numerics.two_layer is not available")]
     from numerics import GD, run  # noqa: PLC0415
 
     rows: list[Row] = []
     for i, (R, n, d, m) in enumerate(cfg.sizes):
-        net, theta = _two_layer(R, n, d, m)
+        net, theta = _two_layer(R, n, d, m, be)
         steps = 5
-        t = best_time(lambda: run(net, GD(0.01), theta, steps, record=()), repeat=3) / steps
+        t = best_time(lambda: run(net, GD(0.01), theta, steps, record=()), repeat=3,
+                      sync=be.sync) / steps
         rate = (4 * R * n * m * d + 6 * R * n * m) / t
         last = i == len(cfg.sizes) - 1
-        rows.append(Row("2 two-layer", f"GD step R={R} n={n} d={d} m={m}: FLOP rate ÷ matmul rate",
+        rows.append(Row(SECTION, be.tag(f"GD step R={R} n={n} d={d} m={m}: FLOP rate ÷ matmul "
+                                        "rate"),
                         rate / flops, unit="", target="≥ 0.5 at the largest size" if last else "",
                         ok=(rate / flops >= 0.5) if last else None,
                         detail=f"{rate / 1e9:.2f} vs {flops / 1e9:.1f} GFLOP/s",
                         raw={"seconds_per_step": t, "flop_rate": rate}))
         if last:
-            f = fresh_process(f"benchmarks.models:faults_per_step({R}, {n}, {d}, {m})")
-            rows.append(Row("2 two-layer", f"GD step R={R} n={n} d={d} m={m}: minor page faults "
-                            "per step", f, unit="", target="(0 when a step allocates nothing large)",
-                            detail="fresh process, second run (resource.getrusage)",
-                            raw={"faults_per_step": f}))
-        v = np.random.default_rng(1).standard_normal(theta.shape)
-        tg = best_time(lambda: net.grad(theta), repeat=5)
-        th = best_time(lambda: net.hvp(theta, v), repeat=5)
-        rows.append(Row("2 two-layer", f"HVP cost ÷ gradient cost (n={n}, m={m})", th / tg,
+            name = be.tag(f"GD step R={R} n={n} d={d} m={m}: minor page faults per step")
+            if be.on_gpu:
+                rows.append(Row(SECTION, name, None, detail=be.not_measured(
+                    "host page faults do not count device memory")))
+            else:
+                f = fresh_process(f"benchmarks.models:faults_per_step({R}, {n}, {d}, {m}, "
+                                  f"backend={be.spec!r})")
+                rows.append(Row(SECTION, name, f, unit="",
+                                target="(0 when a step allocates nothing large)",
+                                detail="fresh process, second run (resource.getrusage)",
+                                raw={"faults_per_step": f}))
+        v = be.asarray(np.random.default_rng(1).standard_normal(tuple(theta.shape)))
+        tg = best_time(lambda: net.grad(theta), repeat=5, sync=be.sync)
+        th = best_time(lambda: net.hvp(theta, v), repeat=5, sync=be.sync)
+        rows.append(Row(SECTION, be.tag(f"HVP cost ÷ gradient cost (n={n}, m={m})"), th / tg,
                         target="≤ 2", ok=th / tg <= 2,
                         detail=f"{th * 1e3:.2f} ms vs {tg * 1e3:.2f} ms"))
     return rows
 
 
-def bench_two_layer_scaling(cfg: ModelConfig, doublings: int = 2) -> list[Row]:
+def bench_two_layer_scaling(cfg: ModelConfig, doublings: int = 2,
+                            be: Backend | None = None) -> list[Row]:
+    """Time and peak memory of two-layer GD on ``be`` as R, d and n double."""
+    be = be or resolve_backend("numpy")
     try:
         import numerics.two_layer  # noqa: F401, PLC0415
     except ImportError:
@@ -92,20 +116,28 @@ def bench_two_layer_scaling(cfg: ModelConfig, doublings: int = 2) -> list[Row]:
     R0, n0, d0, m0 = cfg.scaling_base
     for axis in ("R", "d", "n"):
         sizes, times, peaks = [], [], []
+        how = ""
         for k in range(doublings + 1):
             f = 2**k
             R, n, d = R0 * (f if axis == "R" else 1), n0 * (f if axis == "n" else 1), d0 * (f if axis == "d" else 1)
-            net, theta = _two_layer(R, n, d, m0)
-            times.append(best_time(lambda: run(net, GD(0.01), theta, 3, record=()), repeat=3))
-            peaks.append(peak_bytes(lambda: run(net, GD(0.01), theta, 3, record=())))
+            net, theta = _two_layer(R, n, d, m0, be)
+            times.append(best_time(lambda: run(net, GD(0.01), theta, 3, record=()), repeat=3,
+                                   sync=be.sync))
+            peak, how = be.peak_bytes(lambda: run(net, GD(0.01), theta, 3, record=()))
+            peaks.append(peak)
             sizes.append({"R": R, "d": d, "n": n}[axis])
-        et, em = fit_exponent(sizes, times), fit_exponent(sizes, peaks)
+        et = fit_exponent(sizes, times)
         exp_t = 1.0
         exp_m = {"R": 1.0, "n": 1.0, "d": 0.0}[axis]
-        rows.append(Row("5 scaling", f"two-layer GD time vs {axis}: exponent", et, unit="",
+        rows.append(Row("5 scaling", be.tag(f"two-layer GD time vs {axis}: exponent"), et, unit="",
                         target=f"{exp_t:g} (4Rnmd FLOPs)", ok=abs(et - exp_t) <= 0.35,
                         raw={"sizes": sizes, "seconds": times}))
-        rows.append(Row("5 scaling", f"two-layer GD peak memory vs {axis}: exponent", em, unit="",
+        name = be.tag(f"two-layer GD peak memory vs {axis}: exponent")
+        if None in peaks:
+            rows.append(Row("5 scaling", name, None, detail=how))
+            continue
+        em = fit_exponent(sizes, peaks)
+        rows.append(Row("5 scaling", name, em, unit="",
                         target=f"{exp_m:g} ((R, n, m) activations; θ is R·m·d ≪ R·n·m)",
                         ok=abs(em - exp_m) <= 0.35, raw={"sizes": sizes, "peak_bytes": peaks}))
     return rows

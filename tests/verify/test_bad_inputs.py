@@ -209,6 +209,10 @@ CLI_ROWS: list[tuple[str, str]] = [
      _arg("bench", "--section", f"expected one of {SECTIONS}; got 'Engine'; did you mean 'engine'?")),
     ("bench --quick --section nosuch",  # refused before the notice of how long --quick takes
      _arg("bench", "--section", f"expected one of {SECTIONS}; got 'nosuch'")),
+    ("bench --backend nump", _arg("bench", "--backend", "expected one of numpy, array_api_strict, torch, "
+                                  "torch:cuda[:N], cupy; got 'nump'; did you mean 'numpy'?")),
+    ("bench --backend torch:gpu",
+     _arg("bench", "--backend", "expected torch, torch:cpu, torch:cuda or torch:cuda:N; got 'torch:gpu'")),
     ("bench --json {T}/a-dir", "--json '{T}/a-dir' is a directory; give a file name"),
     ("bench --json {T}/a-file.txt/b.json",
      "--json: directory '{T}/a-file.txt' is a file"),
@@ -404,7 +408,7 @@ def test_bad_cli_input(argv: str, expected: str, space: Path, no_work) -> None:
 
 @pytest.mark.parametrize("backend, hint", [("cupy", "implreg[gpu]"), ("torch", "implreg[torch]")])
 @pytest.mark.parametrize("cmd", ["verify linear.gd_limit", "figure linear.gd_limit --out {T}/f.png",
-                                 "sweep sgd_stability --out {T}/sw --grid backend={b}"])
+                                 "sweep sgd_stability --out {T}/sw --grid backend={b}", "bench --tiny"])
 def test_a_backend_not_installed_names_its_install_command(backend, hint, cmd, space, no_work) -> None:
     """A known backend whose library is missing: one line with the install command."""
     import importlib.util
