@@ -403,7 +403,9 @@ def test_bad_cli_input(argv: str, expected: str, space: Path, no_work) -> None:
     assert err.strip() == "implreg: error: " + _fill(expected, space), err
     assert code == 2 and out == "" and "Traceback" not in err
     assert _tree(space) == before, "wrote something although it refused the input"
-    assert seconds < 5, f"{seconds:.1f} s to refuse {args}"  # parsing and probes only
+    # no_work is the guard against work; this bound only catches a hang (the first refusal in
+    # a process may import theory's registry, seconds on a loaded 2-core machine).
+    assert seconds < 60, f"{seconds:.1f} s to refuse {args}"
 
 
 @pytest.mark.parametrize("backend, hint", [("cupy", "implreg[gpu]"), ("torch", "implreg[torch]")])
