@@ -96,8 +96,8 @@ _INPUTS = ("gaussian", "sphere")
 # Hessian (t tᵀ/sin θ with ‖t‖ = sin θ): the dropped term is at most 1e-12 relative.
 _SIN_FLOOR = 1e-12
 # Work arrays a TwoLayerReLU keeps on the host-NumPy path (TwoLayerReLU._buffer): the full
-# batch's activations, the HVP's direction and mask, a minibatch's activations, a record or two.
-_MAX_WORK = 6
+# batch's activations and r∘X, the HVP's direction and mask, a minibatch's two, a record's two.
+_MAX_WORK = 8
 
 
 def _norms(W: Any, xp: Any) -> Any:
@@ -445,8 +445,8 @@ class TwoLayerReLU(_TwoLayer):
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: Any) -> Any:
         """The model's work array ``name`` of ``shape`` and ``dtype`` (host-NumPy path),
         allocated on first use and overwritten by later calls, so that a call writes into
-        pages already faulted in. At most :data:`_MAX_WORK` are kept (activations of the full
-        batch and of a minibatch, the HVP's second operand and mask, a record or two)."""
+        pages already faulted in. At most :data:`_MAX_WORK` are kept (activations and ``r∘X``
+        of the full batch and of a minibatch, the HVP's direction and mask, a record's)."""
         key = (name, shape, dtype)
         buf = self._work.get(key)
         if buf is None:
@@ -463,10 +463,10 @@ class TwoLayerReLU(_TwoLayer):
         :math:`[W_1; \dots; W_R]\,X^T` of shape ``(R·m, n)`` (one large product instead of R
         small ones), whose row blocks are the replicas' ``(m, n)`` matrices, each
         contiguous; minibatch rows ``(R, B, d)`` give R products into ``(R, m, B)``. The
-        transposed layout keeps every later pass contiguous: the replicas' matrix-vector
-        products are BLAS ``gemv`` on contiguous blocks, ``D∘r`` broadcasts a contiguous row,
-        and the input-weight products :math:`(\cdot)\,X` read the buffer as one ``(R·m, n)``
-        operand.
+        transposed layout keeps every later pass contiguous: the elementwise passes run over
+        one block of memory, the replicas' matrix-vector products are BLAS ``gemv`` on
+        contiguous blocks, and the input-weight products :math:`(\cdot)\,X` read the buffer
+        as one ``(R·m, n)`` operand.
         """
         xp = self.xp
         R, m = W.shape[0], self.m
@@ -477,15 +477,6 @@ class TwoLayerReLU(_TwoLayer):
         buf = self._buffer(name, (R, m, X.shape[-2]), dtype)
         xp.matmul(W, xp.matrix_transpose(X), out=buf)
         return buf, buf
-
-    def _input_products(self, buf: Any, X: Any) -> Any:
-        """``Cᵀ X`` per replica for ``buf`` holding ``Cᵀ`` ``(R, m, n)`` in the layout of
-        :meth:`_preactivations`: ``(R, m, d)``, one GEMM ``(R·m, n) @ (n, d)`` for shared X."""
-        xp = self.xp
-        if X.ndim == 2:
-            R = buf.shape[0] // self.m
-            return xp.reshape(buf @ X, (R, self.m, self.d))
-        return buf @ X
 
     def _activations(self, theta: Any, X: Any, y: Any) -> tuple[Any, Any, Any, Any]:
         r"""``(a, buf, Hᵀ, r)``: :meth:`_forward`'s ``a``, ``H = σ(X Bᵀ)`` (transposed,
@@ -519,20 +510,23 @@ class TwoLayerReLU(_TwoLayer):
         return 0.5 * self.xp.mean(r * r, axis=-1)
 
     def _grad_fast(self, theta: Any, X: Any, y: Any, w: float) -> Any:
-        r""":meth:`_grad_from` on the host-NumPy path, in the work buffer of
+        r""":meth:`_grad_from` on the host-NumPy path, in the work buffers of
         :meth:`_activations`: after :math:`\partial_aL = \frac sn Hr` has read ``Hᵀ``, the
-        buffer is turned into :math:`(D\circ r)^T` in two in-place passes (``H > 0`` is
-        ``Z > 0``, written as 1.0/0.0 like ``D``; then the product with the row ``r``), the
-        operand of the input-weight gradient :math:`(D\circ r)^TX` — for shared inputs one
-        GEMM ``(R·m, n) @ (n, d)``. One activation-sized array instead of four (``Z``,
-        ``H``, ``D``, ``D∘r``)."""
+        buffer is turned into ``Dᵀ`` in place (``H > 0`` is ``Z > 0``, written as 1.0/0.0
+        like ``D``), and the input-weight gradient is
+        :math:`(D\circ r)^TX = D^T(r\circ X)`, ``r∘X`` the rows of X scaled by the residuals
+        (``(R, n, d)``, smaller than the activations when d < m) in a second work array:
+        the same products :math:`r_ix_{ik}`, each rounded once (``D`` is 0 or 1), without a
+        pass over the activations to form ``D∘r``. One activation-sized array instead of four
+        (``Z``, ``H``, ``D``, ``D∘r``)."""
         xp = self.xp
         a, buf, H, r = self._activations(theta, X, y)
         R, n = r.shape
         ga = w * self.s * (H @ xp.reshape(r, (R, n, 1)))[..., 0]  # (R, m)
-        xp.greater(buf, 0.0, out=buf)  # D (σ' of Z: H > 0 exactly where Z > 0)
-        xp.multiply(H, xp.reshape(r, (R, 1, n)), out=H)  # (D ∘ r)ᵀ, a contiguous pass
-        gB = w * self.s * a[..., None] * self._input_products(buf, X)  # (R, m, d)
+        xp.greater(buf, 0.0, out=buf)  # Dᵀ (σ' of Z: H > 0 exactly where Z > 0)
+        rX = self._buffer("r∘X", (R, n, self.d), buf.dtype)
+        xp.multiply(xp.reshape(r, (R, n, 1)), X, out=rX)
+        gB = w * self.s * a[..., None] * (H @ rX)  # (R, m, d)
         return self._join(ga, gB)
 
     def _grad_from(self, a: Any, H: Any, D: Any, r: Any, X: Any, w: float) -> Any:
@@ -562,6 +556,10 @@ class TwoLayerReLU(_TwoLayer):
         notes): three products with ``X`` of the size of the forward one, so about 1.5
         gradients.
         """
+        self._check_theta(theta)
+        if tuple(v.shape) != tuple(theta.shape):
+            raise ValueError(message("v", f"have the shape of theta, {tuple(theta.shape)}",
+                                     f"got {tuple(v.shape)}", owner="TwoLayerReLU.hvp"))
         if self._fast:
             return self._hvp_fast(theta, v)
         xp = self.xp
@@ -619,7 +617,7 @@ class TwoLayerReLU(_TwoLayer):
         ha = (s / n) * ((H @ col(df))[..., 0] + (P @ col(r))[..., 0])  # (R, m)
         xp.matmul(xp.stack([a, va], axis=-1), xp.stack([df, r], axis=-2), out=P)  # Cᵀ
         xp.multiply(pbuf, mask, out=pbuf)
-        hB = (s / n) * self._input_products(pbuf, X)  # (R, m, d)
+        hB = (s / n) * xp.reshape(pbuf @ X, (R, m, self.d))  # one GEMM (R·m, n) @ (n, d)
         return self._join(ha, hB)
 
     def _rows(self, idx: Any) -> tuple[Any, Any]:

@@ -130,6 +130,9 @@ def test_bad_input_is_rejected(xp) -> None:
         TwoLayerPopulation(single_neuron(2, xp=xp), 2, scaling="ntk")
     with pytest.raises(ValueError, match=r"circle_target: d must be >= 2 \(the circle target lives in the plane of e₁, e₂\); got 1"):
         circle_target(1, xp=xp)
+    net = TwoLayerReLU(xp.asarray(np.eye(3)), xp.ones((3,), dtype=xp.float64), 2)
+    with pytest.raises(ValueError, match=r"TwoLayerReLU.hvp: v must have the shape of theta, \(2, 8\); got \(1, 8\)"):
+        net.hvp(xp.zeros((2, net.p), dtype=xp.float64), xp.zeros((1, net.p), dtype=xp.float64))
 
 
 # ------------------------------------------------------------- the NumPy buffer fast path
