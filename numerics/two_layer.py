@@ -96,8 +96,9 @@ _INPUTS = ("gaussian", "sphere")
 # Hessian (t tᵀ/sin θ with ‖t‖ = sin θ): the dropped term is at most 1e-12 relative.
 _SIN_FLOOR = 1e-12
 # Work arrays a TwoLayerReLU keeps on the host-NumPy path (TwoLayerReLU._buffer): the full
-# batch's activations and r∘X, the HVP's direction and mask, a minibatch's two, a record's two.
-_MAX_WORK = 8
+# batch's activations and r∘X, the HVP's direction, mask and B-block, a minibatch's two, a
+# record's two.
+_MAX_WORK = 9
 
 
 def _norms(W: Any, xp: Any) -> Any:
@@ -446,7 +447,8 @@ class TwoLayerReLU(_TwoLayer):
         """The model's work array ``name`` of ``shape`` and ``dtype`` (host-NumPy path),
         allocated on first use and overwritten by later calls, so that a call writes into
         pages already faulted in. At most :data:`_MAX_WORK` are kept (activations and ``r∘X``
-        of the full batch and of a minibatch, the HVP's direction and mask, a record's)."""
+        of the full batch and of a minibatch, the HVP's direction, mask and B-block, a
+        record's)."""
         key = (name, shape, dtype)
         buf = self._work.get(key)
         if buf is None:
@@ -521,13 +523,23 @@ class TwoLayerReLU(_TwoLayer):
         (``Z``, ``H``, ``D``, ``D∘r``)."""
         xp = self.xp
         a, buf, H, r = self._activations(theta, X, y)
-        R, n = r.shape
-        ga = w * self.s * (H @ xp.reshape(r, (R, n, 1)))[..., 0]  # (R, m)
+        (R, n), m, c = r.shape, self.m, w * self.s
+        out, ga, gB = self._output(R, buf.dtype)
+        xp.matmul(H, xp.reshape(r, (R, n, 1)), out=ga)  # H r
+        xp.multiply(ga, c, out=ga)
         xp.greater(buf, 0.0, out=buf)  # Dᵀ (σ' of Z: H > 0 exactly where Z > 0)
         rX = self._buffer("r∘X", (R, n, self.d), buf.dtype)
         xp.multiply(xp.reshape(r, (R, n, 1)), X, out=rX)
-        gB = w * self.s * a[..., None] * (H @ rX)  # (R, m, d)
-        return self._join(ga, gB)
+        xp.matmul(H, rX, out=gB)  # Dᵀ(r∘X), R GEMMs (m, n) @ (n, d)
+        xp.multiply(gB, c * a[..., None], out=gB)
+        return out
+
+    def _output(self, R: int, dtype: Any) -> tuple[Any, Any, Any]:
+        """A fresh ``(R, p)`` result and its a-block ``(R, m, 1)`` and B-block ``(R, m, d)``
+        as views, for the NumPy paths to write into (no temporaries of the size of θ)."""
+        out = self.xp.empty((R, self.p), dtype=dtype)
+        return (out, out[:, : self.m, None],
+                self.xp.reshape(out[:, self.m:], (R, self.m, self.d)))
 
     def _grad_from(self, a: Any, H: Any, D: Any, r: Any, X: Any, w: float) -> Any:
         xp = self.xp
@@ -614,11 +626,16 @@ class TwoLayerReLU(_TwoLayer):
         col = lambda u: xp.reshape(u, (R, u.shape[-1], 1))  # noqa: E731
         r = s * (row(a) @ H)[..., 0, :] - self.y  # (R, n)
         df = s * ((row(va) @ H)[..., 0, :] + (row(a) @ P)[..., 0, :])  # (R, n)
-        ha = (s / n) * ((H @ col(df))[..., 0] + (P @ col(r))[..., 0])  # (R, m)
+        out, ha, hB = self._output(R, dtype)
+        xp.matmul(H, col(df), out=ha)
+        xp.add(ha, P @ col(r), out=ha)
+        xp.multiply(ha, s / n, out=ha)  # (s/n)(H δf + P r)
         xp.matmul(xp.stack([a, va], axis=-1), xp.stack([df, r], axis=-2), out=P)  # Cᵀ
         xp.multiply(pbuf, mask, out=pbuf)
-        hB = (s / n) * xp.reshape(pbuf @ X, (R, m, self.d))  # one GEMM (R·m, n) @ (n, d)
-        return self._join(ha, hB)
+        G = self._buffer("hvp B-block", (R * m, self.d), dtype)
+        xp.matmul(pbuf, X, out=G)  # one GEMM (R·m, n) @ (n, d)
+        xp.multiply(xp.reshape(G, (R, m, self.d)), s / n, out=hB)
+        return out
 
     def _rows(self, idx: Any) -> tuple[Any, Any]:
         xp = self.xp
