@@ -99,6 +99,9 @@ _SIN_FLOOR = 1e-12
 # batch's activations and r∘X, the HVP's direction, mask and B-block, a minibatch's two, a
 # record's two.
 _MAX_WORK = 9
+# About half the last-level cache of a current CPU: TwoLayerReLU's NumPy paths make all their
+# passes over the activations of this many bytes' worth of replicas before the next ones.
+_CHUNK_BYTES = 8 * 2**20
 
 
 def _norms(W: Any, xp: Any) -> Any:
@@ -480,59 +483,77 @@ class TwoLayerReLU(_TwoLayer):
         xp.matmul(W, xp.matrix_transpose(X), out=buf)
         return buf, buf
 
-    def _activations(self, theta: Any, X: Any, y: Any) -> tuple[Any, Any, Any, Any]:
-        r"""``(a, buf, Hᵀ, r)``: :meth:`_forward`'s ``a``, ``H = σ(X Bᵀ)`` (transposed,
-        ``(R, m, n)``) and ``r``, with ``Hᵀ`` in the model's work buffer ``buf``.
+    def _chunks(self, R: int, n: int, nbytes: int) -> list[slice]:
+        """Groups of consecutive replicas whose work arrays (``nbytes`` per entry of the
+        ``(m, n)`` activations) fill about :data:`_CHUNK_BYTES`: the NumPy paths make all
+        their passes over one group before the next, so that the group stays in cache
+        instead of every pass streaming the whole ``(R, m, n)`` from memory. The arithmetic
+        is the same whatever the grouping (elementwise passes, and one BLAS call per replica
+        for every matrix-vector product), so the results are the same bits."""
+        g = max(1, _CHUNK_BYTES // max(1, self.m * n * nbytes))
+        return [slice(i, min(i + g, R)) for i in range(0, R, g)]
 
-        The host-NumPy path of :meth:`loss`, :meth:`grad` and :meth:`batch_grad`: the
-        pre-activations are :meth:`_preactivations`' one GEMM, the ReLU is applied in
-        place, so a step allocates no activation-sized temporary and faults no pages in; the
-        buffer (one per shape) is allocated once and overwritten by the next call, so ``H``
-        is never returned to users and one model should not be evaluated from two threads
-        at once. :math:`r = sHa - y` is a batched ``gemv`` with ``a`` reshaped to rows (not
-        broadcast: a zero stride sends NumPy to its own loop instead of BLAS).
+    def _activations(self, theta: Any, X: Any, y: Any, w: float | None = None) -> Any:
+        r"""The host-NumPy path of :meth:`loss` (``w`` None: the loss per replica, ``(R,)``)
+        and of :meth:`grad` and :meth:`batch_grad` (``w`` the weight of the sum over the
+        samples, ``1/n`` or ``1/B``: the gradient ``(R, p)``), in the model's work arrays.
 
-        The results equal :meth:`_forward`'s to rounding (the same sums, accumulated by
-        BLAS in another order; ``tests/numerics/test_two_layer.py`` bounds the difference).
+        The pre-activations are :meth:`_preactivations`' one GEMM into the buffer; then,
+        one group of replicas (:meth:`_chunks`) at a time while it is in cache: the ReLU
+        in place (``Hᵀ = σ(Zᵀ)``), :math:`r = sHa - y` and :math:`\partial_aL = ws\,Hr` as
+        BLAS ``gemv`` (vectors reshaped, not broadcast: a zero stride sends NumPy to its own
+        loop), ``Hᵀ`` turned into ``Dᵀ`` in place (``H > 0`` is ``Z > 0``, written as
+        1.0/0.0 like ``D``), and the input-weight gradient
+        :math:`(D\circ r)^TX = D^T(r\circ X)` as one GEMM ``(m, n) @ (n, d)`` per replica,
+        ``r∘X`` (the rows of X scaled by the residuals, ``(R, n, d)``) in a second work
+        array: the same products :math:`r_ix_{ik}`, each rounded once (``D`` is 0 or 1),
+        without a pass over the activations to form ``D∘r``. So a step allocates no
+        activation-sized temporary and faults no pages in (one array of activations instead
+        of four: ``Z``, ``H``, ``D``, ``D∘r``); the buffers are overwritten by the next call,
+        so they are never returned to users, and one model should not be evaluated from two
+        threads at once. Both blocks are written straight into one fresh result
+        (:meth:`_output`).
+
+        The results equal :meth:`_forward` and :meth:`_grad_from`'s to rounding (the same
+        sums, accumulated by BLAS in another order; ``tests/numerics/test_two_layer.py``
+        bounds the difference).
         """
         a, B = self.unpack(theta)
         xp = self.xp
-        R, m = theta.shape[0], self.m
-        buf, H = self._preactivations("activations", B, X, xp.result_type(X.dtype, B.dtype))
-        xp.maximum(buf, 0.0, out=buf)  # Hᵀ = σ(Zᵀ)
-        r = self.s * (xp.reshape(a, (R, 1, m)) @ H)[..., 0, :] - y  # (R, n)
-        return a, buf, H, r
+        (R, m), n = a.shape, X.shape[-2]
+        dtype = xp.result_type(X.dtype, B.dtype)
+        _, H = self._preactivations("activations", B, X, dtype)
+        if w is None:
+            out = xp.empty((R,), dtype=dtype)
+        else:
+            out, ga, gB = self._output(R, dtype)
+            rX = self._buffer("r∘X", (R, n, self.d), dtype)
+            coef = (w * self.s) * a[..., None]
+        for c in self._chunks(R, n, 8):
+            Hc, k = H[c], c.stop - c.start
+            xp.maximum(Hc, 0.0, out=Hc)  # Hᵀ = σ(Zᵀ)
+            r = self.s * (xp.reshape(a[c], (k, 1, m)) @ Hc)[..., 0, :] - (y if y.ndim == 1 else y[c])
+            if w is None:
+                out[c] = 0.5 * xp.mean(r * r, axis=-1)
+                continue
+            xp.matmul(Hc, xp.reshape(r, (k, n, 1)), out=ga[c])  # H r
+            xp.multiply(ga[c], w * self.s, out=ga[c])
+            xp.greater(Hc, 0.0, out=Hc)  # Dᵀ (σ' of Z: H > 0 exactly where Z > 0)
+            xp.multiply(xp.reshape(r, (k, n, 1)), X if X.ndim == 2 else X[c], out=rX[c])
+            xp.matmul(Hc, rX[c], out=gB[c])  # Dᵀ(r∘X)
+            xp.multiply(gB[c], coef[c], out=gB[c])
+        return out
 
     def loss(self, theta: Any) -> Any:
-        """:math:`L(\\theta)` per replica, ``(R,)``."""
+        """:math:`L(\theta)` per replica, ``(R,)``."""
         if self._fast:
-            *_, r = self._activations(theta, self.X, self.y)
-        else:
-            *_, r = self._forward(theta, self.X, self.y)
+            return self._activations(theta, self.X, self.y)
+        *_, r = self._forward(theta, self.X, self.y)
         return 0.5 * self.xp.mean(r * r, axis=-1)
 
     def _grad_fast(self, theta: Any, X: Any, y: Any, w: float) -> Any:
-        r""":meth:`_grad_from` on the host-NumPy path, in the work buffers of
-        :meth:`_activations`: after :math:`\partial_aL = \frac sn Hr` has read ``Hᵀ``, the
-        buffer is turned into ``Dᵀ`` in place (``H > 0`` is ``Z > 0``, written as 1.0/0.0
-        like ``D``), and the input-weight gradient is
-        :math:`(D\circ r)^TX = D^T(r\circ X)`, ``r∘X`` the rows of X scaled by the residuals
-        (``(R, n, d)``, smaller than the activations when d < m) in a second work array:
-        the same products :math:`r_ix_{ik}`, each rounded once (``D`` is 0 or 1), without a
-        pass over the activations to form ``D∘r``. One activation-sized array instead of four
-        (``Z``, ``H``, ``D``, ``D∘r``)."""
-        xp = self.xp
-        a, buf, H, r = self._activations(theta, X, y)
-        (R, n), m, c = r.shape, self.m, w * self.s
-        out, ga, gB = self._output(R, buf.dtype)
-        xp.matmul(H, xp.reshape(r, (R, n, 1)), out=ga)  # H r
-        xp.multiply(ga, c, out=ga)
-        xp.greater(buf, 0.0, out=buf)  # Dᵀ (σ' of Z: H > 0 exactly where Z > 0)
-        rX = self._buffer("r∘X", (R, n, self.d), buf.dtype)
-        xp.multiply(xp.reshape(r, (R, n, 1)), X, out=rX)
-        xp.matmul(H, rX, out=gB)  # Dᵀ(r∘X), R GEMMs (m, n) @ (n, d)
-        xp.multiply(gB, c * a[..., None], out=gB)
-        return out
+        """:meth:`_grad_from` on the host-NumPy path (:meth:`_activations`)."""
+        return self._activations(theta, X, y, w)
 
     def _output(self, R: int, dtype: Any) -> tuple[Any, Any, Any]:
         """A fresh ``(R, p)`` result and its a-block ``(R, m, 1)`` and B-block ``(R, m, d)``
@@ -598,12 +619,13 @@ class TwoLayerReLU(_TwoLayer):
         one of the same shape, the mask ``D`` one of booleans (an eighth of the size):
 
         1. the two forward GEMMs :math:`BX^T`, :math:`V_BX^T` (:meth:`_preactivations`);
-        2. ``Hᵀ = max(Zᵀ, 0)`` and ``D = Hᵀ > 0`` (= ``Zᵀ > 0``) and ``Pᵀ ∘= D``, in place;
-        3. the five matrix-vector products (``r``, ``δf`` and the a-block) as BLAS ``gemv``
-           on the contiguous ``(m, n)`` blocks, vectors reshaped (never broadcast);
-        4. :math:`C^T = a\,\delta f^T + v_a r^T` written over ``Pᵀ`` as one rank-2 GEMM
-           ``(m, 2) @ (2, n)`` per replica, then ``∘= D``;
-        5. the B-block :math:`C^TX`, one GEMM ``(R·m, n) @ (n, d)``.
+        2. one group of replicas at a time, while it is in cache (:meth:`_chunks`):
+           ``Hᵀ = max(Zᵀ, 0)``, ``D = Hᵀ > 0`` (= ``Zᵀ > 0``) and ``Pᵀ ∘= D`` in place; the
+           five matrix-vector products (``r``, ``δf`` and the a-block, written into the
+           result) as BLAS ``gemv`` on the contiguous ``(m, n)`` blocks, vectors reshaped
+           (never broadcast); :math:`C^T = a\,\delta f^T + v_a r^T` written over ``Pᵀ`` as
+           one rank-2 GEMM ``(m, 2) @ (2, n)`` per replica, then ``∘= D``;
+        3. the B-block :math:`C^TX`, one GEMM ``(R·m, n) @ (n, d)``, scaled into the result.
 
         Three large GEMMs (the gradient has two) and five passes over the activations,
         none of them allocating. The terms are those of the array-API branch of
@@ -619,19 +641,23 @@ class TwoLayerReLU(_TwoLayer):
         hbuf, H = self._preactivations("activations", B, X, dtype)
         pbuf, P = self._preactivations("hvp direction", vB, X, dtype)
         mask = self._buffer("hvp mask", tuple(hbuf.shape), bool)
-        xp.maximum(hbuf, 0.0, out=hbuf)  # Hᵀ
-        xp.greater(hbuf, 0.0, out=mask)  # D
-        xp.multiply(pbuf, mask, out=pbuf)  # Pᵀ = D ∘ (X V_Bᵀ)ᵀ
-        row = lambda u: xp.reshape(u, (R, 1, u.shape[-1]))  # noqa: E731
-        col = lambda u: xp.reshape(u, (R, u.shape[-1], 1))  # noqa: E731
-        r = s * (row(a) @ H)[..., 0, :] - self.y  # (R, n)
-        df = s * ((row(va) @ H)[..., 0, :] + (row(a) @ P)[..., 0, :])  # (R, n)
+        M = xp.reshape(mask, (R, m, n))
         out, ha, hB = self._output(R, dtype)
-        xp.matmul(H, col(df), out=ha)
-        xp.add(ha, P @ col(r), out=ha)
-        xp.multiply(ha, s / n, out=ha)  # (s/n)(H δf + P r)
-        xp.matmul(xp.stack([a, va], axis=-1), xp.stack([df, r], axis=-2), out=P)  # Cᵀ
-        xp.multiply(pbuf, mask, out=pbuf)
+        y = self.y
+        for c in self._chunks(R, n, 17):  # Hᵀ, Pᵀ (8 bytes each) and D (1)
+            Hc, Pc, Mc, k = H[c], P[c], M[c], c.stop - c.start
+            row = lambda u: xp.reshape(u, (k, 1, u.shape[-1]))  # noqa: E731
+            col = lambda u: xp.reshape(u, (k, u.shape[-1], 1))  # noqa: E731
+            xp.maximum(Hc, 0.0, out=Hc)  # Hᵀ
+            xp.greater(Hc, 0.0, out=Mc)  # D
+            xp.multiply(Pc, Mc, out=Pc)  # Pᵀ = D ∘ (X V_Bᵀ)ᵀ
+            r = s * (row(a[c]) @ Hc)[..., 0, :] - (y if y.ndim == 1 else y[c])  # (k, n)
+            df = s * ((row(va[c]) @ Hc)[..., 0, :] + (row(a[c]) @ Pc)[..., 0, :])  # (k, n)
+            xp.matmul(Hc, col(df), out=ha[c])
+            xp.add(ha[c], Pc @ col(r), out=ha[c])
+            xp.multiply(ha[c], s / n, out=ha[c])  # (s/n)(H δf + P r)
+            xp.matmul(xp.stack([a[c], va[c]], axis=-1), xp.stack([df, r], axis=-2), out=Pc)  # Cᵀ
+            xp.multiply(Pc, Mc, out=Pc)
         G = self._buffer("hvp B-block", (R * m, self.d), dtype)
         xp.matmul(pbuf, X, out=G)  # one GEMM (R·m, n) @ (n, d)
         xp.multiply(xp.reshape(G, (R, m, self.d)), s / n, out=hB)
