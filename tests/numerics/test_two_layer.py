@@ -193,8 +193,11 @@ def test_numpy_buffer_path_equals_the_formulas_to_rounding(scaling) -> None:
     assert len(net._work) <= _MAX_WORK
 
 
-def test_gd_on_the_buffer_path_is_the_formula_step() -> None:
-    # Ten GD steps of run() against the update written out with the reference gradient,
+@pytest.mark.parametrize("reference", ["array-API branch", "plain formula"])
+def test_gd_on_the_buffer_path_is_the_formula_step(reference) -> None:
+    # Ten GD steps of run() against the update written out with the reference gradient
+    # (the module's array-API branch, or _plain below: the formulas written out one
+    # replica at a time, as the implementation before the buffer path computed them),
     # from the same θ: equal to the rounding bound of each step's gradient (derived above),
     # accumulated over the steps with the contraction ‖I − ηH‖ <= 1 + η·‖H‖ ignored
     # (η = 0.01 and 10 steps: a factor below 1.1, covered by the 2 in 2γ).
@@ -211,11 +214,15 @@ def test_gd_on_the_buffer_path_is_the_formula_step() -> None:
     K = d + m + n + 5  # as in the test above
     gamma = K * np.finfo(np.float64).eps / (1 - K * np.finfo(np.float64).eps)
     for _ in range(10):
-        g, _ = _reference(net, ref, X, y, 1.0 / n)
+        if reference == "plain formula":
+            g = _plain(X, y, m, net.s, ref)
+        else:
+            g, _ = _reference(net, ref, X, y, 1.0 / n)
         S, _ = _abs_bound(net, ref, X, y, 1.0 / n)
         bound += 0.01 * 2 * gamma * S + np.finfo(np.float64).eps * np.abs(ref)
         ref = ref - 0.01 * g
     assert np.all(np.abs(out - ref) <= 2 * bound)
+    assert np.max(bound) <= 1e-12 * np.max(np.abs(ref))  # rounding-sized: not vacuous
 
 
 # --------------------------------------------- the HVP against the formulas written plainly
@@ -377,3 +384,29 @@ def test_a_repeated_hvp_allocates_no_activation_sized_array() -> None:
         finally:
             tracemalloc.stop()
         assert peak < activation / 2, (peak, activation)
+
+
+def test_grouping_the_replicas_for_the_cache_changes_no_bit(monkeypatch) -> None:
+    # The NumPy paths walk the replicas in groups that fit in cache (_chunks); the
+    # arithmetic per replica is the same calls whatever the grouping, so one group of all
+    # replicas and one group per replica give the same bits.
+    import numerics.two_layer as tl
+
+    rng = np.random.default_rng(9)
+    R, n, d, m = 5, 120, 7, 9
+    X, y = rng.standard_normal((n, d)), rng.standard_normal((R, n))
+    theta, v = rng.standard_normal((R, m * (d + 1))), rng.standard_normal((R, m * (d + 1)))
+    idx = rng.integers(0, n, (R, 11))
+
+    def evaluate():
+        net = TwoLayerReLU(X, y, m)
+        return (net.loss(theta), net.grad(theta), net.hvp(theta, v), net.batch_grad(theta, idx),
+                len(net._chunks(R, n, 17)))
+
+    *whole, groups = evaluate()
+    assert groups == 1
+    monkeypatch.setattr(tl, "_CHUNK_BYTES", 1)
+    *split, groups = evaluate()
+    assert groups == R
+    for a, b in zip(whole, split):
+        np.testing.assert_array_equal(a, b)
