@@ -96,9 +96,9 @@ _INPUTS = ("gaussian", "sphere")
 # Hessian (t tᵀ/sin θ with ‖t‖ = sin θ): the dropped term is at most 1e-12 relative.
 _SIN_FLOOR = 1e-12
 # Work arrays a TwoLayerReLU keeps on the host-NumPy path (TwoLayerReLU._buffer): the full
-# batch's activations and r∘X, the HVP's direction, mask and B-block, a minibatch's two, a
-# record's two.
-_MAX_WORK = 9
+# batch's activations and input-weight product, the HVP's direction, mask and B-block, a
+# minibatch's activations, a record's two.
+_MAX_WORK = 8
 # About half the last-level cache of a current CPU: TwoLayerReLU's NumPy paths make all their
 # passes over the activations of this many bytes' worth of replicas before the next ones.
 _CHUNK_BYTES = 8 * 2**20
@@ -449,9 +449,9 @@ class TwoLayerReLU(_TwoLayer):
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: Any) -> Any:
         """The model's work array ``name`` of ``shape`` and ``dtype`` (host-NumPy path),
         allocated on first use and overwritten by later calls, so that a call writes into
-        pages already faulted in. At most :data:`_MAX_WORK` are kept (activations and ``r∘X``
-        of the full batch and of a minibatch, the HVP's direction, mask and B-block, a
-        record's)."""
+        pages already faulted in. At most :data:`_MAX_WORK` are kept (the activations of the
+        full batch and of a minibatch, the input-weight product, the HVP's direction, mask
+        and B-block, a record's)."""
         key = (name, shape, dtype)
         buf = self._work.get(key)
         if buf is None:
@@ -502,17 +502,17 @@ class TwoLayerReLU(_TwoLayer):
         one group of replicas (:meth:`_chunks`) at a time while it is in cache: the ReLU
         in place (``Hᵀ = σ(Zᵀ)``), :math:`r = sHa - y` and :math:`\partial_aL = ws\,Hr` as
         BLAS ``gemv`` (vectors reshaped, not broadcast: a zero stride sends NumPy to its own
-        loop), ``Hᵀ`` turned into ``Dᵀ`` in place (``H > 0`` is ``Z > 0``, written as
-        1.0/0.0 like ``D``), and the input-weight gradient
-        :math:`(D\circ r)^TX = D^T(r\circ X)` as one GEMM ``(m, n) @ (n, d)`` per replica,
-        ``r∘X`` (the rows of X scaled by the residuals, ``(R, n, d)``) in a second work
-        array: the same products :math:`r_ix_{ik}`, each rounded once (``D`` is 0 or 1),
-        without a pass over the activations to form ``D∘r``. So a step allocates no
-        activation-sized temporary and faults no pages in (one array of activations instead
-        of four: ``Z``, ``H``, ``D``, ``D∘r``); the buffers are overwritten by the next call,
-        so they are never returned to users, and one model should not be evaluated from two
-        threads at once. Both blocks are written straight into one fresh result
-        (:meth:`_output`).
+        loop), and ``Hᵀ`` turned into :math:`(D\circ r)^T` in place (``H > 0`` is ``Z > 0``,
+        written as 1.0/0.0 like ``D``, then times the row ``r``). The input-weight gradient
+        :math:`(D\circ r)^TX` is then one GEMM ``(R·m, n) @ (n, d)`` for all replicas (a
+        minibatch's rows ``(R, B, d)``: one per replica). Few, large BLAS calls: with several
+        BLAS threads on a shared machine every call pays a synchronisation of its threads.
+
+        So a step allocates no activation-sized temporary and faults no pages in (one array
+        of activations instead of four: ``Z``, ``H``, ``D``, ``D∘r``); the buffers are
+        overwritten by the next call, so they are never returned to users, and one model
+        should not be evaluated from two threads at once. Both blocks are written straight
+        into one fresh result (:meth:`_output`).
 
         The results equal :meth:`_forward` and :meth:`_grad_from`'s to rounding (the same
         sums, accumulated by BLAS in another order; ``tests/numerics/test_two_layer.py``
@@ -522,13 +522,11 @@ class TwoLayerReLU(_TwoLayer):
         xp = self.xp
         (R, m), n = a.shape, X.shape[-2]
         dtype = xp.result_type(X.dtype, B.dtype)
-        _, H = self._preactivations("activations", B, X, dtype)
+        buf, H = self._preactivations("activations", B, X, dtype)
         if w is None:
             out = xp.empty((R,), dtype=dtype)
         else:
             out, ga, gB = self._output(R, dtype)
-            rX = self._buffer("r∘X", (R, n, self.d), dtype)
-            coef = (w * self.s) * a[..., None]
         for c in self._chunks(R, n, 8):
             Hc, k = H[c], c.stop - c.start
             xp.maximum(Hc, 0.0, out=Hc)  # Hᵀ = σ(Zᵀ)
@@ -539,9 +537,15 @@ class TwoLayerReLU(_TwoLayer):
             xp.matmul(Hc, xp.reshape(r, (k, n, 1)), out=ga[c])  # H r
             xp.multiply(ga[c], w * self.s, out=ga[c])
             xp.greater(Hc, 0.0, out=Hc)  # Dᵀ (σ' of Z: H > 0 exactly where Z > 0)
-            xp.multiply(xp.reshape(r, (k, n, 1)), X if X.ndim == 2 else X[c], out=rX[c])
-            xp.matmul(Hc, rX[c], out=gB[c])  # Dᵀ(r∘X)
-            xp.multiply(gB[c], coef[c], out=gB[c])
+            xp.multiply(Hc, xp.reshape(r, (k, 1, n)), out=Hc)  # (D ∘ r)ᵀ
+        if w is not None:
+            if X.ndim == 2:
+                G = self._buffer("input-weight product", (R * m, self.d), dtype)
+                xp.matmul(buf, X, out=G)
+                G = xp.reshape(G, (R, m, self.d))
+            else:
+                G = H @ X
+            xp.multiply(G, (w * self.s) * a[..., None], out=gB)
         return out
 
     def loss(self, theta: Any) -> Any:
@@ -623,12 +627,12 @@ class TwoLayerReLU(_TwoLayer):
            ``Hᵀ = max(Zᵀ, 0)``, ``D = Hᵀ > 0`` (= ``Zᵀ > 0``) and ``Pᵀ ∘= D`` in place; the
            five matrix-vector products (``r``, ``δf`` and the a-block, written into the
            result) as BLAS ``gemv`` on the contiguous ``(m, n)`` blocks, vectors reshaped
-           (never broadcast); :math:`C^T = a\,\delta f^T + v_a r^T` written over ``Pᵀ`` as
-           one rank-2 GEMM ``(m, 2) @ (2, n)`` per replica, then ``∘= D``;
+           (never broadcast); :math:`C^T = D\circ(a\,\delta f^T + v_a r^T)` written over
+           ``Pᵀ`` (with ``Hᵀ``, no longer needed, as the scratch for the second outer product);
         3. the B-block :math:`C^TX`, one GEMM ``(R·m, n) @ (n, d)``, scaled into the result.
 
-        Three large GEMMs (the gradient has two) and five passes over the activations,
-        none of them allocating. The terms are those of the array-API branch of
+        Three large GEMMs (the gradient has two), five ``gemv`` per replica and seven
+        elementwise passes, all made in cache one group at a time, none of them allocating. The terms are those of the array-API branch of
         :meth:`hvp`, each product rounded once; only the order of BLAS's sums differs
         (``tests/numerics/test_two_layer.py`` bounds the difference by :math:`2\gamma_K`).
         """
@@ -656,7 +660,11 @@ class TwoLayerReLU(_TwoLayer):
             xp.matmul(Hc, col(df), out=ha[c])
             xp.add(ha[c], Pc @ col(r), out=ha[c])
             xp.multiply(ha[c], s / n, out=ha[c])  # (s/n)(H δf + P r)
-            xp.matmul(xp.stack([a[c], va[c]], axis=-1), xp.stack([df, r], axis=-2), out=Pc)  # Cᵀ
+            # Cᵀ = D ∘ (a δfᵀ + v_a rᵀ) over Pᵀ, Hᵀ (read for the last time) the scratch:
+            # elementwise passes in cache rather than k rank-2 BLAS calls.
+            xp.multiply(col(a[c]), row(df), out=Pc)
+            xp.multiply(col(va[c]), row(r), out=Hc)
+            xp.add(Pc, Hc, out=Pc)
             xp.multiply(Pc, Mc, out=Pc)
         G = self._buffer("hvp B-block", (R * m, self.d), dtype)
         xp.matmul(pbuf, X, out=G)  # one GEMM (R·m, n) @ (n, d)
