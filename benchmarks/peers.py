@@ -18,6 +18,15 @@ on a shared machine hits all of them:
   ``R`` replicas: JAX ``jit(lax.scan(vmap(grad(loss))))``, PyTorch eager autograd and
   ``torch.compile`` of the step.
 
+* **Two-layer single replica** — one gradient and one Hessian-vector product of the same
+  net and float64 data against PyTorch's (``torch.func.grad`` and ``torch.autograd.grad``;
+  ``torch.func.jvp`` of the gradient, ``torch.func.vjp`` of it and double backward for the
+  HVP: the fastest of each is the peer, and the row names it), at one thread (PyTorch's
+  ``set_num_threads(1)``, NumPy's BLAS limited through threadpoolctl) and at the default
+  threads. Before any timing every PyTorch variant must agree with implreg within the
+  float64 rounding bound 2γ_K·S (:func:`rounding_bound`); one that does not is
+  not timed, and the row says so.
+
 Every row is ``implreg ÷ peer`` as a ratio of rates (> 1: implreg is faster). A contender
 slower than :data:`SLOW` seconds a call is timed once. JIT compilation is timed separately (first call minus a steady call) and not included in the
 ratios. A peer whose library is absent is skipped with one line saying how to install it
@@ -56,6 +65,9 @@ class PeerConfig:
     two_layer_steps: int = 5
     repeat: int = 5
     compile: bool = True  # torch.compile (slow to compile; off in the tiny configuration)
+    # (n, d, m) of the single-replica gradient/HVP rows; None: the largest two-layer size and
+    # a smaller one (the smallest two-layer size, or n/4 when there is one size).
+    single_replica: tuple[tuple[int, int, int], ...] | None = None
 
 
 def _steps(cfg: PeerConfig, R: int) -> int:
@@ -237,13 +249,13 @@ def bench_peers_engine(cfg: PeerConfig) -> list[Row]:
     return rows
 
 
-def _skipped(jax: Any, torch: Any, cfg: PeerConfig, tag: str) -> list[Row]:
+def _skipped(jax: Any, torch: Any, cfg: PeerConfig, tag: str, also: str = "") -> list[Row]:
     out = []
     if jax is None:
         out.append(Row(SECTION, f"{tag}: ÷ JAX", None, detail=f"skipped: jax is not installed ({HINT})"))
     if torch is None:
         out.append(Row(SECTION, f"{tag}: ÷ PyTorch", None,
-                       detail=f"skipped: torch is not installed ({HINT})"))
+                       detail=f"skipped: torch is not installed ({HINT}){also}"))
     elif not cfg.compile:
         out.append(Row(SECTION, f"{tag}: ÷ torch.compile", None,
                        detail="skipped in this configuration (compilation takes tens of seconds)"))
@@ -337,10 +349,206 @@ def bench_peers_two_layer(cfg: PeerConfig) -> list[Row]:
                             ok=(ratio >= 1) if judged else None,
                             detail=f"peer {best[key] / steps * 1e3:.2f} ms/step{extra}",
                             raw={"peer_seconds": best[key], "compile_seconds": compile_s.get(key)}))
-        rows.extend(_skipped(jax, torch, cfg, tag))
+        last = (R, n, d, m) == cfg.two_layer[-1]
+        rows.extend(_skipped(jax, torch, cfg, tag, also="; so are the two-layer single-replica "
+                             "gradient and HVP rows" if last else ""))
+    return rows
+
+
+# ------------------------------------------------------ two-layer single replica vs PyTorch
+#: implreg's single-replica gradient and HVP should take at most this multiple of PyTorch's
+#: time (the row's value, a ratio of rates, then is at least 1/WITHIN).
+WITHIN = 1.2
+
+
+def _single_sizes(cfg: PeerConfig) -> tuple[tuple[int, int, int], ...]:
+    if cfg.single_replica is not None:
+        return cfg.single_replica
+    sizes = sorted({(n, d, m) for _, n, d, m in cfg.two_layer})
+    small, large = sizes[0], sizes[-1]
+    if small == large:
+        small = (max(large[0] // 4, 2), large[1], large[2])
+    return (small, large)
+
+
+def rounding_bound(X: np.ndarray, y: np.ndarray, m: int, theta: np.ndarray,
+                   v: np.ndarray | None = None, s: float = 1.0) -> np.ndarray:
+    r""":math:`2\gamma_K S`, entrywise: how far two float64 evaluations of the two-layer
+    gradient (``v`` None) or HVP of one replica ``theta`` ``(p,)`` may differ by rounding.
+
+    Each evaluation, in any summation order, is within :math:`\gamma_K S` of the exact value
+    (N. J. Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §3.1), with
+    :math:`\gamma_K = K\epsilon/(1 - K\epsilon)` and ``S`` the same formulas evaluated on
+    absolute values with every ReLU mask replaced by 1 (so it bounds the sum of the moduli of
+    the terms of each output). ``K`` is the longest chain of roundings in either evaluation:
+    ``d`` (a pre-activation, or ``X V_Bᵀ``), ``m + 2`` (``r = s·Ha − y``, or
+    ``δf = s(Hv_a + Pa)``), ``n`` (the sums over samples) and the scalar factors — 5 for
+    implreg's gradient and 8 for its HVP (counted in ``tests/numerics/test_two_layer.py``),
+    at most 3 more in PyTorch's backward of ``½·mean(r²)`` (the ½, the 2 of ``r²``, the
+    ``1/n``) — so ``K = d + m + n + 8`` for the gradient and ``d + m + n + 11`` for the HVP.
+    (A pre-activation within rounding of 0 could flip a ReLU mask between the two; for data
+    of unit scale the chance is below 1e-7 per evaluation.)
+    """
+    n, d = X.shape
+    Xa, s = np.abs(X), abs(s)
+    a, B = np.abs(theta[:m]), np.abs(theta[m:].reshape(m, d))
+    H = Xa @ B.T  # >= |σ(XBᵀ)|
+    r = s * (H @ a) + np.abs(y)
+    eps = np.finfo(np.float64).eps
+    if v is None:
+        S = np.concatenate([(s / n) * (H.T @ r), ((s / n) * np.outer(a, r @ Xa)).ravel()])
+        K = d + m + n + 8
+    else:
+        va, vB = np.abs(v[:m]), np.abs(v[m:].reshape(m, d))
+        P = Xa @ vB.T
+        df = s * (H @ va + P @ a)
+        S = np.concatenate([(s / n) * (H.T @ df + P.T @ r),
+                            ((s / n) * (np.outer(a, df @ Xa) + np.outer(va, r @ Xa))).ravel()])
+        K = d + m + n + 11
+    return 2 * K * eps / (1 - K * eps) * S
+
+
+def _torch_single_replica(torch: Any, X: np.ndarray, y: np.ndarray,
+                          m: int) -> dict[str, dict[str, Callable[..., Any]]]:
+    """PyTorch's gradient and HVP of one replica of the two-layer net (conventional scaling,
+    ``L = ½·mean((σ(XBᵀ)a − y)²)``), by each way a researcher would write them:
+    ``{"gradient": {label: f(θ)}, "HVP": {label: f(θ, v)}}`` on float64 tensors."""
+    from torch.func import grad, jvp, vjp  # noqa: PLC0415
+
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    d = X.shape[1]
+
+    def loss(t: Any) -> Any:
+        a, B = t[:m], t[m:].reshape(m, d)
+        r = torch.relu(Xt @ B.T) @ a - yt
+        return 0.5 * torch.mean(r * r)
+
+    g = grad(loss)
+
+    def autograd_grad(t: Any) -> Any:
+        t = t.detach().requires_grad_(True)
+        return torch.autograd.grad(loss(t), t)[0]
+
+    def double_backward(t: Any, v: Any) -> Any:
+        t = t.detach().requires_grad_(True)
+        (gt,) = torch.autograd.grad(loss(t), t, create_graph=True)
+        return torch.autograd.grad(gt, t, v)[0]
+
+    return {
+        "gradient": {"torch.func.grad": g, "torch.autograd.grad": autograd_grad},
+        "HVP": {"torch.func jvp of grad": lambda t, v: jvp(g, (t,), (v,))[1],  # fwd-over-rev
+                "torch.func vjp of grad": lambda t, v: vjp(g, t)[1](v)[0],  # rev-over-rev
+                "double backward": double_backward},  # autograd.grad with create_graph
+    }
+
+
+def _thread_limit(k: int | None) -> Any:
+    """A context limiting NumPy's BLAS to ``k`` threads (``None``: its default)."""
+    import contextlib  # noqa: PLC0415
+
+    if k is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits  # noqa: PLC0415
+
+    return threadpool_limits(limits=k, user_api="blas")
+
+
+def _blas_threads() -> int | str:
+    """The threads NumPy's BLAS uses now (threadpoolctl), or ``"?"``."""
+    try:
+        from threadpoolctl import threadpool_info  # noqa: PLC0415
+    except ImportError:
+        return "?"
+    counts = {p.get("num_threads") for p in threadpool_info()
+              if p.get("user_api") == "blas" and "numpy" in str(p.get("filepath", ""))}
+    return counts.pop() if len(counts) == 1 else "?"
+
+
+def bench_peers_single_replica(cfg: PeerConfig) -> list[Row]:
+    """Single-replica gradient and HVP of the two-layer net, implreg ÷ PyTorch, at one thread
+    and at the default threads (none when torch is absent: the two-layer GD rows say so)."""
+    torch = _torch()
+    if torch is None:
+        return []
+    from benchmarks.models import _two_layer  # noqa: PLC0415
+
+    try:
+        import threadpoolctl  # noqa: F401, PLC0415
+        settings: list[tuple[str, int | None]] = [("1 thread", 1)]
+    except ImportError:  # NumPy's BLAS threads cannot be limited: only the default
+        settings = []
+    default = torch.get_num_threads()
+    settings.append((f"default threads ({default})", None))
+    repeat = 1 if cfg.repeat <= 1 else max(cfg.repeat, 5)
+    rows: list[Row] = []
+    if len(settings) == 1:
+        rows.append(Row(SECTION, "two-layer single replica: implreg ÷ PyTorch at 1 thread", None,
+                        detail="skipped: threadpoolctl is not installed (pip install threadpoolctl)"))
+    for n, d, m in _single_sizes(cfg):
+        net, theta = _two_layer(1, n, d, m)
+        X, y = np.asarray(net.X), np.asarray(net.y)
+        v = np.random.default_rng(1).standard_normal(theta.shape)
+        tt, vt = torch.from_numpy(theta[0].copy()), torch.from_numpy(v[0].copy())
+        peers = _torch_single_replica(torch, X, y, m)
+        ours = {"gradient": lambda: net.grad(theta), "HVP": lambda: net.hvp(theta, v)}
+        args = {"gradient": (tt,), "HVP": (tt, vt)}
+        # Agreement first: a PyTorch variant whose values differ from implreg's by more than
+        # the rounding bound is not timed.
+        agree: dict[str, dict[str, float]] = {}
+        for kind, fns in peers.items():
+            want = np.asarray(ours[kind]())[0]
+            tol = rounding_bound(X, y, m, theta[0], v[0] if kind == "HVP" else None, net.s)
+            agree[kind] = {}
+            for label, fn in fns.items():
+                got = fn(*args[kind]).detach().numpy()
+                agree[kind][label] = float(np.max(np.abs(got - want) / tol))
+        for setting, k in settings:
+            contenders: dict[str, Callable[[], Any]] = {f"implreg {kind}": fn
+                                                        for kind, fn in ours.items()}
+            for kind, fns in peers.items():
+                for label, fn in fns.items():
+                    if agree[kind][label] <= 1:
+                        contenders[f"{kind}: {label}"] = (lambda f=fn, a=args[kind]: f(*a))
+            torch.set_num_threads(k or default)
+            try:
+                with _thread_limit(k):
+                    blas = _blas_threads()
+                    best = interleaved(contenders, repeat)
+            finally:
+                torch.set_num_threads(default)
+            for kind, fns in peers.items():
+                name = (f"two-layer single replica {kind} (n={n} d={d} m={m}, {setting}): "
+                        "implreg ÷ PyTorch")
+                t_ours = best[f"implreg {kind}"]
+                timed = {label: best[f"{kind}: {label}"] for label in fns
+                         if f"{kind}: {label}" in best}
+                if not timed:
+                    worst = min(agree[kind].values())
+                    rows.append(Row(SECTION, name, None, target=f"≥ {1 / WITHIN:.2f}", ok=False,
+                                    detail=f"not timed: every PyTorch variant differs from implreg "
+                                           f"by more than the rounding bound (at least {worst:.3g}×)",
+                                    raw={"agreement": agree[kind]}))
+                    continue
+                worst = max(agree[kind][lab] for lab in timed)
+                label = min(timed, key=timed.__getitem__)
+                ratio = timed[label] / t_ours
+                others = ", ".join(f"{lab} {t * 1e3:.2f} ms" for lab, t in timed.items() if lab != label)
+                refused = [lab for lab in fns if lab not in timed]
+                rows.append(Row(
+                    SECTION, name, ratio,
+                    target=f"≥ {1 / WITHIN:.2f} (implreg within {WITHIN}× of PyTorch's time)",
+                    ok=ratio >= 1 / WITHIN,
+                    detail=(f"implreg {t_ours * 1e3:.2f} ms, PyTorch {timed[label] * 1e3:.2f} ms by "
+                            f"{label} (the fastest; {others})"
+                            + (f"; not timed, disagreeing: {', '.join(refused)}" if refused else "")
+                            + f"; values agree to {worst:.2g} of the rounding bound 2γ_K·S"
+                            + f"; NumPy's BLAS at {blas} thread(s)"),
+                    raw={"seconds": t_ours, "peer_seconds": timed, "peer": label,
+                         "agreement": agree[kind], "threads": k or default,
+                         "blas_threads": blas, "n": n, "d": d, "m": m}))
     return rows
 
 
 def bench_peers(cfg: PeerConfig) -> list[Row]:
-    """Both peer cases (engine, two-layer GD)."""
-    return bench_peers_engine(cfg) + bench_peers_two_layer(cfg)
+    """The peer cases: engine, two-layer GD, two-layer single-replica gradient and HVP."""
+    return bench_peers_engine(cfg) + bench_peers_two_layer(cfg) + bench_peers_single_replica(cfg)

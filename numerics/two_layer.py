@@ -95,6 +95,13 @@ _INPUTS = ("gaussian", "sphere")
 # Pairs with sin θ below this are treated as parallel in the O(sin θ) ratio terms of the
 # Hessian (t tᵀ/sin θ with ‖t‖ = sin θ): the dropped term is at most 1e-12 relative.
 _SIN_FLOOR = 1e-12
+# Work arrays a TwoLayerReLU keeps on the host-NumPy path (TwoLayerReLU._buffer): the full
+# batch's activations and input-weight product, the HVP's direction, mask and B-block, a
+# minibatch's activations, a record's two.
+_MAX_WORK = 8
+# About half the last-level cache of a current CPU: TwoLayerReLU's NumPy paths make all their
+# passes over the activations of this many bytes' worth of replicas before the next ones.
+_CHUNK_BYTES = 8 * 2**20
 
 
 def _norms(W: Any, xp: Any) -> Any:
@@ -418,7 +425,7 @@ class TwoLayerReLU(_TwoLayer):
         n, d = X.shape
         super().__init__(m, d, scaling, xp, like=X)
         self.X, self.y, self.n = X, y, n
-        # The host-NumPy path writes activations into one reused buffer (_activations).
+        # The host-NumPy path writes activations into reused buffers (_buffer).
         self._fast = is_host_numpy(xp)
         self._work: dict[Any, Any] = {}
 
@@ -427,15 +434,8 @@ class TwoLayerReLU(_TwoLayer):
                 f"namespace={self._name()})")
 
     def _products(self, X: Any, W: Any) -> Any:
-        """``X Wᵀ`` for ``W`` ``(R, m, d)``: ``(R, n, m)``. On NumPy with shared inputs, one
-        GEMM ``X [W_1; …; W_R]ᵀ`` of shape ``(n, R·m)`` seen as ``(R, n, m)`` (R small
-        batched products with a broadcast operand run at a third of the GEMM rate)."""
-        xp = self.xp
-        if self._fast and X.ndim == 2:
-            R, n = W.shape[0], X.shape[0]
-            Z = X @ xp.matrix_transpose(xp.reshape(W, (R * self.m, self.d)))
-            return xp.permute_dims(xp.reshape(Z, (n, R, self.m)), (1, 0, 2))
-        return X @ xp.matrix_transpose(W)
+        """``X Wᵀ`` for ``W`` ``(R, m, d)``: ``(R, n, m)`` (the array-API path)."""
+        return X @ self.xp.matrix_transpose(W)
 
     def _forward(self, theta: Any, X: Any, y: Any) -> tuple[Any, ...]:
         a, B = self.unpack(theta)
@@ -446,75 +446,125 @@ class TwoLayerReLU(_TwoLayer):
         r = self.s * (H @ xp.reshape(a, (*a.shape, 1)))[..., 0] - y  # (R, n)
         return a, B, H, D, r
 
-    def _activations(self, theta: Any, X: Any, y: Any) -> tuple[Any, Any, Any, Any]:
-        r"""``(a, buf, H, r)``: :meth:`_forward`'s ``a``, ``H = σ(X Bᵀ)`` and ``r``, with ``H``
-        in the model's work buffer ``buf``.
+    def _buffer(self, name: str, shape: tuple[int, ...], dtype: Any) -> Any:
+        """The model's work array ``name`` of ``shape`` and ``dtype`` (host-NumPy path),
+        allocated on first use and overwritten by later calls, so that a call writes into
+        pages already faulted in. At most :data:`_MAX_WORK` are kept (the activations of the
+        full batch and of a minibatch, the input-weight product, the HVP's direction, mask
+        and B-block, a record's)."""
+        key = (name, shape, dtype)
+        buf = self._work.get(key)
+        if buf is None:
+            if len(self._work) >= _MAX_WORK:
+                self._work.clear()
+            buf = self._work[key] = self.xp.empty(shape, dtype=dtype)
+        return buf
 
-        The host-NumPy path of :meth:`loss`, :meth:`grad` and :meth:`batch_grad`. For the
-        shared inputs (``X`` of shape ``(n, d)``) the pre-activations of all replicas are
-        one matrix product, :math:`X\,[B_1; \dots; B_R]^T` of shape ``(n, R·m)`` (one large
-        GEMM instead of R small ones), written into ``buf``; ``H`` is its ``(R, n, m)``
-        view. Minibatch rows ``(R, B, d)`` give ``buf`` of shape ``(R, B, m)``. The ReLU is
-        applied in place, so a step allocates no activation-sized temporary and faults no
-        pages in; the buffer (one per shape) is allocated once and overwritten by the next
-        call, so ``H`` is never returned to users and one model should not be evaluated
-        from two threads at once. ``Ha`` is a batched matrix-vector product on a reshaped
-        (not broadcast) ``a``, which NumPy hands to BLAS.
+    def _preactivations(self, name: str, W: Any, X: Any, dtype: Any) -> Any:
+        r"""``(buf, Zᵀ)``: :math:`Z^T = W X^T` per replica, ``(R, m, n)``, written into the
+        work array ``name``.
 
-        The results equal :meth:`_forward`'s to rounding (the same sums, accumulated by
-        BLAS in another order; ``tests/numerics/test_two_layer.py`` bounds the difference).
+        For the shared inputs (``X`` of shape ``(n, d)``) all replicas are one GEMM,
+        :math:`[W_1; \dots; W_R]\,X^T` of shape ``(R·m, n)`` (one large product instead of R
+        small ones), whose row blocks are the replicas' ``(m, n)`` matrices, each
+        contiguous; minibatch rows ``(R, B, d)`` give R products into ``(R, m, B)``. The
+        transposed layout keeps every later pass contiguous: the elementwise passes run over
+        one block of memory, the replicas' matrix-vector products are BLAS ``gemv`` on
+        contiguous blocks, and the input-weight products :math:`(\cdot)\,X` read the buffer
+        as one ``(R·m, n)`` operand.
+        """
+        xp = self.xp
+        R, m = W.shape[0], self.m
+        if X.ndim == 2:
+            buf = self._buffer(name, (R * m, X.shape[0]), dtype)
+            xp.matmul(xp.reshape(W, (R * m, self.d)), xp.matrix_transpose(X), out=buf)
+            return buf, xp.reshape(buf, (R, m, X.shape[0]))
+        buf = self._buffer(name, (R, m, X.shape[-2]), dtype)
+        xp.matmul(W, xp.matrix_transpose(X), out=buf)
+        return buf, buf
+
+    def _chunks(self, R: int, n: int, nbytes: int) -> list[slice]:
+        """Groups of consecutive replicas whose work arrays (``nbytes`` per entry of the
+        ``(m, n)`` activations) fill about :data:`_CHUNK_BYTES`: the NumPy paths make all
+        their passes over one group before the next, so that the group stays in cache
+        instead of every pass streaming the whole ``(R, m, n)`` from memory. The arithmetic
+        is the same whatever the grouping (elementwise passes, and one BLAS call per replica
+        for every matrix-vector product), so the results are the same bits."""
+        g = max(1, _CHUNK_BYTES // max(1, self.m * n * nbytes))
+        return [slice(i, min(i + g, R)) for i in range(0, R, g)]
+
+    def _activations(self, theta: Any, X: Any, y: Any, w: float | None = None) -> Any:
+        r"""The host-NumPy path of :meth:`loss` (``w`` None: the loss per replica, ``(R,)``)
+        and of :meth:`grad` and :meth:`batch_grad` (``w`` the weight of the sum over the
+        samples, ``1/n`` or ``1/B``: the gradient ``(R, p)``), in the model's work arrays.
+
+        The pre-activations are :meth:`_preactivations`' one GEMM into the buffer; then,
+        one group of replicas (:meth:`_chunks`) at a time while it is in cache: the ReLU
+        in place (``Hᵀ = σ(Zᵀ)``), :math:`r = sHa - y` and :math:`\partial_aL = ws\,Hr` as
+        BLAS ``gemv`` (vectors reshaped, not broadcast: a zero stride sends NumPy to its own
+        loop), and ``Hᵀ`` turned into :math:`(D\circ r)^T` in place (``H > 0`` is ``Z > 0``,
+        written as 1.0/0.0 like ``D``, then times the row ``r``). The input-weight gradient
+        :math:`(D\circ r)^TX` is then one GEMM ``(R·m, n) @ (n, d)`` for all replicas (a
+        minibatch's rows ``(R, B, d)``: one per replica). Few, large BLAS calls: with several
+        BLAS threads on a shared machine every call pays a synchronisation of its threads.
+
+        So a step allocates no activation-sized temporary and faults no pages in (one array
+        of activations instead of four: ``Z``, ``H``, ``D``, ``D∘r``); the buffers are
+        overwritten by the next call, so they are never returned to users, and one model
+        should not be evaluated from two threads at once. Both blocks are written straight
+        into one fresh result (:meth:`_output`).
+
+        The results equal :meth:`_forward` and :meth:`_grad_from`'s to rounding (the same
+        sums, accumulated by BLAS in another order; ``tests/numerics/test_two_layer.py``
+        bounds the difference).
         """
         a, B = self.unpack(theta)
         xp = self.xp
-        R, m = theta.shape[0], self.m
+        (R, m), n = a.shape, X.shape[-2]
         dtype = xp.result_type(X.dtype, B.dtype)
-        shared = X.ndim == 2
-        shape = (X.shape[0], R * m) if shared else (R, X.shape[-2], m)
-        buf = self._work.get((shape, dtype))
-        if buf is None:
-            if len(self._work) >= 4:  # full batch, minibatch, a record or two: no more
-                self._work.clear()
-            buf = self._work[(shape, dtype)] = xp.empty(shape, dtype=dtype)
-        if shared:
-            xp.matmul(X, xp.matrix_transpose(xp.reshape(B, (R * m, self.d))), out=buf)
-            H = xp.permute_dims(xp.reshape(buf, (X.shape[0], R, m)), (1, 0, 2))
+        buf, H = self._preactivations("activations", B, X, dtype)
+        if w is None:
+            out = xp.empty((R,), dtype=dtype)
         else:
-            xp.matmul(X, xp.matrix_transpose(B), out=buf)
-            H = buf
-        xp.maximum(buf, 0.0, out=buf)  # H = σ(Z)
-        r = self.s * (H @ xp.reshape(a, (R, m, 1)))[..., 0] - y  # (R, n)
-        return a, buf, H, r
+            out, ga, gB = self._output(R, dtype)
+        for c in self._chunks(R, n, 8):
+            Hc, k = H[c], c.stop - c.start
+            xp.maximum(Hc, 0.0, out=Hc)  # Hᵀ = σ(Zᵀ)
+            r = self.s * (xp.reshape(a[c], (k, 1, m)) @ Hc)[..., 0, :] - (y if y.ndim == 1 else y[c])
+            if w is None:
+                out[c] = 0.5 * xp.mean(r * r, axis=-1)
+                continue
+            xp.matmul(Hc, xp.reshape(r, (k, n, 1)), out=ga[c])  # H r
+            xp.multiply(ga[c], w * self.s, out=ga[c])
+            xp.greater(Hc, 0.0, out=Hc)  # Dᵀ (σ' of Z: H > 0 exactly where Z > 0)
+            xp.multiply(Hc, xp.reshape(r, (k, 1, n)), out=Hc)  # (D ∘ r)ᵀ
+        if w is not None:
+            if X.ndim == 2:
+                G = self._buffer("input-weight product", (R * m, self.d), dtype)
+                xp.matmul(buf, X, out=G)
+                G = xp.reshape(G, (R, m, self.d))
+            else:
+                G = H @ X
+            xp.multiply(G, (w * self.s) * a[..., None], out=gB)
+        return out
 
     def loss(self, theta: Any) -> Any:
-        """:math:`L(\\theta)` per replica, ``(R,)``."""
+        """:math:`L(\theta)` per replica, ``(R,)``."""
         if self._fast:
-            *_, r = self._activations(theta, self.X, self.y)
-        else:
-            *_, r = self._forward(theta, self.X, self.y)
+            return self._activations(theta, self.X, self.y)
+        *_, r = self._forward(theta, self.X, self.y)
         return 0.5 * self.xp.mean(r * r, axis=-1)
 
     def _grad_fast(self, theta: Any, X: Any, y: Any, w: float) -> Any:
-        r""":meth:`_grad_from` on the host-NumPy path, in the work buffer of
-        :meth:`_activations`: after :math:`\partial_aL = \frac sn r^TH` has read ``H``, the
-        buffer is turned into :math:`D\circ r` in two in-place passes (``H > 0`` is
-        ``Z > 0``, written as 1.0/0.0 like ``D``; then the product with ``r``), the operand of
-        the input-weight gradient :math:`(D\circ r)^TX` — for shared inputs one GEMM
-        ``bufᵀX`` of shape ``(R·m, d)``. One activation-sized array instead of four (``Z``,
-        ``H``, ``D``, ``D∘r``)."""
-        xp = self.xp
-        a, buf, H, r = self._activations(theta, X, y)
-        R, n = r.shape
-        ga = w * self.s * (xp.reshape(r, (R, 1, n)) @ H)[..., 0, :]  # (R, m)
-        xp.greater(buf, 0.0, out=buf)  # D (σ' of Z: H > 0 exactly where Z > 0)
-        if X.ndim == 2:  # D ∘ r, in buf's own (n, R, m) order (a contiguous pass)
-            B3 = xp.reshape(buf, (n, R, self.m))
-            xp.multiply(B3, xp.matrix_transpose(r)[..., None], out=B3)
-            G = xp.reshape(xp.matrix_transpose(buf) @ X, (R, self.m, self.d))
-        else:
-            xp.multiply(buf, r[..., None], out=buf)
-            G = xp.matrix_transpose(buf) @ X
-        gB = w * self.s * a[..., None] * G  # (R, m, d)
-        return self._join(ga, gB)
+        """:meth:`_grad_from` on the host-NumPy path (:meth:`_activations`)."""
+        return self._activations(theta, X, y, w)
+
+    def _output(self, R: int, dtype: Any) -> tuple[Any, Any, Any]:
+        """A fresh ``(R, p)`` result and its a-block ``(R, m, 1)`` and B-block ``(R, m, d)``
+        as views, for the NumPy paths to write into (no temporaries of the size of θ)."""
+        out = self.xp.empty((R, self.p), dtype=dtype)
+        return (out, out[:, : self.m, None],
+                self.xp.reshape(out[:, self.m:], (R, self.m, self.d)))
 
     def _grad_from(self, a: Any, H: Any, D: Any, r: Any, X: Any, w: float) -> Any:
         xp = self.xp
@@ -530,7 +580,25 @@ class TwoLayerReLU(_TwoLayer):
         return self._grad_from(a, H, D, r, self.X, 1.0 / self.n)
 
     def hvp(self, theta: Any, v: Any) -> Any:
-        """:math:`\\nabla^2L(\\theta)v`, ``(R, p)``."""
+        r""":math:`\nabla^2L(\theta)v`, ``(R, p)``.
+
+        With :math:`P = D\circ(X V_B^T)` (:math:`V_B` the B-block of ``v``), the directional
+        derivative of the residuals :math:`\delta f = s(Hv_a + Pa)` and
+        :math:`C = D\circ(\delta f\,a^T + r\,v_a^T)`:
+
+        .. math:: (\nabla^2Lv)_a = \tfrac sn(H^T\delta f + P^Tr),\qquad
+                  (\nabla^2Lv)_B = \tfrac sn\,C^TX
+
+        (the Gauss–Newton term and the ReLU curvature :math:`r_i s D_{ij}x_i` of the class
+        notes): three products with ``X`` of the size of the forward one, so about 1.5
+        gradients.
+        """
+        self._check_theta(theta)
+        if tuple(v.shape) != tuple(theta.shape):
+            raise ValueError(message("v", f"have the shape of theta, {tuple(theta.shape)}",
+                                     f"got {tuple(v.shape)}", owner="TwoLayerReLU.hvp"))
+        if self._fast:
+            return self._hvp_fast(theta, v)
         xp = self.xp
         a, B, H, D, r = self._forward(theta, self.X, self.y)
         va, vB = self.unpack(v)
@@ -544,20 +612,64 @@ class TwoLayerReLU(_TwoLayer):
         row = lambda u: xp.reshape(u, (R, 1, u.shape[-1]))  # noqa: E731
         df = s * ((H @ col(va))[..., 0] + (DXvB @ col(a))[..., 0])  # (R, n)
         ha = (s / n) * ((row(df) @ H)[..., 0, :] + (row(r) @ DXvB)[..., 0, :])
-        # (df_i a_j + r_i va_j) σ'_ij, kept in the (R, n, m) layout of D (no strided transpose)
-        if self._fast:  # C in the (n, R, m) layout of _products: Cᵀ X is one GEMM
-            Cbuf = xp.empty((n, R, m), dtype=D.dtype)
-            C, T = xp.permute_dims(Cbuf, (1, 0, 2)), xp.empty((n, R, m), dtype=D.dtype)
-            xp.multiply(df[..., :, None], a[..., None, :], out=C)
-            xp.multiply(r[..., :, None], va[..., None, :], out=xp.permute_dims(T, (1, 0, 2)))
-            xp.add(Cbuf, T, out=Cbuf)
-            xp.multiply(C, D, out=C)
-            G = xp.matrix_transpose(xp.reshape(Cbuf, (n, R * m))) @ X
-            hB = (s / n) * xp.reshape(G, (R, m, self.d))
-        else:
-            C = (df[..., :, None] * a[..., None, :] + r[..., :, None] * va[..., None, :]) * D
-            hB = (s / n) * (xp.matrix_transpose(C) @ X)
+        C = (df[..., :, None] * a[..., None, :] + r[..., :, None] * va[..., None, :]) * D
+        hB = (s / n) * (xp.matrix_transpose(C) @ X)
         return self._join(ha, hB)
+
+    def _hvp_fast(self, theta: Any, v: Any) -> Any:
+        r""":meth:`hvp` on the host-NumPy path, in three work arrays of :meth:`_buffer`.
+
+        ``Hᵀ`` is :meth:`_activations`' buffer (shared with :meth:`grad`), ``Pᵀ`` a second
+        one of the same shape, the mask ``D`` one of booleans (an eighth of the size):
+
+        1. the two forward GEMMs :math:`BX^T`, :math:`V_BX^T` (:meth:`_preactivations`);
+        2. one group of replicas at a time, while it is in cache (:meth:`_chunks`):
+           ``Hᵀ = max(Zᵀ, 0)``, ``D = Hᵀ > 0`` (= ``Zᵀ > 0``) and ``Pᵀ ∘= D`` in place; the
+           five matrix-vector products (``r``, ``δf`` and the a-block, written into the
+           result) as BLAS ``gemv`` on the contiguous ``(m, n)`` blocks, vectors reshaped
+           (never broadcast); :math:`C^T = D\circ(a\,\delta f^T + v_a r^T)` written over
+           ``Pᵀ`` (with ``Hᵀ``, no longer needed, as the scratch for the second outer product);
+        3. the B-block :math:`C^TX`, one GEMM ``(R·m, n) @ (n, d)``, scaled into the result.
+
+        Three large GEMMs (the gradient has two), five ``gemv`` per replica and seven
+        elementwise passes, all made in cache one group at a time, none of them allocating. The terms are those of the array-API branch of
+        :meth:`hvp`, each product rounded once; only the order of BLAS's sums differs
+        (``tests/numerics/test_two_layer.py`` bounds the difference by :math:`2\gamma_K`).
+        """
+        xp = self.xp
+        a, B = self.unpack(theta)
+        va, vB = self.unpack(v)
+        X, s, n = self.X, self.s, self.n
+        R, m = a.shape
+        dtype = xp.result_type(X.dtype, theta.dtype, v.dtype)
+        hbuf, H = self._preactivations("activations", B, X, dtype)
+        pbuf, P = self._preactivations("hvp direction", vB, X, dtype)
+        mask = self._buffer("hvp mask", tuple(hbuf.shape), bool)
+        M = xp.reshape(mask, (R, m, n))
+        out, ha, hB = self._output(R, dtype)
+        y = self.y
+        for c in self._chunks(R, n, 17):  # Hᵀ, Pᵀ (8 bytes each) and D (1)
+            Hc, Pc, Mc, k = H[c], P[c], M[c], c.stop - c.start
+            row = lambda u: xp.reshape(u, (k, 1, u.shape[-1]))  # noqa: E731
+            col = lambda u: xp.reshape(u, (k, u.shape[-1], 1))  # noqa: E731
+            xp.maximum(Hc, 0.0, out=Hc)  # Hᵀ
+            xp.greater(Hc, 0.0, out=Mc)  # D
+            xp.multiply(Pc, Mc, out=Pc)  # Pᵀ = D ∘ (X V_Bᵀ)ᵀ
+            r = s * (row(a[c]) @ Hc)[..., 0, :] - (y if y.ndim == 1 else y[c])  # (k, n)
+            df = s * ((row(va[c]) @ Hc)[..., 0, :] + (row(a[c]) @ Pc)[..., 0, :])  # (k, n)
+            xp.matmul(Hc, col(df), out=ha[c])
+            xp.add(ha[c], Pc @ col(r), out=ha[c])
+            xp.multiply(ha[c], s / n, out=ha[c])  # (s/n)(H δf + P r)
+            # Cᵀ = D ∘ (a δfᵀ + v_a rᵀ) over Pᵀ, Hᵀ (read for the last time) the scratch:
+            # elementwise passes in cache rather than k rank-2 BLAS calls.
+            xp.multiply(col(a[c]), row(df), out=Pc)
+            xp.multiply(col(va[c]), row(r), out=Hc)
+            xp.add(Pc, Hc, out=Pc)
+            xp.multiply(Pc, Mc, out=Pc)
+        G = self._buffer("hvp B-block", (R * m, self.d), dtype)
+        xp.matmul(pbuf, X, out=G)  # one GEMM (R·m, n) @ (n, d)
+        xp.multiply(xp.reshape(G, (R, m, self.d)), s / n, out=hB)
+        return out
 
     def _rows(self, idx: Any) -> tuple[Any, Any]:
         xp = self.xp
