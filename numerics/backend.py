@@ -249,12 +249,20 @@ class NativeGenerator:
     """
 
     kind = "host"
+    #: The bits are drawn by NumPy on the host (:meth:`host_integers` is available), so a
+    #: loop may test them without a device sync.
+    on_host = True
 
     def __init__(self, seed: Any, xp: Any, device: Any = None) -> None:
         import numpy as np  # noqa: PLC0415
 
         self.xp, self.device = xp, device
         self._gen = np.random.default_rng(seed)
+
+    def host_integers(self, low: int, high: int, shape: tuple[int, ...]) -> Any:
+        """Uniform int64 integers in [low, high) as a NumPy array (host generators only):
+        the same numbers :meth:`integers` returns before conversion to ``xp``."""
+        return self._gen.integers(low, high, size=shape)
 
     def __repr__(self) -> str:
         return f"NativeGenerator(kind={self.kind!r}, xp={namespace_name(self.xp)})"
@@ -300,6 +308,7 @@ class _NumpyGenerator(NativeGenerator):
 
 class _TorchGenerator(NativeGenerator):
     kind = "torch"
+    on_host = False
 
     def __init__(self, seed: Any, xp: Any, device: Any = None) -> None:
         import numpy as np  # noqa: PLC0415
@@ -330,6 +339,7 @@ class _TorchGenerator(NativeGenerator):
 
 class _CupyGenerator(NativeGenerator):
     kind = "cupy"
+    on_host = False
 
     def __init__(self, seed: Any, xp: Any, device: Any = None) -> None:
         import cupy  # noqa: PLC0415

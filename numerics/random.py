@@ -22,7 +22,6 @@ import numpy as np
 from numerics.backend import (
     argsort_smallest,
     default_namespace,
-    is_host_numpy,
     namespace_name,
     native_generator,
 )
@@ -134,21 +133,22 @@ class Generator:
         -----
         Three exact schemes, chosen by cost. For :math:`k^2 \le n` (minibatches, ``B ≪ n``):
 
-        * on NumPy, *rejection of repeats*: each row is ``k`` i.i.d. uniform indices, and
-          the rows holding a repeated index are drawn again (only those) until none does.
-          Conditioned on having no repeat, ``k`` i.i.d. uniform draws are uniform over the
-          :math:`n!/(n-k)!` ordered tuples of distinct indices, and a row's accepted draw is
-          independent of the other rows'. A row is accepted with probability
-          :math:`\prod_{i<k}(1 - i/n) \ge 1 - k(k-1)/(2n) > 1/2`, so the expected number of
-          rounds is below 2 per row and :math:`O(\log R)` for all rows; each round is a
-          handful of array calls on the rows still open (the loop's test is a host boolean,
-          free on NumPy, a device sync elsewhere);
-        * on other namespaces, a *sparse partial Fisher–Yates shuffle*: step
-          :math:`i = 0, \dots, k-1` draws :math:`j_i` uniform in :math:`[i, n)` and swaps
-          positions :math:`i` and :math:`j_i` of a virtual identity array, of which only the
-          :math:`\le k` displaced entries are stored, per replica. It costs :math:`O(k^2)`
-          per leading index and ``k`` array steps over all of them, with no data-dependent
-          control flow.
+        * when the bits are drawn on the host (NumPy, and namespaces without a generator
+          of their own, such as ``array_api_strict``), *rejection of repeats*: each row is
+          ``k`` i.i.d. uniform indices, and the rows holding a repeated index are drawn
+          again (only those) until none does. Conditioned on having no repeat, ``k`` i.i.d.
+          uniform draws are uniform over the :math:`n!/(n-k)!` ordered tuples of distinct
+          indices, and a row's accepted draw is independent of the other rows'. A row is
+          accepted with probability :math:`\prod_{i<k}(1 - i/n) \ge 1 - k(k-1)/(2n) > 1/2`,
+          so the expected number of rounds is below 2 per row and :math:`O(\log R)` for
+          all rows; each round is a handful of NumPy calls on the rows still open (the
+          loop's test is a host boolean, which on a device would be a sync);
+        * on devices (PyTorch's and CuPy's generators), a *sparse partial Fisher–Yates
+          shuffle*: step :math:`i = 0, \dots, k-1` draws :math:`j_i` uniform in
+          :math:`[i, n)` and swaps positions :math:`i` and :math:`j_i` of a virtual identity
+          array, of which only the :math:`\le k` displaced entries are stored, per replica.
+          It costs :math:`O(k^2)` per leading index and ``k`` array steps over all of them,
+          with no data-dependent control flow.
 
         Otherwise the ``k`` smallest of ``n`` i.i.d. uniform keys in key order (the argsort of
         the keys, truncated; a linear-time partial selection on NumPy), :math:`O(n\log n)`.
@@ -166,7 +166,7 @@ class Generator:
             raise ValueError(f"k must be in [1, n={n}]; got {k}")
         n, k, shape = int(n), int(k), tuple(shape)
         count = math.prod(shape)
-        if k * k <= n and is_host_numpy(self.xp):
+        if k * k <= n and self._native.on_host:
             return self._reject_repeats(n, k, shape)
         # Sparse Fisher–Yates does O(count·k²) work in k array steps; sorting keys does
         # O(count·n·log n) in one. The second wins for a handful of short rows.
@@ -176,19 +176,22 @@ class Generator:
         return argsort_smallest(self.uniform((*shape, n)), k)
 
     def _reject_repeats(self, n: int, k: int, shape: tuple[int, ...]) -> Any:
-        """``k`` i.i.d. uniform indices per row, the rows with a repeat drawn again (NumPy).
+        """``k`` i.i.d. uniform indices per row, the rows with a repeat drawn again (on the
+        host, for generators that draw there: NumPy and namespaces without a generator).
 
         Round ``j`` draws a ``(m_j, k)`` block for the ``m_j`` rows still open, in increasing
         row order; a row closes at its first draw without a repeat (:func:`has_repeat`).
         """
         count = math.prod(shape)
-        out = self._native.integers(0, n, (count, k))
+        draw = self._native.host_integers
+        out = draw(0, n, (count, k))
         todo = np.flatnonzero(has_repeat(out))
         while todo.size:
-            redraw = self._native.integers(0, n, (todo.size, k))
+            redraw = draw(0, n, (todo.size, k))
             out[todo] = redraw
             todo = todo[has_repeat(redraw)]
-        return out.reshape(*shape, k)
+        kw = {} if self.device is None else {"device": self.device}
+        return self.xp.asarray(out.reshape(*shape, k), **kw)  # NumPy: the same array
 
     def _sparse_fisher_yates(self, n: int, k: int, shape: tuple[int, ...]) -> Any:
         """The first ``k`` steps of Fisher–Yates on ``range(n)``, one shuffle per leading index

@@ -73,6 +73,8 @@ BACKEND_NAMING_ALLOWED = {
 NUMPY_ALLOWED: dict[tuple[str, str], str] = {
     ("numerics/random.py", "<module>"):
         "host-side seeding: numpy.random.SeedSequence and the integer types of seeds",
+    ("numerics/random.py", "Generator._reject_repeats"):
+        "rejection of repeats on host draws (host_integers, NumPy arrays); converted to xp once",
     ("numerics/random.py", "Generator.__init__"):
         "np.random.SeedSequence(seed): host-side seeding from a Python int, no array of xp",
     # Host solves: the problem is copied to the host (to_numpy) and handed to SciPy.
