@@ -123,7 +123,10 @@ def bench_two_layer_scaling(cfg: ModelConfig, doublings: int = 2,
             net, theta = _two_layer(R, n, d, m0, be)
             times.append(best_time(lambda: run(net, GD(0.01), theta, 3, record=()), repeat=3,
                                    sync=be.sync))
-            peak, how = be.peak_bytes(lambda: run(net, GD(0.01), theta, 3, record=()))
+            # A fresh network: its work arrays (kept between calls) are allocated inside the
+            # measured run, so they count.
+            fresh, _ = _two_layer(R, n, d, m0, be)
+            peak, how = be.peak_bytes(lambda: run(fresh, GD(0.01), theta, 3, record=()))
             peaks.append(peak)
             sizes.append({"R": R, "d": d, "n": n}[axis])
         et = fit_exponent(sizes, times)
