@@ -282,8 +282,14 @@ def to_markdown(report: dict[str, Any]) -> str:
         value = _fmt(r["value"], r["unit"])
         if r["value"] is None and r["detail"]:
             value = r["detail"]
-        lines.append(f"| {r['section']} | {r['name']} | {value} | {r['target']} | {status} |")
+        cells = (r["section"], r["name"], value, r["target"], status)
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: Any) -> str:
+    """A Markdown table cell: a ``|`` inside (as in ``|a − b|``) would end the cell."""
+    return str(text).replace("|", "\\|")
 
 
 #: The sections of the suite, in the order they run.

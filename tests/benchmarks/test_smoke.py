@@ -154,3 +154,15 @@ def test_quick_help_states_the_measured_duration(capsys) -> None:
     assert "minutes" in QUICK_DURATION and "a minute" not in QUICK_DURATION
     help_text = " ".join(build_parser().format_help().split())
     assert " ".join(QUICK_DURATION.split()) in help_text
+
+
+def test_markdown_escapes_bars_inside_cells() -> None:
+    # "|a − b| / b" in a row name must not split the row into more cells.
+    from benchmarks import to_markdown
+
+    report = {"machine": {"nproc": 2, "cpu": "CPU", "python": "3", "numpy": "2", "blas": "x"},
+              "config": "tiny", "seconds": 1.0,
+              "rows": [{"section": "7", "name": "|a − b| / b", "value": 1e-16, "unit": "",
+                        "detail": "", "target": "≤ 1e-8", "ok": True}]}
+    row = to_markdown(report).strip().splitlines()[-1]
+    assert row.replace("\\|", "").count("|") == 6 and "\\|a − b\\|" in row
