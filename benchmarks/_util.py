@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["Row", "Backend", "parse_backend", "resolve_backend", "gpu_summary", "best_time", "copy_bandwidth", "matmul_rate", "peak_bytes", "minor_faults",
-           "fresh_process", "fit_exponent", "machine_info"]
+           "fresh_process", "fit_exponent", "scaling_rows", "machine_info"]
 
 
 @dataclass
@@ -185,6 +185,27 @@ def fit_exponent(sizes: list[float], values: list[float]) -> float:
     """Least-squares slope of ``log value`` against ``log size``."""
     x, y = np.log(np.asarray(sizes, float)), np.log(np.asarray(values, float))
     return float(np.polyfit(x, y, 1)[0])
+
+
+def scaling_rows(be: "Backend", what: str, axis: str, sizes: list[float], times: list[float],
+                 peaks: list[Any], how: str, expected: tuple[float, str],
+                 expected_memory: tuple[float, str]) -> list[Row]:
+    """The two section-5 rows of one axis: the fitted exponents of time and of peak memory
+    against ``expected`` and ``expected_memory`` (value, reason), each within ±0.35; the
+    memory row says ``how`` instead when a peak could not be measured on ``be``."""
+    et = fit_exponent(sizes, times)
+    rows = [Row("5 scaling", be.tag(f"{what} time{'' if what.endswith('GD') else '/step'} vs "
+                                    f"{axis}: exponent"), et, unit="",
+                target=f"{expected[0]:g} ({expected[1]})", ok=abs(et - expected[0]) <= 0.35,
+                raw={"sizes": sizes, "seconds": times})]
+    name = be.tag(f"{what} peak memory vs {axis}: exponent")
+    if None in peaks:
+        return rows + [Row("5 scaling", name, None, detail=how)]
+    em = fit_exponent(sizes, peaks)
+    return rows + [Row("5 scaling", name, em, unit="",
+                       target=f"{expected_memory[0]:g} ({expected_memory[1]})",
+                       ok=abs(em - expected_memory[0]) <= 0.35,
+                       raw={"sizes": sizes, "peak_bytes": peaks})]
 
 
 def machine_info() -> dict[str, Any]:

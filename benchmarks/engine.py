@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks._util import Backend, Row, best_time, fit_exponent, fresh_process, minor_faults, resolve_backend
+from benchmarks._util import Backend, Row, best_time, fresh_process, minor_faults, resolve_backend, scaling_rows
 
 SECTION = "1 replica engine"
 
@@ -299,20 +299,8 @@ def bench_engine_scaling(cfg: EngineConfig, base_R: int, doublings: int = 2,
             times.append(R / rate)
             peak, how = _run_peak(model, R, d, cfg.batch, cfg.eta / 2, steps, be)
             peaks.append(peak)
-        et = fit_exponent(sizes, times)
-        rows.append(Row("5 scaling", be.tag(f"engine time/step vs {axis}: exponent"), et, unit="",
-                        target=f"{expected_t[axis]:g} ({why[axis]})",
-                        ok=abs(et - expected_t[axis]) <= 0.35,
-                        raw={"sizes": sizes, "seconds": times}))
-        name = be.tag(f"engine peak memory vs {axis}: exponent")
-        if None in peaks:
-            rows.append(Row("5 scaling", name, None, detail=how))
-            continue
-        em = fit_exponent(sizes, peaks)
-        rows.append(Row("5 scaling", name, em, unit="",
-                        target=f"{expected_m[axis]:g} (state R·d)",
-                        ok=abs(em - expected_m[axis]) <= 0.35,
-                        raw={"sizes": sizes, "peak_bytes": peaks}))
+        rows += scaling_rows(be, "engine", axis, sizes, times, peaks, how,
+                             (expected_t[axis], why[axis]), (expected_m[axis], "state R·d"))
     # Peak memory against the state the simulation must hold (x: R·d floats), largest R.
     R = base_R * 2**doublings
     peak, how = _run_peak(_least_squares(cfg.n, cfg.d, be), R, cfg.d, cfg.batch, cfg.eta, 10, be)

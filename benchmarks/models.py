@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchmarks._util import Backend, Row, best_time, fit_exponent, fresh_process, minor_faults, resolve_backend
+from benchmarks._util import Backend, Row, best_time, fresh_process, minor_faults, resolve_backend, scaling_rows
 
 SECTION = "2 two-layer"
 
@@ -129,20 +129,10 @@ def bench_two_layer_scaling(cfg: ModelConfig, doublings: int = 2,
             peak, how = be.peak_bytes(lambda: run(fresh, GD(0.01), theta, 3, record=()))
             peaks.append(peak)
             sizes.append({"R": R, "d": d, "n": n}[axis])
-        et = fit_exponent(sizes, times)
-        exp_t = 1.0
-        exp_m = {"R": 1.0, "n": 1.0, "d": 0.0}[axis]
-        rows.append(Row("5 scaling", be.tag(f"two-layer GD time vs {axis}: exponent"), et, unit="",
-                        target=f"{exp_t:g} (4Rnmd FLOPs)", ok=abs(et - exp_t) <= 0.35,
-                        raw={"sizes": sizes, "seconds": times}))
-        name = be.tag(f"two-layer GD peak memory vs {axis}: exponent")
-        if None in peaks:
-            rows.append(Row("5 scaling", name, None, detail=how))
-            continue
-        em = fit_exponent(sizes, peaks)
-        rows.append(Row("5 scaling", name, em, unit="",
-                        target=f"{exp_m:g} ((R, n, m) activations; θ is R·m·d ≪ R·n·m)",
-                        ok=abs(em - exp_m) <= 0.35, raw={"sizes": sizes, "peak_bytes": peaks}))
+        rows += scaling_rows(be, "two-layer GD", axis, sizes, times, peaks, how,
+                             (1.0, "4Rnmd FLOPs"),
+                             ({"R": 1.0, "n": 1.0, "d": 0.0}[axis],
+                              "(R, n, m) activations; θ is R·m·d ≪ R·n·m"))
     return rows
 
 
