@@ -296,9 +296,8 @@ class NativeGenerator:
 class _NumpyGenerator(NativeGenerator):
     kind = "numpy"
 
-    def integers(self, low: int, high: int, shape: tuple[int, ...]) -> Any:
-        # NumPy's draws are int64 NumPy arrays already: no conversion call per draw.
-        return self._gen.integers(low, high, size=shape)
+    # NumPy's draws are int64 NumPy arrays already: no conversion call per draw.
+    integers = NativeGenerator.host_integers
 
     def staircase(self, n: int, k: int, shape: tuple[int, ...]) -> Any:
         import numpy as np  # noqa: PLC0415

@@ -154,27 +154,29 @@ class LeastSquares:
         xp = self.xp
         R, B = idx.shape
         scale = self.c * self.n / B
-        if not (is_host_numpy(xp) and self.A.ndim == 2 and self.y.ndim == 1):
+        if not is_host_numpy(xp):
             return scale * self._batch_grad_block(x, idx, 0)
         import numpy as np  # noqa: PLC0415 (NumPy fast path)
 
-        # Shared A and y on NumPy: rows gathered by fancy indexing block by block, the sum
-        # written straight into the result (same products and sums as the general path).
-        A, y = self.A, self.y
-        out = np.empty((R, self.d), dtype=np.result_type(x.dtype, A.dtype))
+        # Blocks of replicas whose gathered rows stay in cache, each block's sum written
+        # straight into the result (the same products and sums as the general path).
+        out = np.empty((R, self.d), dtype=np.result_type(x.dtype, self.A.dtype))
         block = max(1, self._BLOCK_BYTES // (8 * B * self.d))
         for s in range(0, R, block):
-            rows = A[idx[s:s + block]]  # (b, B, d)
-            r = np.matmul(rows, x[s:s + block, :, None])[..., 0]
-            r -= y[idx[s:s + block]]
+            rows, r = self._block_residuals(x[s:s + block], idx[s:s + block], s)
             np.matmul(r[:, None, :], rows, out=out[s:s + block, None, :])
         out *= scale
         return out
 
+    def _block_residuals(self, x: Any, idx: Any, start: int) -> tuple[Any, Any]:
+        """The gathered rows ``(R, B, d)`` and residuals :math:`a_i^Tx - y_i` ``(R, B)`` of
+        one block of replicas."""
+        rows, ys = self._rows(idx, start)
+        return rows, (rows @ x[..., None])[..., 0] - ys
+
     def _batch_grad_block(self, x: Any, idx: Any, start: int) -> Any:
         r""":math:`\sum_{i\in\mathcal B} a_i(a_i^Tx-y_i)` for one block of replicas."""
-        rows, ys = self._rows(idx, start)  # (R, B, d), (R, B)
-        r = (rows @ x[..., None])[..., 0] - ys  # (R, B)
+        rows, r = self._block_residuals(x, idx, start)
         return (r[..., None, :] @ rows)[..., 0, :]
 
     def per_sample_grads(self, x: Any) -> Any:

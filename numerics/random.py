@@ -19,12 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from numerics.backend import (
-    argsort_smallest,
-    default_namespace,
-    namespace_name,
-    native_generator,
-)
+from numerics.backend import argsort_smallest, default_namespace, namespace_name, native_generator
 
 __all__ = ["Generator", "default_rng", "fisher_yates_prefix", "has_repeat"]
 
