@@ -189,13 +189,12 @@ def fit_exponent(sizes: list[float], values: list[float]) -> float:
 
 def scaling_rows(be: "Backend", what: str, axis: str, sizes: list[float], times: list[float],
                  peaks: list[Any], how: str, expected: tuple[float, str],
-                 expected_memory: tuple[float, str]) -> list[Row]:
-    """The two section-5 rows of one axis: the fitted exponents of time and of peak memory
-    against ``expected`` and ``expected_memory`` (value, reason), each within ±0.35; the
-    memory row says ``how`` instead when a peak could not be measured on ``be``."""
+                 expected_memory: tuple[float, str], time: str = "time/step") -> list[Row]:
+    """The two section-5 rows of one axis: the fitted exponents of ``time`` and of peak
+    memory against ``expected`` and ``expected_memory`` (value, reason), each within ±0.35;
+    the memory row says ``how`` instead when a peak could not be measured on ``be``."""
     et = fit_exponent(sizes, times)
-    rows = [Row("5 scaling", be.tag(f"{what} time{'' if what.endswith('GD') else '/step'} vs "
-                                    f"{axis}: exponent"), et, unit="",
+    rows = [Row("5 scaling", be.tag(f"{what} {time} vs {axis}: exponent"), et, unit="",
                 target=f"{expected[0]:g} ({expected[1]})", ok=abs(et - expected[0]) <= 0.35,
                 raw={"sizes": sizes, "seconds": times})]
     name = be.tag(f"{what} peak memory vs {axis}: exponent")
@@ -340,15 +339,17 @@ class Backend:
         """The detail of a row this backend cannot measure (never a silently wrong number)."""
         return f"not measured on {self.label}: {why}"
 
+    @property
+    def _device(self) -> dict[str, Any]:
+        return {} if self.device is None else {"device": self.device}
+
     def asarray(self, a: Any) -> Any:
         """``a`` (a NumPy array drawn on the host) as an array of this backend and device."""
-        kw = {} if self.device is None else {"device": self.device}
-        return self.xp.asarray(a, **kw)
+        return self.xp.asarray(a, **self._device)
 
     def zeros(self, shape: tuple[int, ...]) -> Any:
         """float64 zeros of this backend and device."""
-        kw = {} if self.device is None else {"device": self.device}
-        return self.xp.zeros(shape, dtype=self.xp.float64, **kw)
+        return self.xp.zeros(shape, dtype=self.xp.float64, **self._device)
 
     def sync(self) -> None:
         """Wait until the device has finished the work queued so far (no-op on the host)."""

@@ -132,7 +132,7 @@ def bench_two_layer_scaling(cfg: ModelConfig, doublings: int = 2,
         rows += scaling_rows(be, "two-layer GD", axis, sizes, times, peaks, how,
                              (1.0, "4Rnmd FLOPs"),
                              ({"R": 1.0, "n": 1.0, "d": 0.0}[axis],
-                              "(R, n, m) activations; θ is R·m·d ≪ R·n·m"))
+                              "(R, n, m) activations; θ is R·m·d ≪ R·n·m"), time="time")
     return rows
 
 

@@ -167,11 +167,10 @@ def test_numpy_buffer_path_equals_the_formulas_to_rounding(scaling) -> None:
     X, y = rng.standard_normal((n, d)) / math.sqrt(d), rng.standard_normal((R, n))
     net = TwoLayerReLU(X, y, m, scaling=scaling)
     assert net._fast
-    eps = np.finfo(np.float64).eps
     # Roundings along the longest chain: d (Z), m + 2 (r = s·Ha − y), n (the sums over the
     # samples), 3 (w·s, then its products with a and with the sum).
     K = d + m + n + 5
-    gamma = K * eps / (1 - K * eps)
+    gamma = _gamma(K)
     for seed in range(3):  # new θ each time: the reused buffer must not leak between calls
         theta = rng.standard_normal((R, net.p)) / math.sqrt(m)
         g_ref, l_ref = _reference(net, theta, X, y, 1.0 / n)
@@ -212,7 +211,7 @@ def test_gd_on_the_buffer_path_is_the_formula_step(reference) -> None:
     ref = theta.copy()
     bound = np.zeros_like(theta)
     K = d + m + n + 5  # as in the test above
-    gamma = K * np.finfo(np.float64).eps / (1 - K * np.finfo(np.float64).eps)
+    gamma = _gamma(K)
     for _ in range(10):
         if reference == "plain formula":
             g = _plain(X, y, m, net.s, ref)
